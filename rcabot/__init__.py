@@ -1,0 +1,1 @@
+"""RCA Bot: routes RCA tickets ready for review to the manager on shift, in Google Chat."""

@@ -1,0 +1,281 @@
+"""The imperative shell around the cycle: feeds it events under one lock, carries out its effects.
+
+Nothing here waits for Google on the path of a request: pings and notices go to an outbox that
+the `deliver` job empties in order, and the state tabs and Tracker rows are written by the
+`flush` job, in one batch per tab.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections import deque
+from dataclasses import dataclass, replace
+from datetime import datetime, timezone
+from typing import Callable, Protocol
+
+from .chat import ChatError, ChatSpace, Message
+from .chat.cards import notice_message, ping_message, thread_key
+from .config import Config, TabNames, parse_configuration, parse_managers
+from .cycle import Answer, CancelTimer, Cycle, Effect, Notice, Ping, SetTimer, Tracked
+from .model import BotState, Manager, Ticket, TicketStatus
+from .state_tabs import headers, iso, load_state, state_rows
+from .tracker import TrackerBuffer
+from .workbook import Workbook, WorkbookError
+
+log = logging.getLogger(__name__)
+LOCAL_SPACE = "spaces/local"
+
+
+class Jobs(Protocol):
+    """What the bot asks of the scheduler."""
+
+    def set_timer(self, key: str, at: datetime) -> None: ...
+    def cancel_timer(self, key: str) -> None: ...
+    def kick(self, job: str) -> None: ...
+    def retry_later(self, job: str, seconds: float) -> None: ...
+    def configure(self, config: Config) -> None: ...
+
+
+@dataclass(frozen=True)
+class Delivery:
+    ticket_id: str
+    attempt: int  # 0 for a notice
+    message: Message
+    request_id: str
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class RcaBot:
+    def __init__(self, workbook: Workbook, chat: ChatSpace, jobs: Jobs,
+                 clock: Callable[[], datetime] = utcnow, default_space: str = LOCAL_SPACE):
+        self.workbook, self.chat, self.jobs, self.clock = workbook, chat, jobs, clock
+        self.default_space = default_space
+        self.config = Config()
+        self.cycle = Cycle(BotState(), [], self.config.rules)
+        self.problems: list[str] = []  # what is wrong in the Configuration and Managers tabs
+        self.degraded: dict[str, str] = {}  # what failed last: "workbook", "chat"
+        self.tracker = TrackerBuffer()
+        self.outbox: deque[Delivery] = deque()
+        self._lock = threading.RLock()
+        self._delivering = threading.Lock()
+        self._flushing = threading.Lock()
+        self._written: dict[str, list[list[str]]] = {}
+        self._retries = 0
+
+    # --- start-up and reload -------------------------------------------------------------
+
+    def boot(self) -> None:
+        """Read the team and the saved state, then resume every open ticket where it was."""
+        config, managers = self._read_team(initial=True)
+        self.workbook.ensure_tabs(headers(config.tabs))
+        saved = self.workbook.read_tabs(list(headers(config.tabs))[:3])
+        with self._lock:
+            self.config = config
+            self.cycle = Cycle(load_state(saved, config.tabs), managers, config.rules)
+            self._written = state_rows(self.cycle.state, config.tabs)
+        self.jobs.configure(config)
+        self._event(lambda now: (None, self.cycle.resume(now)))
+        log.info("RCA Bot ready: %d managers, %d tickets in the cycle", len(managers), len(self.cycle.state.tickets))
+
+    def reload(self) -> None:
+        """Re-read Configuration and Managers; a tab with problems leaves the last good one in force."""
+        try:
+            config, managers = self._read_team(initial=False)
+        except WorkbookError as exc:
+            self._degrade("workbook", f"reload failed: {exc}")
+            return
+        with self._lock:
+            self.config = config
+        self.jobs.configure(config)
+        self._event(lambda now: (None, self.cycle.reload(managers, config.rules, now)))
+
+    def _read_team(self, initial: bool) -> tuple[Config, list[Manager]]:
+        tabs = self.config.tabs
+        tables = self.workbook.read_tabs([tabs.configuration, tabs.managers])
+        parsed = parse_configuration(tables[tabs.configuration])
+        config = parsed.value if (initial or not parsed.problems) else self.config
+        if config.tabs.managers != tabs.managers:
+            tables.update(self.workbook.read_tabs([config.tabs.managers]))
+        team = parse_managers(tables[config.tabs.managers], config.schedule.count)
+        managers = team.value if (initial or not team.problems) else self.cycle.managers
+        self._report(parsed.problems + team.problems, initial)
+        return config, managers
+
+    def _report(self, problems: list[str], initial: bool) -> None:
+        for problem in problems:
+            log.error("sheet: %s (%s)", problem, "defaults and valid rows used" if initial
+                      else "the last good configuration stays in force")
+        if not problems and self.problems:
+            log.info("sheet: the Configuration and Managers tabs are fine again")
+        self.problems = problems
+
+    # --- events --------------------------------------------------------------------------
+
+    def start_ticket(self, ticket_id: str, title: str, url: str) -> tuple[Ticket, bool]:
+        def start(now: datetime):
+            known = ticket_id in self.cycle.state.tickets
+            link = url or self.config.ticket_url(ticket_id)
+            ticket, effects = self.cycle.start(ticket_id, title, link, now)
+            return (_copy(ticket), not known), effects
+        return self._event(start)
+
+    def click(self, action: str, ticket_id: str, user_id: str, attempt: int | None) -> Answer:
+        def answer(now: datetime):
+            if action == "done":
+                result = self.cycle.done(ticket_id, user_id, now)
+            else:
+                result = getattr(self.cycle, action)(ticket_id, user_id, now, attempt)
+            return result, result.effects
+        return self._event(answer)
+
+    def tick(self) -> None:
+        self._event(lambda now: (None, self.cycle.tick(now)))
+
+    def _event(self, change: Callable[[datetime], tuple[object, list[Effect]]]):
+        with self._lock:
+            result, effects = change(self.clock())
+            kicks = self._apply(effects)
+        for job in kicks:
+            self.jobs.kick(job)
+        return result
+
+    def _apply(self, effects: list[Effect]) -> set[str]:
+        kicks: set[str] = set()
+        for effect in effects:
+            if isinstance(effect, Ping):
+                self.outbox.append(self._ping_delivery(effect))
+                kicks.add("deliver")
+            elif isinstance(effect, Notice):
+                ticket = self.cycle.state.tickets[effect.ticket_id]
+                request = _request_id(effect.ticket_id, f"waiting-{ticket.attempts}")
+                self.outbox.append(Delivery(effect.ticket_id, 0, notice_message(effect.text), request))
+                kicks.add("deliver")
+            elif isinstance(effect, Tracked):
+                self.tracker.add([effect])
+                if len(self.tracker) >= self.config.batch_size:
+                    kicks.add("flush")
+            elif isinstance(effect, SetTimer):
+                self.jobs.set_timer(effect.key, effect.at)
+            elif isinstance(effect, CancelTimer):
+                self.jobs.cancel_timer(effect.key)
+        return kicks
+
+    def _ping_delivery(self, ping: Ping) -> Delivery:
+        ticket = Ticket(ping.ticket_id, ping.title, ping.url)
+        message = ping_message(ticket, ping.manager.chat_id, ping.manager.name, ping.attempt, ping.deadline,
+                               self.config.ticket_timeout, ping.note)
+        return Delivery(ping.ticket_id, ping.attempt, message, _request_id(ping.ticket_id, f"ping-{ping.attempt}"))
+
+    # --- jobs: delivery and flush --------------------------------------------------------
+
+    def deliver(self) -> None:
+        """Post what the outbox holds, oldest first; on a failure, stop and try again later."""
+        with self._delivering:
+            while True:
+                with self._lock:
+                    if not self.outbox:
+                        return
+                    item, space = self.outbox[0], self.config.space_id or self.default_space
+                try:
+                    posted = self.chat.create_message(space, item.message, thread_key=thread_key(item.ticket_id),
+                                                      request_id=item.request_id)
+                except ChatError as exc:
+                    self._retry_delivery(exc)
+                    return
+                self._recover("chat")
+                self._event(lambda now: self._delivered(item, posted, now))
+
+    def _delivered(self, item: Delivery, posted: Message, now: datetime):
+        self.outbox.popleft()
+        thread = (posted.get("thread") or {}).get("name", "")
+        return None, self.cycle.delivered(item.ticket_id, item.attempt, posted.get("name", ""), thread, now)
+
+    def _retry_delivery(self, exc: ChatError) -> None:
+        self._retries += 1
+        delay = min(2 ** self._retries, 60)
+        self._degrade("chat", f"posting failed ({exc}); retrying in {delay} s")
+        self.jobs.retry_later("deliver", delay)
+
+    def flush(self) -> None:
+        """Write the state tabs that changed (one batch) and the waiting Tracker rows (one append)."""
+        with self._flushing:
+            with self._lock:
+                tabs = self.config.tabs
+                rows = state_rows(self.cycle.state, tabs)
+            changed = {tab: r for tab, r in rows.items() if self._written.get(tab) != r}
+            try:
+                if changed:
+                    self.workbook.replace_tabs(changed)
+                    self._written.update(changed)
+                self.tracker.flush(self.workbook, tabs.tracker)
+            except WorkbookError as exc:
+                self._degrade("workbook", f"writing failed ({exc}); the rows stay queued for the next flush")
+                return
+            self._recover("workbook")
+
+    def _degrade(self, part: str, why: str) -> None:
+        log.error("%s: %s", part, why)
+        self.degraded[part] = why
+
+    def _recover(self, part: str) -> None:
+        if self.degraded.pop(part, None):
+            log.info("%s: working again", part)
+        if part == "chat":
+            self._retries = 0
+
+    # --- views ---------------------------------------------------------------------------
+
+    def ticket(self, ticket_id: str) -> dict | None:
+        with self._lock:
+            ticket = self.cycle.state.tickets.get(ticket_id)
+            if ticket is not None:
+                return ticket_view(ticket)
+            done = self.cycle.recently_done.get(ticket_id)
+            return {**ticket_view(done), "status": "Completed"} if done else None
+
+    def status(self) -> dict:
+        with self._lock:
+            now, state = self.clock(), self.cycle.state
+            schedule = self.config.schedule
+            shift = schedule.current_shift(now)
+            holding = {t.manager_id: t.ticket_id for t in state.tickets.values() if t.status is TicketStatus.PINGED}
+            return {
+                "now": iso(now), "shift": shift, "shifts": schedule.count, "time_zone": str(schedule.zone),
+                "next_shift_start": iso(schedule.next_shift_start(now)),
+                "managers": [manager_view(m, shift, state, holding, now) for m in self.cycle.managers],
+                "tickets": [ticket_view(t) for t in state.tickets.values()],
+                "waiting": sum(t.status is TicketStatus.WAITING for t in state.tickets.values()),
+                "problems": list(self.problems), "degraded": dict(self.degraded),
+                "queued": {"messages": len(self.outbox), "tracker_rows": len(self.tracker)},
+            }
+
+    def manager_name(self, chat_id: str) -> str:
+        return next((m.name for m in self.cycle.managers if m.chat_id == chat_id), chat_id)
+
+
+def ticket_view(t: Ticket) -> dict:
+    manager = {"name": t.manager_name, "chat_id": t.manager_id} if t.manager_id else None
+    return {"ticket_id": t.ticket_id, "title": t.title, "url": t.url, "status": t.status.value,
+            "manager": manager, "pinged_at": iso(t.pinged_at) or None, "deadline": iso(t.deadline) or None,
+            "attempts": t.attempts, "thread": t.thread_id or None}
+
+
+def manager_view(m: Manager, shift: int, state: BotState, holding: dict[str, str], now: datetime) -> dict:
+    return {"name": m.name, "chat_id": m.chat_id, "email": m.email,
+            "shifts": "all" if m.shifts is None else ",".join(map(str, sorted(m.shifts))),
+            "active": m.active, "on_shift": m.active and m.works(shift),
+            "dnd_until": iso(state.dnd_until[m.chat_id]) if state.in_dnd(m.chat_id, now) else None,
+            "holding": holding.get(m.chat_id)}
+
+
+def _request_id(ticket_id: str, what: str) -> str:
+    # The same post always gets the same id, so a create retried (even after a restart) posts once.
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"rcabot:{ticket_id}:{what}"))
+
+
+def _copy(ticket: Ticket) -> Ticket:
+    return replace(ticket)

@@ -1,0 +1,30 @@
+"""The Chat space: one interface, two implementations (the local console, Google Chat)."""
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+Message = dict[str, Any]  # a Chat API Message object: name, text, cardsV2, thread, ...
+
+
+class ChatError(Exception):
+    """A message could not be posted; `retryable` says whether trying again may help."""
+
+    def __init__(self, message: str, retryable: bool = True):
+        super().__init__(message)
+        self.retryable = retryable
+
+
+class ChatSpace(Protocol):
+    def create_message(self, space: str, message: Message, *, thread_key: str, request_id: str) -> Message:
+        """Post `message` in the thread keyed `thread_key` (replying, or starting it).
+
+        Returns the created Message (with `name` and `thread.name`). A second call with the same
+        `request_id` returns the first message instead of posting again.
+        """
+
+    def answered(self, event: dict[str, Any], answer: dict[str, Any]) -> None:
+        """The bot answered `event` synchronously with `answer`.
+
+        Google applies such answers itself (this is a no-op there); the local space applies them
+        to its stored messages the way Google would.
+        """

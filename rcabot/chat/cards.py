@@ -1,0 +1,113 @@
+"""The messages the bot posts and the cards it answers clicks with (Chat API cardsV2 shapes).
+
+Text from outside (ticket ids, titles) is HTML-escaped: card text is Chat's HTML subset.
+Buttons name their action in `function` and carry the ticket id and the ping's attempt number,
+so a click on an old card is recognised as such.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from html import escape
+from typing import Any
+
+from ..model import Ticket
+
+Message = dict[str, Any]
+GREEN = {"red": 0.11, "green": 0.53, "blue": 0.25}
+
+
+def thread_key(ticket_id: str) -> str:
+    return f"rca-ticket-{ticket_id}"
+
+
+def _button(text: str, action: str, ticket: Ticket, attempt: int | None = None, **style: Any) -> dict:
+    parameters = [{"key": "ticket_id", "value": ticket.ticket_id}]
+    if attempt is not None:
+        parameters.append({"key": "attempt", "value": str(attempt)})
+    return {"text": text, "onClick": {"action": {"function": action, "parameters": parameters}}, **style}
+
+
+def _ticket_widget(ticket: Ticket) -> dict:
+    title = f" {escape(ticket.title)}" if ticket.title else ""
+    return {"decoratedText": {"topLabel": "Ticket", "text": f"<b>{escape(ticket.ticket_id)}</b>{title}",
+                              "wrapText": True, "startIcon": {"knownIcon": "DESCRIPTION"}}}
+
+
+def _link_button(ticket: Ticket) -> list[dict]:
+    if not ticket.url:
+        return []
+    return [{"text": "Open ticket", "onClick": {"openLink": {"url": ticket.url}}, "type": "BORDERLESS"}]
+
+
+def _card(ticket: Ticket, title: str, widgets: list[dict], extra_sections: list[dict] | None = None) -> list[dict]:
+    card = {"header": {"title": title, "subtitle": ticket.ticket_id},
+            "sections": [{"widgets": [_ticket_widget(ticket)] + widgets}] + (extra_sections or [])}
+    return [{"cardId": f"ping-{ticket.ticket_id}", "card": card}]
+
+
+def ping_message(ticket: Ticket, manager_id: str, manager_name: str, attempt: int, deadline: datetime,
+                 timeout_seconds: int, note: str = "") -> Message:
+    buttons = [_button("Accept", "accept", ticket, attempt, color=GREEN),
+               _button("Decline", "decline", ticket, attempt, type="OUTLINED")] + _link_button(ticket)
+    widgets = [{"decoratedText": {"topLabel": "Manager on shift", "text": escape(manager_name),
+                                  "startIcon": {"knownIcon": "PERSON"}}}]
+    if note:
+        widgets.append({"textParagraph": {"text": escape(note)}})
+    rotation = {"header": "Rotation", "collapsible": True, "uncollapsibleWidgetsCount": 0, "widgets": [
+        {"textParagraph": {"text": f"Ping {attempt}; times out at "
+                                   f"<time>{deadline.strftime('%Y-%m-%d %H:%M UTC')}</time> "
+                                   f"({_duration(timeout_seconds)} to answer)."}}]}
+    prefix = f"{note} " if note else ""
+    return {"text": f"{prefix}<users/{manager_id.removeprefix('users/')}> RCA ticket {ticket.ticket_id} "
+                    f"is ready for review.",
+            "cardsV2": _card(ticket, "RCA ticket ready for review", widgets + [{"buttonList": {"buttons": buttons}}],
+                             [rotation])}
+
+
+def notice_message(text: str) -> Message:
+    return {"text": text}
+
+
+def assigned_message(ticket: Ticket) -> Message:
+    buttons = [_button("Done", "done", ticket)] + _link_button(ticket)
+    return {"text": f"RCA ticket {ticket.ticket_id}: assigned to {ticket.manager_name}.",
+            "cardsV2": _card(ticket, f"Assigned to {ticket.manager_name}", [{"buttonList": {"buttons": buttons}}])}
+
+
+def declined_message(ticket: Ticket) -> Message:
+    return _closed_card(ticket, f"Declined by {ticket.manager_name}")
+
+
+def completed_message(ticket: Ticket) -> Message:
+    return _closed_card(ticket, f"Completed by {ticket.manager_name}")
+
+
+def expired_message(ticket: Ticket | None, ticket_id: str) -> Message:
+    now_with = ""
+    if ticket is not None and ticket.manager_name:
+        now_with = f" It is now with {ticket.manager_name}."
+    shown = ticket or Ticket(ticket_id)
+    return _closed_card(shown, "This ping has expired", f"RCA ticket {ticket_id}: this ping has expired.{now_with}")
+
+
+def closed_message(ticket_id: str) -> Message:
+    return _closed_card(Ticket(ticket_id), "No longer in the cycle",
+                        f"RCA ticket {ticket_id} is not in the cycle any more.")
+
+
+def _closed_card(ticket: Ticket, title: str, text: str = "") -> Message:
+    return {"text": text or f"RCA ticket {ticket.ticket_id}: {title[0].lower()}{title[1:]}.",
+            "cardsV2": _card(ticket, title, _link_widgets(ticket))}
+
+
+def _link_widgets(ticket: Ticket) -> list[dict]:
+    links = _link_button(ticket)
+    return [{"buttonList": {"buttons": links}}] if links else []
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} min"
+    return f"{seconds} s"

@@ -1,0 +1,88 @@
+"""Chat interaction events, classic or Workspace add-on, turned into one plain shape; and answers
+in the shape each kind of app expects."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+ADDON_PAYLOADS = {"messagePayload": "MESSAGE", "buttonClickedPayload": "CARD_CLICKED",
+                  "addedToSpacePayload": "ADDED_TO_SPACE", "removedFromSpacePayload": "REMOVED_FROM_SPACE",
+                  "appCommandPayload": "APP_COMMAND"}
+
+
+class EventError(ValueError):
+    """The body is not a Chat event the bot understands; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class ChatEvent:
+    kind: str
+    user_id: str = ""
+    user_name: str = ""
+    action: str = ""
+    params: dict[str, str] = field(default_factory=dict)
+    message: dict[str, Any] = field(default_factory=dict)
+    text: str = ""
+    addon: bool = False
+
+
+def parse_event(body: Any) -> ChatEvent:
+    if not isinstance(body, dict):
+        raise EventError("a Chat event is a JSON object")
+    if isinstance(body.get("type"), str):
+        return _classic(body)
+    if isinstance(body.get("chat"), dict):
+        return _addon(body)
+    raise EventError("not a Chat event: no 'type' (classic app) and no 'chat' object (add-on)")
+
+
+def _classic(body: dict) -> ChatEvent:
+    common, action = _dict(body.get("common")), _dict(body.get("action"))
+    params = _string_map(common.get("parameters")) or {
+        str(p.get("key")): str(p.get("value")) for p in action.get("parameters") or [] if isinstance(p, dict)}
+    message = _dict(body.get("message"))
+    return ChatEvent(kind=body["type"], user_id=str(_dict(body.get("user")).get("name", "")),
+                     user_name=str(_dict(body.get("user")).get("displayName", "")),
+                     action=str(common.get("invokedFunction") or action.get("actionMethodName") or ""),
+                     params=params, message=message, text=_argument_text(message))
+
+
+def _addon(body: dict) -> ChatEvent:
+    chat = body["chat"]
+    kind = next((k for p, k in ADDON_PAYLOADS.items() if p in chat), "UNKNOWN")
+    payload = next((_dict(chat[p]) for p in ADDON_PAYLOADS if p in chat), {})
+    params = _string_map(_dict(body.get("commonEventObject")).get("parameters"))
+    message = _dict(payload.get("message"))
+    user = _dict(chat.get("user"))
+    return ChatEvent(kind=kind, user_id=str(user.get("name", "")), user_name=str(user.get("displayName", "")),
+                     action=params.pop("actionName", ""), params=params, message=message,
+                     text=_argument_text(message), addon=True)
+
+
+def _argument_text(message: dict) -> str:
+    text = message.get("argumentText")
+    return str(text if isinstance(text, str) else message.get("text", "")).strip()
+
+
+def _dict(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _string_map(value: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def update_answer(message: dict, addon: bool) -> dict:
+    """Replace the clicked card in place (only valid for a click on the app's own message)."""
+    if addon:
+        return {"hostAppDataAction": {"chatDataAction": {"updateMessageAction": {"message": message}}}}
+    return {"actionResponse": {"type": "UPDATE_MESSAGE"}, **message}
+
+
+def reply_answer(message: dict, addon: bool, private_to: str = "") -> dict:
+    """A new message in the event's thread; `private_to` makes it visible to that user only."""
+    if private_to:
+        message = {**message, "privateMessageViewer": {"name": private_to}}
+    if addon:
+        return {"hostAppDataAction": {"chatDataAction": {"createMessageAction": {"message": message}}}}
+    return {"actionResponse": {"type": "NEW_MESSAGE"}, **message}

@@ -1,0 +1,68 @@
+"""Chat interaction events answered synchronously: card clicks, messages, being added to a space.
+
+Only the pinged manager's Accept or Decline and the assignee's Done change anything. Anyone
+else's click gets a private answer saying so; a click on a card whose ping has moved on gets the
+card redrawn to say so. Clicks are answered from memory: no Chat or Sheets call.
+"""
+from __future__ import annotations
+
+from ..cycle import Answer, Outcome
+from ..web.inputs import InputError, ticket_id_value
+from . import cards
+from .events import ChatEvent, EventError, reply_answer, update_answer
+
+ACTIONS = ("accept", "decline", "done")
+QUIET = ("REMOVED_FROM_SPACE", "WIDGET_UPDATED")
+HELP = ("I route RCA tickets ready for review to the manager on shift. When I mention you on a "
+        "ticket card, press Accept to take it or Decline to pass it on; press Done when the review is "
+        "finished. If nobody answers in time, I ping the next manager on shift.")
+HELLO = "Hello! I'm RCA Bot. " + HELP
+
+
+def handle(bot, event: ChatEvent) -> dict:
+    if event.kind == "CARD_CLICKED":
+        return _click(bot, event)
+    if event.kind == "MESSAGE":
+        return reply_answer({"text": HELP}, event.addon)
+    if event.kind == "ADDED_TO_SPACE":
+        return reply_answer({"text": HELLO}, event.addon)
+    if event.kind in QUIET:
+        return {}
+    raise EventError(f"unknown event type {event.kind!r}")
+
+
+def _click(bot, event: ChatEvent) -> dict:
+    if event.action not in ACTIONS:
+        raise EventError(f"unknown action {event.action!r}: the bot's buttons are accept, decline and done")
+    if not event.user_id:
+        raise EventError("the click names no user")
+    try:
+        ticket_id = ticket_id_value(event.params.get("ticket_id"))
+    except InputError as exc:
+        raise EventError(f"the button's parameters are wrong: {exc}") from None
+    attempt = event.params.get("attempt")
+    if attempt is not None and not attempt.isdigit():
+        raise EventError(f"the button's attempt parameter {attempt!r} is not a number")
+    answer = bot.click(event.action, ticket_id, event.user_id, int(attempt) if attempt else None)
+    return _render(answer, event, ticket_id)
+
+
+def _render(answer: Answer, event: ChatEvent, ticket_id: str) -> dict:
+    ticket = answer.ticket
+    updates = {
+        Outcome.ACCEPTED: lambda: cards.assigned_message(ticket),
+        Outcome.TAKEN: lambda: cards.assigned_message(ticket),
+        Outcome.DECLINED: lambda: cards.declined_message(ticket),
+        Outcome.COMPLETED: lambda: cards.completed_message(ticket),
+        Outcome.EXPIRED: lambda: cards.expired_message(ticket, ticket_id),
+        Outcome.CLOSED: lambda: cards.completed_message(ticket) if ticket else cards.closed_message(ticket_id),
+    }
+    if answer.outcome in updates:
+        return update_answer(updates[answer.outcome](), event.addon)
+    if answer.outcome is Outcome.NOT_ACCEPTED:
+        text = f"{ticket_id} is not accepted yet: it can be marked done once it is accepted."
+    elif event.action == "done":
+        text = f"Only {ticket.manager_name}, who accepted {ticket_id}, can mark it done."
+    else:
+        text = f"This ping for {ticket_id} is for {ticket.manager_name}; only they can accept or decline it."
+    return reply_answer({"text": text}, event.addon, private_to=event.user_id)

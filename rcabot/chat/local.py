@@ -1,0 +1,136 @@
+"""The local Chat space: messages kept as Chat API Message objects, shown by the console.
+
+It behaves as Google Chat does for what the bot uses: threads keyed by the app, idempotent
+creates by request id, mentions written `<users/ID>` stored as `@Name` with a USER_MENTION
+annotation, and synchronous answers to events applied to the stored messages.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import tempfile
+import threading
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Callable
+
+from . import Message
+
+MENTION = re.compile(r"<(users/[^>]+)>")
+LOCAL_SPACE = "spaces/local"
+APP_USER = {"name": "users/rcabot", "displayName": "RCA Bot", "type": "BOT"}
+
+
+
+class LocalSpace:
+    def __init__(self, clock: Callable[[], datetime], names: Callable[[str], str] = lambda uid: uid,
+                 store: str | os.PathLike | None = None, space: str = LOCAL_SPACE):
+        self.clock = clock
+        self.names = names  # Chat id -> display name, for mentions
+        self.space = space
+        self.store = Path(store) if store else None
+        self._lock = threading.Lock()
+        self._messages: list[Message] = []
+        self._threads: dict[str, str] = {}  # thread key -> thread name
+        self._requests: dict[str, str] = {}  # request id -> message name
+        self._load()
+
+    def messages(self) -> list[Message]:
+        with self._lock:
+            return copy.deepcopy(self._messages)
+
+    def create_message(self, space: str, message: Message, *, thread_key: str = "",
+                       request_id: str = "", thread_name: str = "") -> Message:
+        with self._lock:
+            if request_id in self._requests:
+                return copy.deepcopy(self._find(self._requests[request_id]))
+            number = len(self._messages) + 1
+            if not thread_name:
+                thread_name = self._threads.setdefault(
+                    thread_key or f"message-{number}", f"{self.space}/threads/t{len(self._threads) + 1}")
+            stored = self._stored(message, f"{self.space}/messages/m{number}", thread_name)
+            self._messages.append(stored)
+            if request_id:
+                self._requests[request_id] = stored["name"]
+            self._save()
+            return copy.deepcopy(stored)
+
+    def answered(self, event: dict[str, Any], answer: dict[str, Any]) -> None:
+        """Apply a synchronous answer as Google would: update the clicked card, or reply in its thread."""
+        clicked = (event.get("message") or {})
+        action, body = _answer_kind(answer)
+        if action == "update" and clicked.get("name"):
+            self.update_message(clicked["name"], body)
+        elif action == "create" and (body.get("text") or body.get("cardsV2")):
+            thread = (clicked.get("thread") or {}).get("name", "")
+            self.create_message(self.space, body, thread_name=thread)
+
+    def update_message(self, name: str, message: Message) -> Message:
+        with self._lock:
+            stored = self._find(name)
+            fresh = self._stored(message, name, stored["thread"]["name"])
+            stored.update(text=fresh["text"], cardsV2=fresh["cardsV2"], annotations=fresh["annotations"],
+                          lastUpdateTime=fresh["createTime"])
+            self._save()
+            return copy.deepcopy(stored)
+
+    def _stored(self, message: Message, name: str, thread_name: str) -> Message:
+        text, annotations = self._mentions(message.get("text", ""))
+        stored = {
+            "name": name, "sender": dict(APP_USER), "createTime": self._now(),
+            "text": text, "annotations": annotations, "cardsV2": copy.deepcopy(message.get("cardsV2", [])),
+            "thread": {"name": thread_name}, "space": {"name": self.space},
+        }
+        if message.get("privateMessageViewer"):
+            stored["privateMessageViewer"] = message["privateMessageViewer"]
+        return stored
+
+    def _mentions(self, text: str) -> tuple[str, list[dict]]:
+        annotations: list[dict] = []
+        out = ""
+        last = 0
+        for match in MENTION.finditer(text):
+            out += text[last:match.start()]
+            label = "@" + self.names(match.group(1))
+            annotations.append({"type": "USER_MENTION", "startIndex": len(out), "length": len(label),
+                                "userMention": {"user": {"name": match.group(1), "displayName": label[1:],
+                                                         "type": "HUMAN"}, "type": "MENTION"}})
+            out += label
+            last = match.end()
+        return out + text[last:], annotations
+
+    def _find(self, name: str) -> Message:
+        for message in self._messages:
+            if message["name"] == name:
+                return message
+        raise KeyError(f"no message {name} in the local space")
+
+    def _now(self) -> str:
+        return self.clock().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+    def _load(self) -> None:
+        if self.store and self.store.exists():
+            saved = json.loads(self.store.read_text(encoding="utf-8"))
+            self._messages, self._threads, self._requests = saved["messages"], saved["threads"], saved["requests"]
+
+    def _save(self) -> None:
+        if not self.store:
+            return
+        data = json.dumps({"messages": self._messages, "threads": self._threads, "requests": self._requests})
+        fd, tmp = tempfile.mkstemp(dir=self.store.parent, prefix=".space.", suffix=".tmp")
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(data)
+        os.replace(tmp, self.store)
+
+
+def _answer_kind(answer: dict[str, Any]) -> tuple[str, Message]:
+    """('update' | 'create', message) from a classic or a Workspace add-on answer."""
+    data_action = answer.get("hostAppDataAction", {}).get("chatDataAction", {})
+    if "updateMessageAction" in data_action:
+        return "update", data_action["updateMessageAction"]["message"]
+    if "createMessageAction" in data_action:
+        return "create", data_action["createMessageAction"]["message"]
+    kind = answer.get("actionResponse", {}).get("type", "NEW_MESSAGE")
+    return ("update" if kind == "UPDATE_MESSAGE" else "create"), answer

@@ -1,0 +1,267 @@
+"""The Configuration and Managers tabs, parsed and validated; the environment settings.
+
+Ops edit these tabs by hand, so parsing is forgiving about layout (wide or tall Configuration,
+headers in any case and spacing, extra columns) and strict about values: every problem is named
+with the cell it is in, and the caller keeps the last good configuration in force.
+"""
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Mapping, Sequence
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from .cycle import Rules
+from .model import Manager, chat_user_id
+from .shifts import DEFAULT_STARTS, ShiftError, ShiftSchedule, parse_start
+
+_SHIFT_PARAM = re.compile(r"^shift(\d+)starttime$")
+
+
+def normalize(name: str) -> str:
+    """Header and parameter names match case- and space-insensitively."""
+    return re.sub(r"[\s_]+", "", name).lower()
+
+
+@dataclass(frozen=True)
+class TabNames:
+    configuration: str = "Configuration"
+    managers: str = "Managers"
+    state: str = "StateManagement"
+    tickets: str = "TicketState"
+    manager_state: str = "ManagerState"
+    tracker: str = "Tracker"
+
+    @property
+    def bot_owned(self) -> tuple[str, ...]:
+        return (self.state, self.tickets, self.manager_state, self.tracker)
+
+
+@dataclass(frozen=True)
+class Config:
+    space_id: str = ""
+    ticket_timeout: int = 300
+    dnd_seconds: int = 3600
+    flush_seconds: int = 10
+    batch_size: int = 50
+    reload_seconds: int = 300
+    schedule: ShiftSchedule = field(default_factory=ShiftSchedule)
+    ticket_url_template: str = ""
+    tabs: TabNames = field(default_factory=TabNames)
+
+    @property
+    def rules(self) -> Rules:
+        return Rules(timedelta(seconds=self.ticket_timeout), timedelta(seconds=self.dnd_seconds), self.schedule)
+
+    def ticket_url(self, ticket_id: str) -> str:
+        return self.ticket_url_template.replace("{ticket}", ticket_id) if self.ticket_url_template else ""
+
+
+@dataclass
+class Parsed:
+    """What a tab parse produced, and what was wrong with it."""
+
+    value: object
+    problems: list[str] = field(default_factory=list)
+
+
+# --- Configuration -----------------------------------------------------------------------
+
+_NUMBERS = {  # parameter -> (Config field, smallest allowed value)
+    "tickettimeout": ("ticket_timeout", 1),
+    "managerdndtime": ("dnd_seconds", 0),
+    "timefordataflush": ("flush_seconds", 1),
+    "numberofitemsinbatch": ("batch_size", 1),
+    "timeformanagerdatareload": ("reload_seconds", 5),
+}
+_TAB_PARAMS = {
+    "managerssheetname": "managers", "statemanagementsheetname": "state",
+    "ticketstatesheetname": "tickets", "trackersheetname": "tracker", "managerstatesheetname": "manager_state",
+}
+
+
+def configuration_params(rows: Sequence[Sequence[str]]) -> dict[str, tuple[str, str]]:
+    """{normalized name: (value, cell)} from the wide layout (names in row 1, values in row 2)
+    or the tall one (`Parameter, Value[, Description]`)."""
+    if not rows:
+        return {}
+    header = [normalize(cell) for cell in rows[0]]
+    if header[:2] == ["parameter", "value"]:
+        return {normalize(row[0]): ((row[1] if len(row) > 1 else "").strip(), f"B{n}")
+                for n, row in enumerate(rows[1:], 2) if row and row[0].strip()}
+    values = rows[1] if len(rows) > 1 else []
+    return {name: ((values[i] if i < len(values) else "").strip(), f"{_column(i)}2")
+            for i, name in enumerate(header) if name}
+
+
+def parse_configuration(rows: Sequence[Sequence[str]]) -> Parsed:
+    params = configuration_params(rows)
+    problems: list[str] = []
+    settings: dict[str, object] = {}
+    for name, (attr, least) in _NUMBERS.items():
+        if params.get(name, ("",))[0]:
+            value, cell = params[name]
+            number = _whole_number(value)
+            if number is None or number < least:
+                problems.append(f"Configuration {cell}: {_label(name)} is {value!r}; it must be a whole "
+                                f"number of at least {least}")
+            else:
+                settings[attr] = number
+    schedule = _schedule(params, problems)
+    if schedule:
+        settings["schedule"] = schedule
+    tabs = {attr: params[name][0] for name, attr in _TAB_PARAMS.items() if params.get(name, ("",))[0]}
+    settings["tabs"] = TabNames(**tabs)
+    settings["space_id"] = params.get("spaceid", ("",))[0]
+    settings["ticket_url_template"] = params.get("ticketurltemplate", ("",))[0]
+    return Parsed(Config(**settings), problems)
+
+
+def _schedule(params: Mapping[str, tuple[str, str]], problems: list[str]) -> ShiftSchedule | None:
+    zone_name, zone_cell = params.get("timezone", ("", ""))
+    try:
+        zone = ZoneInfo(zone_name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"Configuration {zone_cell}: TimeZone {zone_name!r} is not an IANA time zone "
+                        f"(like Europe/Berlin)")
+        return None
+    given = {int(m.group(1)): params[name] for name in params if (m := _SHIFT_PARAM.match(name)) and params[name][0]}
+    if not given:
+        return ShiftSchedule(DEFAULT_STARTS, zone)
+    given.setdefault(1, ("00:00", "(default)"))
+    missing = [n for n in range(1, max(given) + 1) if n not in given]
+    if missing:
+        problems.append(f"Configuration: Shift{missing[0]}StartTime is missing; shifts are numbered 1 to "
+                        f"{max(given)} without gaps")
+        return None
+    try:
+        starts = tuple(_start(n, *given[n]) for n in sorted(given))
+        return ShiftSchedule(starts, zone)
+    except ShiftError as exc:
+        problems.append(str(exc))
+        return None
+
+
+def _start(number: int, value: str, cell: str):
+    try:
+        return parse_start(value)
+    except ShiftError as exc:
+        raise ShiftError(f"Configuration {cell}: Shift{number}StartTime: {exc}") from None
+
+
+# --- Managers ----------------------------------------------------------------------------
+
+_MANAGER_COLUMNS = {"name": "name", "email": "email", "gchatid": "chat_id", "shift": "shift", "active": "active"}
+_YES = {"", "yes", "y", "true", "1", "x", "active"}
+_NO = {"no", "n", "false", "0", "inactive"}
+
+
+def parse_managers(rows: Sequence[Sequence[str]], shift_count: int) -> Parsed:
+    """Managers in row order. Rows with problems are left out and each problem is reported."""
+    if not rows:
+        return Parsed([], ["Managers: the tab is empty; it needs a header row Name, Email, GChat ID, Shift, Active"])
+    columns = {_MANAGER_COLUMNS[normalize(h)]: i for i, h in enumerate(rows[0]) if normalize(h) in _MANAGER_COLUMNS}
+    absent = [c for c in ("name", "chat_id", "shift") if c not in columns]
+    if absent:
+        return Parsed([], [f"Managers: no {', '.join(absent)} column in the header row"])
+    managers: list[Manager] = []
+    problems: list[str] = []
+    seen: set[str] = set()
+    for number, row in enumerate(rows[1:], 2):
+        cell = {key: (row[i].strip() if i < len(row) else "") for key, i in columns.items()}
+        manager, problem = _manager(cell, number, shift_count, seen)
+        if problem:
+            problems.append(problem)
+        else:
+            managers.append(manager)
+            seen.add(manager.chat_id)
+    return Parsed(managers, problems)
+
+
+def _manager(cell: dict[str, str], row: int, shift_count: int, seen: set[str]) -> tuple[Manager | None, str]:
+    who = cell["name"] or f"row {row}"
+    chat_id = chat_user_id(cell["chat_id"])
+    if not re.fullmatch(r"users/[\w.@+-]+", chat_id or "-"):
+        return None, f"Managers row {row}: {who} has no usable GChat ID ({cell['chat_id']!r})"
+    if chat_id in seen:
+        return None, f"Managers row {row}: GChat ID {chat_id} is used by an earlier row too"
+    active = cell.get("active", "").lower()
+    if active not in _YES | _NO:
+        return None, f"Managers row {row}: Active for {who} is {cell['active']!r}; write yes, no or leave blank"
+    shifts, problem = _shifts(cell["shift"], shift_count)
+    if problem:
+        return None, f"Managers row {row}: Shift for {who}: {problem}"
+    return Manager(cell["name"] or chat_id, chat_id, cell.get("email", ""), shifts, active in _YES), ""
+
+
+def _shifts(text: str, shift_count: int) -> tuple[frozenset[int] | None, str]:
+    if text.strip().lower() == "all":
+        return None, ""
+    parts = [p for p in re.split(r"[,;\s]+", text.strip()) if p]
+    if not parts or not all(p.isdigit() for p in parts):
+        return None, f"{text!r} is not a shift number, a list like 1,3, or all"
+    numbers = frozenset(int(p) for p in parts)
+    unknown = sorted(n for n in numbers if not 1 <= n <= shift_count)
+    if unknown:
+        return None, f"shift {unknown[0]} does not exist (the Configuration has shifts 1 to {shift_count})"
+    return numbers, ""
+
+
+def _whole_number(text: str) -> int | None:
+    try:
+        number = float(text.replace(",", ""))
+    except ValueError:
+        return None
+    return int(number) if number.is_integer() else None
+
+
+def _label(name: str) -> str:
+    return {"tickettimeout": "TicketTimeout", "managerdndtime": "ManagerDNDTime",
+            "timefordataflush": "TimeForDataFlush", "numberofitemsinbatch": "NumberOfItemsInBatch",
+            "timeformanagerdatareload": "TimeForManagerDataReload"}[name]
+
+
+def _column(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+# --- Environment -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Settings:
+    """Deployment settings and secrets, from the environment (everything else is in the sheet)."""
+
+    backend: str = "local"
+    workbook_dir: str = "var/workbook"
+    spreadsheet_id: str = ""
+    credentials_file: str = ""
+    chat_audience: str = ""
+    api_token: str = ""
+    port: int = 8080
+    sheets_endpoint: str = ""
+    chat_endpoint: str = ""
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
+        return cls(
+            backend=env.get("RCABOT_BACKEND", "local").strip().lower() or "local",
+            workbook_dir=env.get("RCABOT_WORKBOOK_DIR", "var/workbook"),
+            spreadsheet_id=env.get("RCABOT_SPREADSHEET_ID", ""),
+            credentials_file=env.get("GOOGLE_APPLICATION_CREDENTIALS", ""),
+            chat_audience=env.get("RCABOT_CHAT_AUDIENCE", ""),
+            api_token=env.get("RCABOT_API_TOKEN", ""),
+            port=int(env.get("PORT", "8080") or 8080),
+            sheets_endpoint=env.get("RCABOT_SHEETS_ENDPOINT", ""),
+            chat_endpoint=env.get("RCABOT_CHAT_ENDPOINT", ""),
+        )
+
+    @property
+    def local(self) -> bool:
+        return self.backend == "local"

@@ -1,0 +1,281 @@
+"""The ticket cycle: start, accept, decline, time out, done, wake waiting tickets.
+
+Plain Python with the time passed in. Each call changes the in-memory `BotState` and returns the
+effects the shell must carry out (post a ping, post a notice, write a Tracker row, set or cancel
+a timer). Invariants kept after every call: a ticket holds at most one open ping, a manager holds
+at most one ping, and no ticket waits while a manager could take it.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum
+from typing import Sequence, Union
+
+from .model import BotState, Manager, Ticket, TicketStatus, Track
+from .rotation import pick_manager
+from .shifts import ShiftSchedule
+
+SHIFT_TIMER = "shift-boundary"
+
+
+def timeout_timer(ticket_id: str) -> str:
+    return f"ping-timeout:{ticket_id}"
+
+
+def dnd_timer(chat_id: str) -> str:
+    return f"dnd-expiry:{chat_id}"
+
+
+@dataclass(frozen=True)
+class Rules:
+    ticket_timeout: timedelta = timedelta(seconds=300)
+    dnd: timedelta = timedelta(seconds=3600)
+    schedule: ShiftSchedule = field(default_factory=ShiftSchedule)
+
+
+@dataclass(frozen=True)
+class Ping:
+    """Post the ping card for `manager` in the ticket's thread; `note` says why it moved on."""
+
+    ticket_id: str
+    title: str
+    url: str
+    manager: Manager
+    attempt: int
+    deadline: datetime
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Notice:
+    ticket_id: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Tracked:
+    at: datetime
+    ticket_id: str
+    status: Track
+    manager_name: str = ""
+    manager_id: str = ""
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class SetTimer:
+    key: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CancelTimer:
+    key: str
+
+
+Effect = Union[Ping, Notice, Tracked, SetTimer, CancelTimer]
+
+
+class Outcome(str, Enum):
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    COMPLETED = "completed"
+    NOT_YOURS = "not_yours"  # someone other than the pinged manager (or the assignee) clicked
+    EXPIRED = "expired"  # the card's ping is no longer the open one
+    TAKEN = "taken"  # the ticket is already accepted
+    NOT_ACCEPTED = "not_accepted"  # Done before Accept
+    CLOSED = "closed"  # the ticket is not in the cycle
+
+
+@dataclass
+class Answer:
+    outcome: Outcome
+    ticket: Ticket | None
+    effects: list[Effect] = field(default_factory=list)
+
+
+class Cycle:
+    RECENTLY_DONE = 1000  # completed tickets remembered so that a repeated Done click is answered alike
+
+    def __init__(self, state: BotState, managers: Sequence[Manager], rules: Rules):
+        self.state = state
+        self.managers = list(managers)
+        self.rules = rules
+        self.recently_done: OrderedDict[str, Ticket] = OrderedDict()
+
+    # --- events -------------------------------------------------------------------------
+
+    def start(self, ticket_id: str, title: str, url: str, now: datetime) -> tuple[Ticket, list[Effect]]:
+        """Start a cycle; a ticket already in the cycle is returned as it is, with no effects."""
+        if ticket_id in self.state.tickets:
+            return self.state.tickets[ticket_id], []
+        ticket = Ticket(ticket_id, title, url)
+        self.state.tickets[ticket_id] = ticket
+        return ticket, self._ping_or_wait(ticket, now, note="", announce=True)
+
+    def accept(self, ticket_id: str, user_id: str, now: datetime, attempt: int | None = None) -> Answer:
+        ticket = self.state.tickets.get(ticket_id)
+        if ticket is None:
+            return Answer(Outcome.CLOSED, self.recently_done.get(ticket_id))
+        if ticket.status is TicketStatus.ACCEPTED:
+            same = user_id == ticket.manager_id
+            return Answer(Outcome.ACCEPTED if same else Outcome.TAKEN, _copy(ticket))
+        refused = self._refusal(ticket, user_id, attempt)
+        if refused:
+            return Answer(refused, _copy(ticket))
+        ticket.status, ticket.deadline = TicketStatus.ACCEPTED, None
+        effects: list[Effect] = [CancelTimer(timeout_timer(ticket_id)), self._track(now, ticket, Track.ACCEPTED)]
+        effects += self._rest(user_id, now)
+        return Answer(Outcome.ACCEPTED, _copy(ticket), effects + self._wake(now))
+
+    def decline(self, ticket_id: str, user_id: str, now: datetime, attempt: int | None = None) -> Answer:
+        ticket = self.state.tickets.get(ticket_id)
+        if ticket is None:
+            return Answer(Outcome.CLOSED, self.recently_done.get(ticket_id))
+        if ticket.status is TicketStatus.ACCEPTED:
+            return Answer(Outcome.TAKEN, _copy(ticket))
+        refused = self._refusal(ticket, user_id, attempt)
+        if refused:
+            return Answer(refused, _copy(ticket))
+        declined = _copy(ticket)
+        effects: list[Effect] = [self._track(now, ticket, Track.DECLINED)] + self._rest(user_id, now)
+        ticket.passed_over = user_id
+        effects += self._ping_or_wait(ticket, now, note=f"Declined by {ticket.manager_name}.", announce=True)
+        return Answer(Outcome.DECLINED, declined, effects + self._wake(now))
+
+    def done(self, ticket_id: str, user_id: str, now: datetime) -> Answer:
+        ticket = self.state.tickets.get(ticket_id)
+        if ticket is None:
+            finished = self.recently_done.get(ticket_id)
+            same = finished is not None and finished.manager_id == user_id
+            return Answer(Outcome.COMPLETED if same else Outcome.CLOSED, finished)
+        if ticket.status is not TicketStatus.ACCEPTED:
+            return Answer(Outcome.NOT_ACCEPTED, _copy(ticket))
+        if user_id != ticket.manager_id:
+            return Answer(Outcome.NOT_YOURS, _copy(ticket))
+        del self.state.tickets[ticket_id]
+        self._remember_done(ticket)
+        self.state.last_activity[user_id] = now
+        return Answer(Outcome.COMPLETED, _copy(ticket), [self._track(now, ticket, Track.COMPLETED)])
+
+    def tick(self, now: datetime) -> list[Effect]:
+        """Time out lapsed pings, then give free managers to waiting tickets (DND ends, shift changes)."""
+        lapsed = sorted((t for t in self.state.tickets.values()
+                         if t.status is TicketStatus.PINGED and t.deadline and t.deadline <= now),
+                        key=lambda t: t.deadline)
+        effects: list[Effect] = []
+        for ticket in lapsed:
+            effects += self._time_out(ticket, now)
+        return effects + self._wake(now) + [SetTimer(SHIFT_TIMER, self.rules.schedule.next_shift_start(now))]
+
+    def reload(self, managers: Sequence[Manager], rules: Rules, now: datetime) -> list[Effect]:
+        """New Managers and Configuration: open pings keep their deadlines; waiting tickets get a look."""
+        self.managers, self.rules = list(managers), rules
+        return self.tick(now)
+
+    def delivered(self, ticket_id: str, attempt: int, message_id: str, thread_id: str,
+                  now: datetime) -> list[Effect]:
+        """A ping reached the space: its timeout counts from now if delivery came late."""
+        ticket = self.state.tickets.get(ticket_id)
+        if ticket is None:
+            return []
+        ticket.thread_id = thread_id or ticket.thread_id
+        if ticket.status is not TicketStatus.PINGED or ticket.attempts != attempt:
+            return []
+        ticket.message_id = message_id
+        if ticket.deadline and now + self.rules.ticket_timeout > ticket.deadline:
+            ticket.deadline = now + self.rules.ticket_timeout
+            return [SetTimer(timeout_timer(ticket_id), ticket.deadline)]
+        return []
+
+    def resume(self, now: datetime) -> list[Effect]:
+        """After a restart: the timers the state implies, then whatever fell due meanwhile."""
+        timers: list[Effect] = [SetTimer(timeout_timer(t.ticket_id), t.deadline)
+                                for t in self.state.tickets.values()
+                                if t.status is TicketStatus.PINGED and t.deadline]
+        timers += [SetTimer(dnd_timer(who), until) for who, until in self.state.dnd_until.items() if until > now]
+        return timers + self.tick(now)
+
+    # --- rules --------------------------------------------------------------------------
+
+    def busy(self, now: datetime) -> set[str]:
+        in_dnd = {who for who, until in self.state.dnd_until.items() if until > now}
+        return in_dnd | self.state.holding_ping()
+
+    def _refusal(self, ticket: Ticket, user_id: str, attempt: int | None) -> Outcome | None:
+        if ticket.status is TicketStatus.WAITING or (attempt is not None and attempt != ticket.attempts):
+            return Outcome.EXPIRED
+        if user_id != ticket.manager_id:
+            return Outcome.NOT_YOURS
+        return None
+
+    def _rest(self, user_id: str, now: datetime) -> list[Effect]:
+        """Accept and Decline put the manager in DND."""
+        until = now + self.rules.dnd
+        self.state.dnd_until[user_id] = until
+        self.state.last_activity[user_id] = now
+        return [SetTimer(dnd_timer(user_id), until)]
+
+    def _time_out(self, ticket: Ticket, now: datetime) -> list[Effect]:
+        effects: list[Effect] = [self._track(now, ticket, Track.TIMED_OUT)]
+        ticket.passed_over = ticket.manager_id
+        return effects + self._ping_or_wait(ticket, now, note=f"Timed out for {ticket.manager_name}.",
+                                            announce=True)
+
+    def _ping_or_wait(self, ticket: Ticket, now: datetime, note: str, announce: bool) -> list[Effect]:
+        shift = self.rules.schedule.current_shift(now)
+        manager = self._choose(ticket, shift, self.busy(now))
+        if manager is None:
+            return self._wait(ticket, now, shift, note, announce)
+        return self._ping(ticket, manager, shift, now, note)
+
+    def _choose(self, ticket: Ticket, shift: int, busy: set[str]) -> Manager | None:
+        after = self.state.last_pinged.get(shift, "")
+        return pick_manager(self.managers, shift, after, busy, ticket.passed_over)
+
+    def _ping(self, ticket: Ticket, manager: Manager, shift: int, now: datetime, note: str) -> list[Effect]:
+        ticket.status, ticket.attempts = TicketStatus.PINGED, ticket.attempts + 1
+        ticket.manager_id, ticket.manager_name, ticket.message_id = manager.chat_id, manager.name, ""
+        ticket.pinged_at, ticket.deadline = now, now + self.rules.ticket_timeout
+        self.state.last_pinged[shift], self.state.pointer_updated[shift] = manager.chat_id, now
+        ping = Ping(ticket.ticket_id, ticket.title, ticket.url, manager, ticket.attempts, ticket.deadline, note)
+        return [ping, self._track(now, ticket, Track.PINGED, detail=f"shift {shift}, attempt {ticket.attempts}"),
+                SetTimer(timeout_timer(ticket.ticket_id), ticket.deadline)]
+
+    def _wait(self, ticket: Ticket, now: datetime, shift: int, note: str, announce: bool) -> list[Effect]:
+        ticket.status, ticket.pinged_at, ticket.deadline = TicketStatus.WAITING, None, None
+        ticket.manager_id = ticket.manager_name = ticket.message_id = ""
+        effects: list[Effect] = [CancelTimer(timeout_timer(ticket.ticket_id))]
+        if announce:
+            text = f"{note} Nobody on shift {shift} is free right now: {ticket.ticket_id} waits and goes " \
+                   f"to the first manager who is.".strip()
+            effects += [Notice(ticket.ticket_id, text), self._track(now, ticket, Track.WAITING, detail=f"shift {shift}")]
+        return effects
+
+    def _wake(self, now: datetime) -> list[Effect]:
+        """Waiting tickets, oldest first, each to the next free manager, until nobody is free."""
+        effects: list[Effect] = []
+        busy = self.busy(now)
+        shift = self.rules.schedule.current_shift(now)
+        for ticket in [t for t in self.state.tickets.values() if t.status is TicketStatus.WAITING]:
+            manager = self._choose(ticket, shift, busy)
+            if manager is None:
+                break
+            busy.add(manager.chat_id)
+            effects += self._ping(ticket, manager, shift, now, note="")
+        return effects
+
+    def _track(self, now: datetime, ticket: Ticket, status: Track, detail: str = "") -> Tracked:
+        return Tracked(now, ticket.ticket_id, status, ticket.manager_name, ticket.manager_id, detail)
+
+    def _remember_done(self, ticket: Ticket) -> None:
+        self.recently_done[ticket.ticket_id] = _copy(ticket)
+        while len(self.recently_done) > self.RECENTLY_DONE:
+            self.recently_done.popitem(last=False)
+
+
+def _copy(ticket: Ticket) -> Ticket:
+    return dataclasses.replace(ticket)

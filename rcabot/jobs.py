@@ -1,0 +1,75 @@
+"""The APScheduler jobs. Each is thin: it calls one method of the bot.
+
+- `ping-timeout:<ticket>`, `dnd-expiry:<manager>`, `shift-boundary`: one-off timers set by the
+  cycle; each runs `tick`, which times out lapsed pings and wakes waiting tickets.
+- `reload` (every TimeForManagerDataReload) and `flush` (every TimeForDataFlush, and at once when
+  NumberOfItemsInBatch Tracker rows wait), `deliver` (at once when something is queued for Chat,
+  and every minute as a safety net).
+One BackgroundScheduler per process, started by the composition root, never at import.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+
+from apscheduler.jobstores.base import JobLookupError
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from .config import Config
+
+if TYPE_CHECKING:
+    from .bot import RcaBot
+
+log = logging.getLogger(__name__)
+SAFETY_NET_SECONDS = 60
+
+
+class SchedulerJobs:
+    def __init__(self, scheduler: BackgroundScheduler | None = None):
+        self.scheduler = scheduler or BackgroundScheduler(timezone=timezone.utc)
+        self.bot: RcaBot | None = None
+        self._intervals: dict[str, int] = {}
+
+    def bind(self, bot: "RcaBot") -> None:
+        self.bot = bot
+        # Several instances may queue up; the bot's own locks run them one at a time, and none is skipped.
+        for job, seconds in (("deliver", SAFETY_NET_SECONDS), ("flush", bot.config.flush_seconds),
+                             ("reload", bot.config.reload_seconds)):
+            self.scheduler.add_job(getattr(bot, job), "interval", seconds=seconds, id=job,
+                                   replace_existing=True, max_instances=3, coalesce=True)
+            self._intervals[job] = seconds
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def set_timer(self, key: str, at: datetime) -> None:
+        self.scheduler.add_job(self.bot.tick, "date", run_date=at, id=key, replace_existing=True,
+                               misfire_grace_time=None, coalesce=True)
+
+    def cancel_timer(self, key: str) -> None:
+        try:
+            self.scheduler.remove_job(key)
+        except JobLookupError:
+            pass  # it already ran
+
+    def kick(self, job: str) -> None:
+        self.retry_later(job, 0)
+
+    def retry_later(self, job: str, seconds: float) -> None:
+        when = datetime.now(timezone.utc) + timedelta(seconds=seconds)
+        try:
+            self.scheduler.modify_job(job, next_run_time=when)
+        except JobLookupError:
+            log.warning("job %s is not scheduled; nothing to run", job)
+
+    def configure(self, config: Config) -> None:
+        """Follow the intervals of a reloaded Configuration."""
+        for job, seconds in (("flush", config.flush_seconds), ("reload", config.reload_seconds)):
+            if job in self._intervals and self._intervals[job] != seconds:
+                self.scheduler.reschedule_job(job, trigger="interval", seconds=seconds)
+                self._intervals[job] = seconds

@@ -1,0 +1,80 @@
+"""Managers, tickets and statuses: plain data, no I/O."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import Enum
+
+
+class Track(str, Enum):
+    """What a Tracker row says happened."""
+
+    PINGED = "Pinged"
+    ACCEPTED = "Accepted"
+    DECLINED = "Declined"
+    TIMED_OUT = "TimedOut"
+    COMPLETED = "Completed"
+    WAITING = "Waiting"
+
+
+class TicketStatus(str, Enum):
+    """Where a ticket still in the cycle stands (the TicketState tab's Status column)."""
+
+    PINGED = "Pinged"
+    WAITING = "Waiting"
+    ACCEPTED = "Accepted"
+
+
+def chat_user_id(raw: str) -> str:
+    """`123` and `users/123` name the same Chat user; keep the API form."""
+    raw = raw.strip()
+    if not raw:
+        return ""
+    return raw if raw.startswith("users/") else f"users/{raw}"
+
+
+@dataclass(frozen=True)
+class Manager:
+    name: str
+    chat_id: str
+    email: str = ""
+    shifts: frozenset[int] | None = None  # None: every shift
+    active: bool = True
+
+    def works(self, shift: int) -> bool:
+        return self.shifts is None or shift in self.shifts
+
+
+@dataclass
+class Ticket:
+    ticket_id: str
+    title: str = ""
+    url: str = ""
+    status: TicketStatus = TicketStatus.WAITING
+    manager_id: str = ""
+    manager_name: str = ""
+    message_id: str = ""
+    thread_id: str = ""
+    pinged_at: datetime | None = None
+    deadline: datetime | None = None
+    attempts: int = 0
+    # Who let the last ping lapse; pinged again only when nobody else can be.
+    passed_over: str = ""
+
+
+@dataclass
+class BotState:
+    """Everything the bot owns, in memory; the bot-owned tabs are a copy of it."""
+
+    tickets: dict[str, Ticket] = field(default_factory=dict)  # arrival order
+    dnd_until: dict[str, datetime] = field(default_factory=dict)
+    last_activity: dict[str, datetime] = field(default_factory=dict)
+    last_pinged: dict[int, str] = field(default_factory=dict)  # shift -> chat id
+    pointer_updated: dict[int, datetime] = field(default_factory=dict)
+
+    def in_dnd(self, chat_id: str, now: datetime) -> bool:
+        until = self.dnd_until.get(chat_id)
+        return until is not None and until > now
+
+    def holding_ping(self) -> set[str]:
+        return {t.manager_id for t in self.tickets.values() if t.status is TicketStatus.PINGED}

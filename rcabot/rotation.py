@@ -1,0 +1,26 @@
+"""Who to ping next: round robin over the Managers tab's row order, per shift."""
+from __future__ import annotations
+
+from typing import Collection, Sequence
+
+from .model import Manager
+
+
+def in_turn(managers: Sequence[Manager], after: str) -> list[Manager]:
+    """The managers in row order, starting just after `after` (from the top if it is unknown)."""
+    ids = [m.chat_id for m in managers]
+    start = ids.index(after) + 1 if after in ids else 0
+    return list(managers[start:]) + list(managers[:start])
+
+
+def eligible(managers: Sequence[Manager], shift: int, busy: Collection[str]) -> list[Manager]:
+    """Active managers of `shift` who are not busy (in DND or holding a ping), in row order."""
+    return [m for m in managers if m.active and m.works(shift) and m.chat_id not in busy]
+
+
+def pick_manager(managers: Sequence[Manager], shift: int, after: str, busy: Collection[str],
+                 passed_over: str = "") -> Manager | None:
+    """The next eligible manager after `after`; `passed_over` only if nobody else is eligible."""
+    candidates = eligible(in_turn(managers, after), shift, busy)
+    preferred = [m for m in candidates if m.chat_id != passed_over]
+    return (preferred or candidates or [None])[0]

@@ -1,0 +1,114 @@
+"""The bot-owned tabs as a copy of the in-memory state, and back (at start-up).
+
+Times are ISO 8601 in UTC (`2026-11-22T10:15:00Z`). Reading is by header name and forgiving:
+a row that cannot be understood is reported and kept in the cycle as well as it can be, never
+dropped (a ticket with an unreadable deadline waits and is pinged again).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+from typing import Mapping, Sequence
+
+from .config import TabNames, normalize
+from .model import BotState, Ticket, TicketStatus, chat_user_id
+
+log = logging.getLogger(__name__)
+
+TICKET_HEADER = ["Ticket", "Title", "URL", "Status", "Manager Name", "Manager GChat ID", "Message ID",
+                 "Thread ID", "Pinged At", "Deadline", "Attempts"]
+MANAGER_HEADER = ["Manager GChat ID", "Last Activity", "DND Until"]
+POINTER_HEADER = ["Shift", "Last Manager GChat ID", "Updated At"]
+TRACKER_HEADER = ["Timestamp", "Ticket", "Manager Name", "Status", "Manager GChat ID", "Detail"]
+
+
+def headers(tabs: TabNames) -> dict[str, list[str]]:
+    return {tabs.state: POINTER_HEADER, tabs.tickets: TICKET_HEADER,
+            tabs.manager_state: MANAGER_HEADER, tabs.tracker: TRACKER_HEADER}
+
+
+def iso(moment: datetime | None) -> str:
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") if moment else ""
+
+
+def parse_iso(text: str) -> datetime | None:
+    text = text.strip()
+    if not text:
+        return None
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+# --- state -> rows -----------------------------------------------------------------------
+
+def state_rows(state: BotState, tabs: TabNames) -> dict[str, list[list[str]]]:
+    return {
+        tabs.tickets: [TICKET_HEADER] + [_ticket_row(t) for t in state.tickets.values()],
+        tabs.manager_state: [MANAGER_HEADER] + [
+            [who, iso(state.last_activity.get(who)), iso(state.dnd_until.get(who))]
+            for who in sorted(set(state.dnd_until) | set(state.last_activity))],
+        tabs.state: [POINTER_HEADER] + [
+            [str(shift), who, iso(state.pointer_updated.get(shift))] for shift, who in sorted(state.last_pinged.items())],
+    }
+
+
+def _ticket_row(t: Ticket) -> list[str]:
+    return [t.ticket_id, t.title, t.url, t.status.value, t.manager_name, t.manager_id, t.message_id,
+            t.thread_id, iso(t.pinged_at), iso(t.deadline), str(t.attempts)]
+
+
+# --- rows -> state -----------------------------------------------------------------------
+
+def load_state(tables: Mapping[str, Sequence[Sequence[str]]], tabs: TabNames) -> BotState:
+    state = BotState()
+    for record in _records(tables.get(tabs.tickets, [])):
+        ticket = _ticket(record)
+        if ticket.ticket_id:
+            state.tickets[ticket.ticket_id] = ticket
+    for record in _records(tables.get(tabs.manager_state, [])):
+        who = chat_user_id(record.get("managergchatid", ""))
+        _put(state.dnd_until, who, record.get("dnduntil", ""))
+        _put(state.last_activity, who, record.get("lastactivity", ""))
+    for record in _records(tables.get(tabs.state, [])):
+        shift, who = record.get("shift", ""), chat_user_id(record.get("lastmanagergchatid", ""))
+        if shift.strip().isdigit() and who:
+            state.last_pinged[int(shift)] = who
+            _put(state.pointer_updated, int(shift), record.get("updatedat", ""))
+    return state
+
+
+def _records(rows: Sequence[Sequence[str]]) -> list[dict[str, str]]:
+    if not rows:
+        return []
+    names = [normalize(h) for h in rows[0]]
+    return [{name: (row[i] if i < len(row) else "") for i, name in enumerate(names)} for row in rows[1:]]
+
+
+def _ticket(record: dict[str, str]) -> Ticket:
+    ticket = Ticket(record.get("ticket", "").strip(), record.get("title", ""), record.get("url", ""),
+                    message_id=record.get("messageid", ""), thread_id=record.get("threadid", ""))
+    try:
+        status = TicketStatus(record.get("status", "").strip())
+        attempts = int(record.get("attempts", "0") or 0)
+        pinged_at, deadline = parse_iso(record.get("pingedat", "")), parse_iso(record.get("deadline", ""))
+    except ValueError as exc:
+        log.error("TicketState: %s cannot be read (%s); it waits and will be pinged again", ticket.ticket_id, exc)
+        return ticket
+    if status is TicketStatus.PINGED and deadline is None:
+        log.error("TicketState: %s is Pinged with no deadline; it waits and will be pinged again", ticket.ticket_id)
+        return ticket
+    ticket.status, ticket.attempts, ticket.pinged_at, ticket.deadline = status, attempts, pinged_at, deadline
+    if status is not TicketStatus.WAITING:
+        ticket.manager_name = record.get("managername", "")
+        ticket.manager_id = chat_user_id(record.get("managergchatid", ""))
+    return ticket
+
+
+def _put(target: dict, key, text: str) -> None:
+    try:
+        moment = parse_iso(text)
+    except ValueError:
+        log.error("state: %r is not an ISO time; ignored for %s", text, key)
+        return
+    if key and moment:
+        target[key] = moment

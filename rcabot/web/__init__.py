@@ -1,0 +1,62 @@
+"""The Flask app: a thin layer that turns requests into calls on the bot and answers JSON."""
+from __future__ import annotations
+
+import atexit
+import logging
+from typing import Any, Mapping
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from .. import bootstrap
+from ..config import Settings
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the app. `test_config` may set WORKBOOK_DIR, API_TOKEN, BACKEND, START_SCHEDULER,
+    and JOBS / CLOCK (a test's recording scheduler and fake clock)."""
+    test_config = dict(test_config or {})
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = Flask(__name__)
+    app.config.from_mapping(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
+    settings = _settings(test_config)
+    extra = {k.lower(): test_config[k] for k in ("JOBS", "CLOCK") if k in test_config}
+    bot = bootstrap.build(settings, **extra)
+    app.extensions["rcabot"] = bot
+    app.extensions["rcabot.settings"] = settings
+    _register(app, settings)
+    if test_config.get("START_SCHEDULER", "JOBS" not in test_config):
+        bot.jobs.start()
+        atexit.register(_stop, bot)
+    return app
+
+
+def _settings(test_config: Mapping[str, Any]) -> Settings:
+    settings = Settings.from_env()
+    overrides = {"backend": test_config.get("BACKEND"), "workbook_dir": test_config.get("WORKBOOK_DIR"),
+                 "api_token": test_config.get("API_TOKEN")}
+    return Settings(**{**settings.__dict__, **{k: v for k, v in overrides.items() if v is not None}})
+
+
+def _register(app: Flask, settings: Settings) -> None:
+    from . import api, chat_events, console, health
+
+    app.register_blueprint(api.bp)
+    app.register_blueprint(chat_events.bp)
+    app.register_blueprint(health.bp)
+    if settings.local:
+        app.register_blueprint(console.bp)
+    app.register_error_handler(HTTPException, _json_error)
+
+
+def _json_error(exc: HTTPException):
+    messages = {413: f"the request body is larger than {MAX_BODY_BYTES // 1024} KiB",
+                404: "no such route", 405: "method not allowed on this route"}
+    return jsonify(error=messages.get(exc.code, exc.description)), exc.code
+
+
+def _stop(bot) -> None:
+    bot.jobs.shutdown()
+    bot.flush()

@@ -1,0 +1,32 @@
+"""POST /chat/events: Google Chat's interaction events (and the console's, which are the same)."""
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app, jsonify, request
+
+from ..chat.events import EventError, parse_event
+from ..chat.handler import handle
+
+bp = Blueprint("chat_events", __name__)
+log = logging.getLogger(__name__)
+
+
+@bp.post("/chat/events")
+def chat_event():
+    verifier = current_app.extensions.get("rcabot.verifier")
+    if verifier is not None:
+        refusal = verifier.refuse(request.headers.get("Authorization"))
+        if refusal:
+            log.warning("chat event refused: %s", refusal)
+            return jsonify(error=f"unauthorized: {refusal}"), 401
+    body = request.get_json(silent=True)
+    if body is None:
+        return jsonify(error="a Chat event is a JSON body (Content-Type: application/json)"), 400
+    bot = current_app.extensions["rcabot"]
+    try:
+        answer = handle(bot, parse_event(body))
+    except EventError as exc:
+        return jsonify(error=str(exc)), 400
+    bot.chat.answered(body, answer)
+    return jsonify(answer)

@@ -1,0 +1,37 @@
+"""Spreadsheet access: one interface, two implementations (a CSV folder, Google Sheets).
+
+Every cell is a string both ways. Tabs are addressed by name; the header row is row 1.
+The bot writes only its own tabs (StateManagement, TicketState, ManagerState, Tracker).
+"""
+from __future__ import annotations
+
+from typing import Mapping, Protocol, Sequence
+
+Rows = list[list[str]]
+
+
+class WorkbookError(Exception):
+    """The workbook could not be read or written; the message says which tab and why."""
+
+
+class TabNotFound(WorkbookError):
+    def __init__(self, tab: str):
+        super().__init__(f"tab {tab!r} is missing from the workbook")
+        self.tab = tab
+
+
+class Workbook(Protocol):
+    def read_tabs(self, names: Sequence[str]) -> dict[str, Rows]:
+        """Each tab's rows, header first, as strings. Raises TabNotFound for a missing tab."""
+
+    def ensure_tabs(self, headers: Mapping[str, Sequence[str]]) -> list[str]:
+        """Create each missing tab with its header row, and rewrite a header row that differs.
+
+        Returns the names of the tabs created or repaired. Rows below the header are kept.
+        """
+
+    def replace_tabs(self, tabs: Mapping[str, Sequence[Sequence[str]]]) -> None:
+        """Replace the whole content of bot-owned tabs (header row included), all in one go."""
+
+    def append_rows(self, tab: str, rows: Sequence[Sequence[str]]) -> None:
+        """Add rows after the tab's last row (the Tracker)."""

@@ -1,0 +1,18 @@
+"""Cells a spreadsheet app would take for a formula are stored so that they open as text.
+
+A leading apostrophe is what Sheets and Excel use to mark text; it is added on write and removed
+on read, so the value the bot reads back is the value it wrote.
+"""
+from __future__ import annotations
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def escape(value: str) -> str:
+    if value.startswith(FORMULA_STARTS) or value.startswith("'"):
+        return "'" + value
+    return value
+
+
+def unescape(value: str) -> str:
+    return value[1:] if value.startswith("'") else value

@@ -1,0 +1,111 @@
+"""The workbook as a folder of CSV files, one file per tab (`Tab Name.csv`)."""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+import os
+import shutil
+import tempfile
+import threading
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from . import Rows, TabNotFound, WorkbookError
+from .cells import escape, unescape
+
+log = logging.getLogger(__name__)
+
+
+class LocalWorkbook:
+    """Reads any tab; writes replace a file atomically (temporary file, then rename).
+
+    Only the bot's own tabs are ever written, and every cell written carries the formula escape
+    of `cells`; reading removes it (an apostrophe ops typed to force text goes too, as in Sheets).
+    """
+
+    def __init__(self, folder: str | os.PathLike):
+        self.folder = Path(folder)
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_templates(cls, folder: str | os.PathLike, templates: str | os.PathLike) -> "LocalWorkbook":
+        """Open `folder`, first copying in any template tab it lacks (never overwriting one)."""
+        target = Path(folder)
+        target.mkdir(parents=True, exist_ok=True)
+        for template in sorted(Path(templates).glob("*.csv")):
+            if not (target / template.name).exists():
+                shutil.copyfile(template, target / template.name)
+                log.info("workbook: created %s from the template", target / template.name)
+        return cls(target)
+
+    def path(self, tab: str) -> Path:
+        return self.folder / f"{tab}.csv"
+
+    def read_tabs(self, names: Sequence[str]) -> dict[str, Rows]:
+        return {name: self._read(name) for name in names}
+
+    def ensure_tabs(self, headers: Mapping[str, Sequence[str]]) -> list[str]:
+        changed = []
+        with self._lock:
+            for tab, header in headers.items():
+                rows = self._read(tab) if self.path(tab).exists() else []
+                if rows[:1] != [list(header)]:
+                    self._write(tab, [list(header)] + rows[1:])
+                    changed.append(tab)
+        return changed
+
+    def replace_tabs(self, tabs: Mapping[str, Sequence[Sequence[str]]]) -> None:
+        with self._lock:
+            for tab, rows in tabs.items():
+                self._write(tab, rows)
+
+    def append_rows(self, tab: str, rows: Sequence[Sequence[str]]) -> None:
+        # Copy, append, rename: a crash leaves the old file or the new one, never half a row.
+        with self._lock:
+            if not self.path(tab).exists():
+                raise TabNotFound(tab)
+            self._atomically(tab, _encode(rows), keep_existing=True)
+
+    def _read(self, tab: str) -> Rows:
+        try:
+            text = self.path(tab).read_text(encoding="utf-8-sig")
+        except FileNotFoundError:
+            raise TabNotFound(tab) from None
+        except OSError as exc:
+            raise WorkbookError(f"cannot read {self.path(tab)}: {exc}") from exc
+        rows = [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
+        return [[unescape(cell) for cell in row] for row in rows]
+
+    def _write(self, tab: str, rows: Sequence[Sequence[str]]) -> None:
+        self._atomically(tab, _encode(rows), keep_existing=False)
+
+    def _atomically(self, tab: str, text: str, keep_existing: bool) -> None:
+        target = self.path(tab)
+        try:
+            fd, tmp = tempfile.mkstemp(prefix=f".{tab}.", suffix=".tmp", dir=self.folder)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+                    if keep_existing:
+                        out.write(_with_final_newline(target.read_text(encoding="utf-8")))
+                    out.write(text)
+                    out.flush()
+                    os.fsync(out.fileno())
+                os.replace(tmp, target)
+            except BaseException:
+                Path(tmp).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise WorkbookError(f"cannot write {target}: {exc}") from exc
+
+
+def _encode(rows: Sequence[Sequence[str]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    for row in rows:
+        writer.writerow([escape(str(cell)) for cell in row])
+    return buffer.getvalue()
+
+
+def _with_final_newline(text: str) -> str:
+    return text if not text or text.endswith("\n") else text + "\n"
