@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Sequence, Union
 
 from .model import BotState, Manager, Ticket, TicketStatus, Track
-from .rotation import pick_manager
+from .rotation import eligible, pick_manager
 from .shifts import ShiftSchedule
 
 SHIFT_TIMER = "shift-boundary"
@@ -114,7 +114,7 @@ class Cycle:
             return self.state.tickets[ticket_id], []
         ticket = Ticket(ticket_id, title, url)
         self.state.tickets[ticket_id] = ticket
-        return ticket, self._ping_or_wait(ticket, now, note="", announce=True)
+        return ticket, self._wake(now, needs_manager={ticket_id: ""})
 
     def accept(self, ticket_id: str, user_id: str, now: datetime, attempt: int | None = None) -> Answer:
         ticket = self.state.tickets.get(ticket_id)
@@ -142,9 +142,8 @@ class Cycle:
             return Answer(refused, _copy(ticket))
         declined = _copy(ticket)
         effects: list[Effect] = [self._track(now, ticket, Track.DECLINED)] + self._rest(user_id, now)
-        ticket.passed_over = user_id
-        effects += self._ping_or_wait(ticket, now, note=f"Declined by {ticket.manager_name}.", announce=True)
-        return Answer(Outcome.DECLINED, declined, effects + self._wake(now))
+        note = self._requeue(ticket, f"Declined by {ticket.manager_name}.")
+        return Answer(Outcome.DECLINED, declined, effects + self._wake(now, needs_manager={ticket_id: note}))
 
     def done(self, ticket_id: str, user_id: str, now: datetime) -> Answer:
         ticket = self.state.tickets.get(ticket_id)
@@ -166,10 +165,9 @@ class Cycle:
         lapsed = sorted((t for t in self.state.tickets.values()
                          if t.status is TicketStatus.PINGED and t.deadline and t.deadline <= now),
                         key=lambda t: t.deadline)
-        effects: list[Effect] = []
-        for ticket in lapsed:
-            effects += self._time_out(ticket, now)
-        return effects + self._wake(now) + [SetTimer(SHIFT_TIMER, self.rules.schedule.next_shift_start(now))]
+        effects: list[Effect] = [self._track(now, t, Track.TIMED_OUT) for t in lapsed]
+        notes = {t.ticket_id: self._requeue(t, f"Timed out for {t.manager_name}.") for t in lapsed}
+        return effects + self._wake(now, notes) + [SetTimer(SHIFT_TIMER, self.rules.schedule.next_shift_start(now))]
 
     def reload(self, managers: Sequence[Manager], rules: Rules, now: datetime) -> list[Effect]:
         """New Managers and Configuration: open pings keep their deadlines; waiting tickets get a look."""
@@ -219,22 +217,42 @@ class Cycle:
         self.state.last_activity[user_id] = now
         return [SetTimer(dnd_timer(user_id), until)]
 
-    def _time_out(self, ticket: Ticket, now: datetime) -> list[Effect]:
-        effects: list[Effect] = [self._track(now, ticket, Track.TIMED_OUT)]
+    def _requeue(self, ticket: Ticket, note: str) -> str:
+        """Its ping is over: the ticket needs a manager again, and not the same one if avoidable."""
         ticket.passed_over = ticket.manager_id
-        return effects + self._ping_or_wait(ticket, now, note=f"Timed out for {ticket.manager_name}.",
-                                            announce=True)
+        ticket.status, ticket.pinged_at, ticket.deadline = TicketStatus.WAITING, None, None
+        ticket.manager_id = ticket.manager_name = ticket.message_id = ""
+        return note
 
-    def _ping_or_wait(self, ticket: Ticket, now: datetime, note: str, announce: bool) -> list[Effect]:
+    def _wake(self, now: datetime, needs_manager: dict[str, str] | None = None) -> list[Effect]:
+        """Give free managers to waiting tickets, oldest first.
+
+        `needs_manager` names the tickets that have just come to need one (with the note their
+        next message starts with): those that still wait get one notice saying so. A ticket's
+        passed-over manager is offered to it only after every other waiting ticket had its turn.
+        """
+        needs_manager = needs_manager or {}
         shift = self.rules.schedule.current_shift(now)
-        manager = self._choose(ticket, shift, self.busy(now))
-        if manager is None:
-            return self._wait(ticket, now, shift, note, announce)
-        return self._ping(ticket, manager, shift, now, note)
+        busy = self.busy(now)
+        effects: list[Effect] = []
+        if eligible(self.managers, shift, busy):
+            for last_resort in (False, True):
+                for ticket in [t for t in self.state.tickets.values() if t.status is TicketStatus.WAITING]:
+                    manager = self._choose(ticket, shift, busy, last_resort)
+                    if manager is not None:
+                        busy.add(manager.chat_id)
+                        effects += self._ping(ticket, manager, shift, now, needs_manager.pop(ticket.ticket_id, ""))
+        for ticket_id, note in needs_manager.items():
+            effects += self._announce_wait(self.state.tickets[ticket_id], now, shift, note)
+        return effects
 
-    def _choose(self, ticket: Ticket, shift: int, busy: set[str]) -> Manager | None:
+    def _choose(self, ticket: Ticket, shift: int, busy: set[str], last_resort: bool) -> Manager | None:
         after = self.state.last_pinged.get(shift, "")
-        return pick_manager(self.managers, shift, after, busy, ticket.passed_over)
+        avoid = ticket.passed_over if last_resort else ""
+        manager = pick_manager(self.managers, shift, after, busy, avoid)
+        if not last_resort and manager is not None and manager.chat_id == ticket.passed_over:
+            return None
+        return manager
 
     def _ping(self, ticket: Ticket, manager: Manager, shift: int, now: datetime, note: str) -> list[Effect]:
         ticket.status, ticket.attempts = TicketStatus.PINGED, ticket.attempts + 1
@@ -245,28 +263,11 @@ class Cycle:
         return [ping, self._track(now, ticket, Track.PINGED, detail=f"shift {shift}, attempt {ticket.attempts}"),
                 SetTimer(timeout_timer(ticket.ticket_id), ticket.deadline)]
 
-    def _wait(self, ticket: Ticket, now: datetime, shift: int, note: str, announce: bool) -> list[Effect]:
-        ticket.status, ticket.pinged_at, ticket.deadline = TicketStatus.WAITING, None, None
-        ticket.manager_id = ticket.manager_name = ticket.message_id = ""
-        effects: list[Effect] = [CancelTimer(timeout_timer(ticket.ticket_id))]
-        if announce:
-            text = f"{note} Nobody on shift {shift} is free right now: {ticket.ticket_id} waits and goes " \
-                   f"to the first manager who is.".strip()
-            effects += [Notice(ticket.ticket_id, text), self._track(now, ticket, Track.WAITING, detail=f"shift {shift}")]
-        return effects
-
-    def _wake(self, now: datetime) -> list[Effect]:
-        """Waiting tickets, oldest first, each to the next free manager, until nobody is free."""
-        effects: list[Effect] = []
-        busy = self.busy(now)
-        shift = self.rules.schedule.current_shift(now)
-        for ticket in [t for t in self.state.tickets.values() if t.status is TicketStatus.WAITING]:
-            manager = self._choose(ticket, shift, busy)
-            if manager is None:
-                break
-            busy.add(manager.chat_id)
-            effects += self._ping(ticket, manager, shift, now, note="")
-        return effects
+    def _announce_wait(self, ticket: Ticket, now: datetime, shift: int, note: str) -> list[Effect]:
+        text = f"{note} Nobody on shift {shift} is free right now: {ticket.ticket_id} waits and goes " \
+               f"to the first manager who is."
+        return [CancelTimer(timeout_timer(ticket.ticket_id)), Notice(ticket.ticket_id, text.strip()),
+                self._track(now, ticket, Track.WAITING, detail=f"shift {shift}")]
 
     def _track(self, now: datetime, ticket: Ticket, status: Track, detail: str = "") -> Tracked:
         return Tracked(now, ticket.ticket_id, status, ticket.manager_name, ticket.manager_id, detail)

@@ -61,7 +61,7 @@ class LocalSpace:
         """Apply a synchronous answer as Google would: update the clicked card, or reply in its thread."""
         clicked = (event.get("message") or {})
         action, body = _answer_kind(answer)
-        if action == "update" and clicked.get("name"):
+        if action == "update" and self._has(clicked.get("name", "")):
             self.update_message(clicked["name"], body)
         elif action == "create" and (body.get("text") or body.get("cardsV2")):
             thread = (clicked.get("thread") or {}).get("name", "")
@@ -100,6 +100,10 @@ class LocalSpace:
             out += label
             last = match.end()
         return out + text[last:], annotations
+
+    def _has(self, name: str) -> bool:
+        with self._lock:
+            return any(m["name"] == name for m in self._messages)
 
     def _find(self, name: str) -> Message:
         for message in self._messages:
