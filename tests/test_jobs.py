@@ -1,0 +1,59 @@
+"""The APScheduler adapter, on a real BackgroundScheduler started paused (so nothing runs)."""
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from rcabot.config import Config
+from rcabot.jobs import SchedulerJobs
+
+
+class Bot:
+    config = Config()
+
+    def tick(self): ...
+    def deliver(self): ...
+    def flush(self): ...
+    def reload(self): ...
+
+
+@pytest.fixture
+def jobs():
+    scheduled = SchedulerJobs(BackgroundScheduler(timezone=timezone.utc))
+    scheduled.bind(Bot())
+    scheduled.scheduler.start(paused=True)
+    yield scheduled
+    scheduled.shutdown()
+
+
+def test_the_recurring_jobs_have_explicit_ids_and_the_configured_intervals(jobs):
+    found = {job.id: job.trigger.interval for job in jobs.scheduler.get_jobs()}
+    assert found == {"deliver": timedelta(seconds=60), "flush": timedelta(seconds=10),
+                     "reload": timedelta(seconds=300)}
+
+
+def test_a_timer_is_a_one_off_job_that_runs_tick_and_setting_it_again_moves_it(jobs):
+    at = datetime(2026, 11, 23, 7, 5, tzinfo=timezone.utc)
+    jobs.set_timer("ping-timeout:RCA-1", at)
+    jobs.set_timer("ping-timeout:RCA-1", at + timedelta(minutes=1))
+    timers = [j for j in jobs.scheduler.get_jobs() if j.id.startswith("ping-timeout")]
+    assert len(timers) == 1 and timers[0].trigger.run_date == at + timedelta(minutes=1)
+    assert timers[0].func.__name__ == "tick"
+
+
+def test_cancelling_a_timer_that_already_ran_is_harmless(jobs):
+    jobs.set_timer("dnd-expiry:users/1", datetime(2026, 11, 23, 8, tzinfo=timezone.utc))
+    jobs.cancel_timer("dnd-expiry:users/1")
+    jobs.cancel_timer("dnd-expiry:users/1")
+    assert jobs.scheduler.get_job("dnd-expiry:users/1") is None
+
+
+def test_a_reloaded_configuration_changes_the_intervals(jobs):
+    jobs.configure(Config(flush_seconds=3, reload_seconds=60))
+    assert jobs.scheduler.get_job("flush").trigger.interval == timedelta(seconds=3)
+    assert jobs.scheduler.get_job("reload").trigger.interval == timedelta(seconds=60)
+
+
+def test_a_timer_that_fires_late_still_runs(jobs):
+    jobs.set_timer("ping-timeout:RCA-1", datetime(2026, 11, 23, 7, 5, tzinfo=timezone.utc))
+    assert jobs.scheduler.get_job("ping-timeout:RCA-1").misfire_grace_time is None
