@@ -21,7 +21,7 @@ from .cycle import Answer, CancelTimer, Cycle, Effect, Notice, Ping, SetTimer, T
 from .model import BotState, Manager, Ticket, TicketStatus
 from .state_tabs import headers, iso, load_state, state_rows
 from .tracker import TrackerBuffer
-from .workbook import Workbook, WorkbookError
+from .workbook import TabNotFound, Workbook, WorkbookError
 
 log = logging.getLogger(__name__)
 LOCAL_SPACE = "spaces/local"
@@ -94,16 +94,30 @@ class RcaBot:
         self._event(lambda now: (None, self.cycle.reload(managers, config.rules, now)))
 
     def _read_team(self, initial: bool) -> tuple[Config, list[Manager]]:
+        """The Configuration and Managers in force after a read: what the tabs say where they are
+        fine; where not, the last good ones (or, at start-up, the defaults and the valid rows)."""
+        problems: list[str] = []
         tabs = self.config.tabs
-        tables = self.workbook.read_tabs([tabs.configuration, tabs.managers])
-        parsed = parse_configuration(tables[tabs.configuration])
-        config = parsed.value if (initial or not parsed.problems) else self.config
+        tables = self._read_present([tabs.configuration, tabs.managers], problems)
+        parsed = parse_configuration(tables.get(tabs.configuration, []))
+        problems += parsed.problems
+        config = parsed.value if (initial or not problems) else self.config
         if config.tabs.managers != tabs.managers:
-            tables.update(self.workbook.read_tabs([config.tabs.managers]))
-        team = parse_managers(tables[config.tabs.managers], config.schedule.count)
-        managers = team.value if (initial or not team.problems) else self.cycle.managers
-        self._report(parsed.problems + team.problems, initial)
+            tables.update(self._read_present([config.tabs.managers], problems))
+        team = parse_managers(tables.get(config.tabs.managers, []), config.schedule.count)
+        fine = config.tabs.managers in tables and not team.problems
+        problems += team.problems if config.tabs.managers in tables else []
+        managers = team.value if (initial or fine) else self.cycle.managers
+        self._report(problems, initial)
         return config, managers
+
+    def _read_present(self, names: list[str], problems: list[str]) -> dict[str, list[list[str]]]:
+        """Read the tabs that exist; each missing one becomes a problem."""
+        try:
+            return self.workbook.read_tabs(names)
+        except TabNotFound as missing:
+            problems.append(_sentence(str(missing)))
+            return self._read_present([n for n in names if n != missing.tab], problems) if len(names) > 1 else {}
 
     def _report(self, problems: list[str], initial: bool) -> None:
         for problem in problems:
@@ -279,3 +293,7 @@ def _request_id(ticket_id: str, what: str) -> str:
 
 def _copy(ticket: Ticket) -> Ticket:
     return replace(ticket)
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]

@@ -96,3 +96,24 @@ def test_a_restarted_bot_resumes_open_tickets_with_their_remaining_time(app, bot
     assert later_jobs.timers["ping-timeout:RCA-1"] == jobs.timers["ping-timeout:RCA-1"]
     assert resumed.status()["managers"] == bot.status()["managers"]  # DND and pings kept
     assert len(resumed.chat.messages()) == len(bot.chat.messages())  # nothing posted again
+
+
+def test_a_missing_managers_tab_is_reported_and_the_last_good_team_stays(client, bot, workbook_dir):
+    (workbook_dir / "Managers.csv").rename(workbook_dir / "Managers-old.csv")
+    bot.reload()
+    assert bot.problems == ["Tab 'Managers' is missing from the workbook"]
+    client.post("/tickets", json={"ticket_id": "RCA-1"})
+    assert bot.ticket("RCA-1")["manager"]["name"] == "Bruno Silva"
+
+
+def test_a_bot_started_without_a_configuration_tab_runs_on_the_defaults_and_says_so(tmp_path, jobs, clock):
+    from rcabot.web import create_app
+
+    (tmp_path / "wb").mkdir()
+    (tmp_path / "wb" / "Configuration.csv").write_text("")  # present but empty: all defaults
+    app = create_app({"WORKBOOK_DIR": str(tmp_path / "wb"), "JOBS": jobs, "CLOCK": clock})
+    assert app.extensions["rcabot"].config.ticket_timeout == 300
+    (tmp_path / "wb" / "Configuration.csv").unlink()
+    app.extensions["rcabot"].reload()
+    assert app.extensions["rcabot"].problems == ["Tab 'Configuration' is missing from the workbook"]
+    assert app.test_client().get("/status").json["problems"] == app.extensions["rcabot"].problems
