@@ -18,9 +18,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. `test_config` may set WORKBOOK_DIR, API_TOKEN, BACKEND, START_SCHEDULER,
     and JOBS / CLOCK (a test's recording scheduler and fake clock)."""
     test_config = dict(test_config or {})
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _logging()
     app = Flask(__name__)
-    app.config.from_mapping(MAX_CONTENT_LENGTH=MAX_BODY_BYTES, JSON_SORT_KEYS=False)
+    app.config.from_mapping(MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
+    app.json.sort_keys = False
     settings = _settings(test_config)
     extra = {k.lower(): test_config[k] for k in ("JOBS", "CLOCK") if k in test_config}
     bot = bootstrap.build(settings, **extra)
@@ -31,6 +32,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         bot.jobs.start()
         atexit.register(_stop, bot)
     return app
+
+
+def _logging() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Every job run would be logged at INFO; the bot logs what matters itself.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)
 
 
 def _settings(test_config: Mapping[str, Any]) -> Settings:
