@@ -241,6 +241,11 @@ class RcaBot:
         if part == "chat":
             self._retries = 0
 
+    def close(self) -> None:
+        """Stop the jobs and write what is still pending (at shutdown)."""
+        self.jobs.shutdown()
+        self.flush()
+
     # --- views ---------------------------------------------------------------------------
 
     def ticket(self, ticket_id: str) -> dict | None:

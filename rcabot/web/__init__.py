@@ -30,7 +30,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _register(app, settings)
     if test_config.get("START_SCHEDULER", "JOBS" not in test_config):
         bot.jobs.start()
-        atexit.register(_stop, bot)
+        atexit.register(bot.close)
     return app
 
 
@@ -63,7 +63,3 @@ def _json_error(exc: HTTPException):
                 404: "no such route", 405: "method not allowed on this route"}
     return jsonify(error=messages.get(exc.code, exc.description)), exc.code
 
-
-def _stop(bot) -> None:
-    bot.jobs.shutdown()
-    bot.flush()

@@ -1,0 +1,172 @@
+"""The console in a browser: a ticket's whole cycle clicked through, and the page's defences."""
+from __future__ import annotations
+
+import json
+import os
+
+import pytest
+
+if os.environ.get("CI") != "true":  # under CI a missing playwright fails the run at collection
+    pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
+from playwright.sync_api import Locator, Page, expect  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+XSS = '<img src=x onerror="window.__xss=1"><script>window.__xss=2</script>'
+
+
+def start_ticket(page: Page, ticket_id: str, title: str = "") -> None:
+    page.fill("#ticket-id", ticket_id)
+    page.fill("#ticket-title", title)
+    page.click("#start-ticket")
+
+
+def message_at(thread: Locator, index: int) -> Locator:
+    """The thread's message at `index`, pinned by name so it stays the same message when redrawn."""
+    nth = thread.get_by_test_id("message").nth(index)
+    expect(nth).to_be_visible()
+    return thread.page.locator(f'[data-testid="message"][data-message="{nth.get_attribute("data-message")}"]')
+
+
+def mentioned(message: Locator) -> tuple[str, str]:
+    """(chat id, display name) of the one manager the message mentions."""
+    mention = message.get_by_test_id("mention")
+    expect(mention).to_have_count(1)
+    return mention.get_attribute("data-user"), mention.inner_text().removeprefix("@")
+
+
+def test_a_ticket_declined_then_accepted_then_done_in_one_thread(page: Page, js_errors: list[str]):
+    page.goto("/console")
+    start_ticket(page, "RCA-1", "Checkout latency spike")
+    expect(page.get_by_test_id("start-result")).to_contain_text("Started RCA-1")
+
+    thread = page.locator('[data-testid="thread"][data-ticket="RCA-1"]')
+    first = message_at(thread, 0)
+    expect(first.get_by_test_id("card-title")).to_have_text("RCA ticket ready for review")
+    expect(first.get_by_test_id("card")).to_contain_text("Checkout latency spike")
+    first_id, first_name = mentioned(first)
+    expect(first.get_by_test_id("message-text")).to_have_text(f"@{first_name} RCA ticket RCA-1 is ready for review.")
+
+    page.fill("#message-text", "a draft the redraws must keep")
+    page.select_option("#act-as", first_id)
+    first.get_by_role("button", name="Decline").click()
+    expect(first.get_by_test_id("card-title")).to_have_text(f"Declined by {first_name}")
+    expect(first.get_by_role("button", name="Decline")).to_have_count(0)
+
+    second = message_at(thread, 1)
+    second_id, second_name = mentioned(second)
+    assert second_id != first_id
+    page.select_option("#act-as", second_id)
+    second.get_by_role("button", name="Accept").click()
+    expect(second.get_by_test_id("card-title")).to_have_text(f"Assigned to {second_name}")
+
+    second.get_by_role("button", name="Done").click()
+    expect(second.get_by_test_id("card-title")).to_have_text(f"Completed by {second_name}")
+    expect(page.get_by_test_id("thread")).to_have_count(1)
+    expect(thread.get_by_test_id("message")).to_have_count(2)
+    for chat_id in (first_id, second_id):
+        expect(page.locator(f'[data-testid="manager"][data-chat-id="{chat_id}"] [data-testid="dnd"]')).to_be_visible()
+    expect(page.get_by_test_id("notice")).to_be_hidden()
+    expect(page.locator("#act-as")).to_have_value(second_id)
+    expect(page.locator("#message-text")).to_have_value("a draft the redraws must keep")
+    page.screenshot(path="/tmp/console.png", full_page=True)
+    assert js_errors == []
+
+
+def test_someone_else_clicking_accept_gets_a_reply_only_they_can_see(page: Page, js_errors: list[str]):
+    page.goto("/console")
+    start_ticket(page, "RCA-7")
+    thread = page.locator('[data-testid="thread"][data-ticket="RCA-7"]')
+    card = message_at(thread, 0)
+    pinged_id, pinged_name = mentioned(card)
+    other = page.locator(f'#act-as option:not([value="{pinged_id}"])').first.get_attribute("value")
+
+    page.select_option("#act-as", other)
+    card.get_by_role("button", name="Accept").click()
+    reply = thread.locator('[data-testid="message"]:has([data-testid="private"])')
+    expect(reply).to_contain_text("only they can accept or decline it")
+    expect(reply.get_by_test_id("private")).to_have_text("Only visible to you")
+    expect(card.get_by_test_id("card-title")).to_have_text("RCA ticket ready for review")
+
+    page.select_option("#act-as", pinged_id)
+    expect(reply).to_have_count(0)
+    expect(thread.get_by_test_id("message")).to_have_count(1)
+    assert js_errors == []
+
+
+def test_markup_in_a_ticket_shows_as_text_and_never_runs(page: Page, js_errors: list[str]):
+    page.goto("/console")
+    start_ticket(page, "RCA-<b>9</b>" + XSS.replace("__xss=", "__xss=1"), XSS)
+    card = message_at(page.get_by_test_id("thread"), 0)
+    expect(card.get_by_test_id("card")).to_contain_text('<img src=x onerror="window.__xss=1">')
+    expect(card.get_by_test_id("card")).to_contain_text("<script>window.__xss=2</script>")
+    expect(page.locator("#threads img, #threads script")).to_have_count(0)
+    assert page.evaluate("window.__xss") is None
+    assert js_errors == []
+
+
+def crafted_messages(page: Page, messages: list[dict]) -> None:
+    page.route("**/console/messages", lambda route: route.fulfill(
+        status=200, content_type="application/json", body=json.dumps({"messages": messages})))
+
+
+def crafted(name: str, text: str = "", cards: list[dict] | None = None, **extra) -> dict:
+    return {"name": f"spaces/local/messages/{name}", "text": text, "cardsV2": cards or [],
+            "sender": {"name": "users/rcabot", "displayName": "RCA Bot", "type": "BOT"},
+            "thread": {"name": f"spaces/local/threads/{name}"}, "createTime": "2026-11-22T10:00:00.000000Z",
+            **extra}
+
+
+def card(*widgets: dict) -> list[dict]:
+    return [{"cardId": "c", "card": {"header": {"title": "Crafted", "subtitle": "RCA-X"},
+                                     "sections": [{"header": "<b>Section</b>", "widgets": list(widgets)}]}}]
+
+
+def test_only_the_chat_html_subset_is_drawn(page: Page, js_errors: list[str]):
+    rich = ('<b>bold</b> <i>it</i> <u>u</u> <s>s</s><br><time>10:00</time> <font color="#b3261e">red</font> '
+            '<a href="https://example.com/r">safe</a> <a href="javascript:window.__xss=4">js</a> '
+            '<img src=x onerror="window.__xss=5"><iframe src="javascript:window.__xss=6"></iframe>'
+            '<script>window.__xss=7</script><b onclick="window.__xss=8" style="color:red">plain b</b>')
+    crafted_messages(page, [crafted("m1", f"hello {rich}", card(
+        {"decoratedText": {"topLabel": "Top", "text": rich, "bottomLabel": "Bottom"}},
+        {"textParagraph": {"text": rich}},
+        {"buttonList": {"buttons": [{"text": "Evil link", "onClick": {"openLink": {"url": "javascript:window.__xss=9"}}},
+                                    {"text": "Off", "disabled": True, "onClick": {"action": {"function": "accept"}}}]}}))])
+    page.goto("/console")
+    message = page.get_by_test_id("message")
+    expect(message.locator("b")).to_have_count(7)  # two in each of the three texts, one in the section header
+    expect(message.locator("font[color='#b3261e']")).to_have_count(3)
+    expect(message.locator("a[href='https://example.com/r'][target='_blank']")).to_have_count(3)
+    expect(message.locator("img, iframe, script, [onclick], [style*='color:red'], a[href^='javascript']")).to_have_count(0)
+    expect(message.get_by_role("button", name="Off")).to_be_disabled()
+    for link in message.get_by_text("js", exact=True).all() + [message.get_by_text("Evil link")]:
+        link.click()
+    assert page.evaluate("window.__xss") is None
+    assert js_errors == []
+
+
+def test_a_private_message_shows_only_to_its_viewer(page: Page, js_errors: list[str]):
+    crafted_messages(page, [crafted("m1", "for everyone"),
+                            crafted("m2", "just for Bruno", privateMessageViewer={"name": "users/1002"})])
+    page.goto("/console")
+    page.select_option("#act-as", "users/1001")
+    expect(page.get_by_test_id("message")).to_have_count(1)
+    page.select_option("#act-as", "users/1002")
+    expect(page.get_by_test_id("message")).to_have_count(2)
+    expect(page.get_by_test_id("private")).to_have_text("Only visible to you")
+    assert js_errors == []
+
+
+def test_a_refused_click_and_a_refused_ticket_are_shown(page: Page, js_errors: list[str]):
+    crafted_messages(page, [crafted("m1", "", card({"buttonList": {"buttons": [
+        {"text": "Explode", "onClick": {"action": {"function": "explode", "parameters": []}}}]}}))])
+    page.goto("/console")
+    page.get_by_role("button", name="Explode").click()
+    expect(page.get_by_test_id("notice")).to_contain_text("unknown action 'explode'")
+
+    page.fill("#ticket-id", "RCA-2")
+    page.fill("#ticket-url", "ftp://tickets.example.com/RCA-2")
+    page.click("#start-ticket")
+    expect(page.get_by_test_id("start-result")).to_contain_text("url must be an http(s) link")
+    expect(page.locator("#ticket-id")).to_have_value("RCA-2")
+    assert js_errors == []
