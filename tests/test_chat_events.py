@@ -109,3 +109,21 @@ def test_a_malformed_event_gets_a_clear_400_and_changes_nothing(client, bot, pin
 def test_a_body_that_is_not_an_event_gets_400(client, body):
     answer = client.post("/chat/events", data=body, content_type="application/json")
     assert answer.status_code == 400 and answer.json["error"]
+
+
+def test_a_ticket_id_cannot_mention_everyone_or_smuggle_a_link_into_a_message(client, bot):
+    client.post("/tickets", json={"ticket_id": "<users/all>", "title": "x"})
+    text = bot.chat.messages()[0]["text"]
+    assert "<users/all>" not in text and "@" + bot.ticket("<users/all>")["manager"]["name"] in text
+    assert [a["userMention"]["user"]["name"] for a in bot.chat.messages()[0]["annotations"]] == [
+        bot.ticket("<users/all>")["manager"]["chat_id"]]
+
+
+def test_a_persons_message_shows_in_the_local_space_with_the_answer_in_its_thread(client, bot):
+    event = sample("message_event.json")
+    event["message"]["name"] = "spaces/local/messages/console-1"
+    event["message"].pop("thread")
+    client.post("/chat/events", json=event)
+    asked, answered = bot.chat.messages()
+    assert asked["sender"]["type"] == "HUMAN" and asked["text"] == "@RCA Bot status RCA-2041"
+    assert answered["thread"] == asked["thread"] and "Accept" in answered["text"]

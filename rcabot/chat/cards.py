@@ -16,6 +16,12 @@ Message = dict[str, Any]
 GREEN = {"red": 0.11, "green": 0.53, "blue": 0.25}
 
 
+def plain(text: str) -> str:
+    """Text from outside, made inert in a message's `text`, where Chat reads `<users/all>` as a
+    mention of everyone and `<url|label>` as a link."""
+    return text.replace("<", "\u2039").replace(">", "\u203a")
+
+
 def thread_key(ticket_id: str) -> str:
     return f"rca-ticket-{ticket_id}"
 
@@ -57,20 +63,20 @@ def ping_message(ticket: Ticket, manager_id: str, manager_name: str, attempt: in
         {"textParagraph": {"text": f"Ping {attempt}; times out at "
                                    f"<time>{deadline.strftime('%Y-%m-%d %H:%M UTC')}</time> "
                                    f"({_duration(timeout_seconds)} to answer)."}}]}
-    prefix = f"{note} " if note else ""
-    return {"text": f"{prefix}<users/{manager_id.removeprefix('users/')}> RCA ticket {ticket.ticket_id} "
+    prefix = f"{plain(note)} " if note else ""
+    return {"text": f"{prefix}<users/{manager_id.removeprefix('users/')}> RCA ticket {plain(ticket.ticket_id)} "
                     f"is ready for review.",
             "cardsV2": _card(ticket, "RCA ticket ready for review", widgets + [{"buttonList": {"buttons": buttons}}],
                              [rotation])}
 
 
 def notice_message(text: str) -> Message:
-    return {"text": text}
+    return {"text": plain(text)}
 
 
 def assigned_message(ticket: Ticket) -> Message:
     buttons = [_button("Done", "done", ticket)] + _link_button(ticket)
-    return {"text": f"RCA ticket {ticket.ticket_id}: assigned to {ticket.manager_name}.",
+    return {"text": plain(f"RCA ticket {ticket.ticket_id}: assigned to {ticket.manager_name}."),
             "cardsV2": _card(ticket, f"Assigned to {ticket.manager_name}", [{"buttonList": {"buttons": buttons}}])}
 
 
@@ -96,7 +102,7 @@ def closed_message(ticket_id: str) -> Message:
 
 
 def _closed_card(ticket: Ticket, title: str, text: str = "") -> Message:
-    return {"text": text or f"RCA ticket {ticket.ticket_id}: {title[0].lower()}{title[1:]}.",
+    return {"text": plain(text or f"RCA ticket {ticket.ticket_id}: {title[0].lower()}{title[1:]}."),
             "cardsV2": _card(ticket, title, _link_widgets(ticket))}
 
 

@@ -60,12 +60,26 @@ class LocalSpace:
     def answered(self, event: dict[str, Any], answer: dict[str, Any]) -> None:
         """Apply a synchronous answer as Google would: update the clicked card, or reply in its thread."""
         clicked = (event.get("message") or {})
+        if event.get("type") == "MESSAGE" and clicked.get("name") and not self._has(clicked["name"]):
+            clicked = self._keep_user_message(clicked, event.get("user") or {})
         action, body = _answer_kind(answer)
         if action == "update" and self._has(clicked.get("name", "")):
             self.update_message(clicked["name"], body)
         elif action == "create" and (body.get("text") or body.get("cardsV2")):
             thread = (clicked.get("thread") or {}).get("name", "")
             self.create_message(self.space, body, thread_name=thread)
+
+    def _keep_user_message(self, message: Message, user: dict) -> Message:
+        """A person's message to the bot is shown in the space too, and the answer goes in its thread."""
+        with self._lock:
+            number = len(self._messages) + 1
+            thread = (message.get("thread") or {}).get("name") or f"{self.space}/threads/u{number}"
+            stored = {"name": message["name"], "sender": {**user, "type": "HUMAN"}, "createTime": self._now(),
+                      "text": str(message.get("text", "")), "annotations": [], "cardsV2": [],
+                      "thread": {"name": thread}, "space": {"name": self.space}}
+            self._messages.append(stored)
+            self._save()
+            return stored
 
     def update_message(self, name: str, message: Message) -> Message:
         with self._lock:
