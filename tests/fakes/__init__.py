@@ -1,0 +1,1 @@
+"""Faithful fakes of the outside world, for tests and the benchmark."""
