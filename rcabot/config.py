@@ -265,3 +265,16 @@ class Settings:
     @property
     def local(self) -> bool:
         return self.backend == "local"
+
+    def problems(self) -> list[str]:
+        """What keeps this deployment from starting, each with the variable that fixes it."""
+        if self.backend not in ("local", "google"):
+            return [f"RCABOT_BACKEND is {self.backend!r}; use local or google"]
+        if self.local:
+            return []
+        needed = {"RCABOT_SPREADSHEET_ID": self.spreadsheet_id, "GOOGLE_APPLICATION_CREDENTIALS": self.credentials_file,
+                  "RCABOT_CHAT_AUDIENCE": self.chat_audience, "RCABOT_API_TOKEN": self.api_token}
+        found = [f"{name} is not set" for name, value in needed.items() if not value]
+        if self.credentials_file and not os.path.isfile(self.credentials_file):
+            found.append(f"GOOGLE_APPLICATION_CREDENTIALS names {self.credentials_file}, which is not a file")
+        return found

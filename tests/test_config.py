@@ -96,3 +96,14 @@ def test_settings_come_from_the_environment_with_local_defaults():
     assert Settings.from_env({}) == Settings()
     settings = Settings.from_env({"RCABOT_BACKEND": "Google", "PORT": "9000", "RCABOT_API_TOKEN": "t"})
     assert (settings.backend, settings.port, settings.api_token, settings.local) == ("google", 9000, "t", False)
+
+
+def test_google_mode_names_every_setting_it_is_missing():
+    assert Settings(backend="google").problems() == [
+        "RCABOT_SPREADSHEET_ID is not set", "GOOGLE_APPLICATION_CREDENTIALS is not set",
+        "RCABOT_CHAT_AUDIENCE is not set", "RCABOT_API_TOKEN is not set"]
+    missing_file = Settings(backend="google", spreadsheet_id="s", credentials_file="/nowhere/key.json",
+                            chat_audience="123", api_token="t")
+    assert missing_file.problems() == ["GOOGLE_APPLICATION_CREDENTIALS names /nowhere/key.json, which is not a file"]
+    assert Settings(backend="cloud").problems() == ["RCABOT_BACKEND is 'cloud'; use local or google"]
+    assert Settings().problems() == []
