@@ -1,37 +1,95 @@
 """The composition root: the only place that knows which adapters go together."""
 from __future__ import annotations
 
+import base64
+import json
 import logging
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
 from .bot import RcaBot, utcnow
-from .chat.local import LocalSpace
 from .config import Settings
-from .jobs import SchedulerJobs
-from .workbook.local import LocalWorkbook
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parent.parent / "config" / "workbook"
+SHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
+CHAT_SCOPE = "https://www.googleapis.com/auth/chat.bot"
 
 
-def build_local(settings: Settings, jobs=None, clock: Callable[[], datetime] = utcnow) -> RcaBot:
-    """A bot on a CSV folder (created from the templates if missing) and the console's space."""
-    workbook = LocalWorkbook.from_templates(settings.workbook_dir, TEMPLATES)
-    holder: dict[str, RcaBot] = {}
-    space = LocalSpace(clock, names=lambda uid: holder["bot"].manager_name(uid) if holder else uid,
-                       store=Path(settings.workbook_dir).resolve().parent / "local-space.json")
-    jobs = jobs or SchedulerJobs()
-    bot = RcaBot(workbook, space, jobs, clock)
-    holder["bot"] = bot
-    if isinstance(jobs, SchedulerJobs) or hasattr(jobs, "bind"):
-        jobs.bind(bot)
-    bot.boot()
-    return bot
+class StartupError(SystemExit):
+    """The bot cannot start as configured; the message says what to set."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("RCA Bot cannot start: " + "; ".join(problems))
+        self.problems = problems
 
 
 def build(settings: Settings, jobs=None, clock: Callable[[], datetime] = utcnow) -> RcaBot:
+    problems = settings.problems()
+    if problems:
+        raise StartupError(problems)
     if settings.local:
-        return build_local(settings, jobs, clock)
-    raise SystemExit(f"RCABOT_BACKEND={settings.backend!r} is not supported yet; use 'local'")
+        bot = _local_bot(settings, jobs, clock)
+    else:
+        bot = _google_bot(settings, jobs, clock)
+    if hasattr(bot.jobs, "bind"):
+        bot.jobs.bind(bot)
+    bot.boot()
+    if not settings.local and not bot.config.space_id:
+        raise StartupError(["the Configuration tab has no SpaceId (the Chat space to post in, spaces/...)"])
+    return bot
+
+
+def workbook_for(settings: Settings):
+    """The workbook alone (for `python -m rcabot init-sheet`)."""
+    if settings.local:
+        from .workbook.local import LocalWorkbook
+        return LocalWorkbook.from_templates(settings.workbook_dir, TEMPLATES)
+    from .workbook.google import GoogleWorkbook
+    return GoogleWorkbook(settings.spreadsheet_id, _credentials(settings, SHEETS_SCOPE),
+                          endpoint=settings.sheets_endpoint or None)
+
+
+def verifier_for(settings: Settings):
+    """Google mode verifies every Chat request; local mode has nobody to verify (it listens on 127.0.0.1)."""
+    if settings.local:
+        return None
+    from .chat.verify import ChatVerifier
+    return ChatVerifier(settings.chat_audience)
+
+
+def _local_bot(settings: Settings, jobs, clock) -> RcaBot:
+    from .chat.local import LocalSpace
+    from .jobs import SchedulerJobs
+
+    holder: list[RcaBot] = []
+    space = LocalSpace(clock, names=lambda uid: holder[0].manager_name(uid) if holder else uid,
+                       store=Path(settings.workbook_dir).resolve().parent / "local-space.json")
+    bot = RcaBot(workbook_for(settings), space, jobs or SchedulerJobs(), clock)
+    holder.append(bot)
+    return bot
+
+
+def _google_bot(settings: Settings, jobs, clock) -> RcaBot:
+    from .chat.google import GoogleChat
+    from .jobs import SchedulerJobs
+
+    chat = GoogleChat(_credentials(settings, CHAT_SCOPE), endpoint=settings.chat_endpoint or None)
+    return RcaBot(workbook_for(settings), chat, jobs or SchedulerJobs(), clock, default_space="")
+
+
+def _credentials(settings: Settings, scope: str):
+    from google.oauth2 import service_account
+
+    if settings.service_account_json:
+        return service_account.Credentials.from_service_account_info(_key(settings.service_account_json),
+                                                                     scopes=[scope])
+    return service_account.Credentials.from_service_account_file(settings.credentials_file, scopes=[scope])
+
+
+def _key(text: str) -> dict:
+    """The key as JSON, or as base64 of the JSON (easier to paste into a host's settings)."""
+    text = text.strip()
+    return json.loads(text if text.startswith("{") else base64.b64decode(text))
+

@@ -247,6 +247,7 @@ class Settings:
     port: int = 8080
     sheets_endpoint: str = ""
     chat_endpoint: str = ""
+    service_account_json: str = ""  # the key itself, for hosts where a file is not an option
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -260,6 +261,7 @@ class Settings:
             port=int(env.get("PORT", "8080") or 8080),
             sheets_endpoint=env.get("RCABOT_SHEETS_ENDPOINT", ""),
             chat_endpoint=env.get("RCABOT_CHAT_ENDPOINT", ""),
+            service_account_json=env.get("RCABOT_SERVICE_ACCOUNT_JSON", ""),
         )
 
     @property
@@ -272,7 +274,9 @@ class Settings:
             return [f"RCABOT_BACKEND is {self.backend!r}; use local or google"]
         if self.local:
             return []
-        needed = {"RCABOT_SPREADSHEET_ID": self.spreadsheet_id, "GOOGLE_APPLICATION_CREDENTIALS": self.credentials_file,
+        needed = {"RCABOT_SPREADSHEET_ID": self.spreadsheet_id,
+                  "GOOGLE_APPLICATION_CREDENTIALS or RCABOT_SERVICE_ACCOUNT_JSON":
+                      self.credentials_file or self.service_account_json,
                   "RCABOT_CHAT_AUDIENCE": self.chat_audience, "RCABOT_API_TOKEN": self.api_token}
         found = [f"{name} is not set" for name, value in needed.items() if not value]
         if self.credentials_file and not os.path.isfile(self.credentials_file):

@@ -100,7 +100,7 @@ def test_settings_come_from_the_environment_with_local_defaults():
 
 def test_google_mode_names_every_setting_it_is_missing():
     assert Settings(backend="google").problems() == [
-        "RCABOT_SPREADSHEET_ID is not set", "GOOGLE_APPLICATION_CREDENTIALS is not set",
+        "RCABOT_SPREADSHEET_ID is not set", "GOOGLE_APPLICATION_CREDENTIALS or RCABOT_SERVICE_ACCOUNT_JSON is not set",
         "RCABOT_CHAT_AUDIENCE is not set", "RCABOT_API_TOKEN is not set"]
     missing_file = Settings(backend="google", spreadsheet_id="s", credentials_file="/nowhere/key.json",
                             chat_audience="123", api_token="t")
