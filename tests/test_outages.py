@@ -1,0 +1,80 @@
+"""When Chat or the workbook fail, requests are still answered and nothing is lost or doubled."""
+import csv
+
+from rcabot.chat import ChatError
+from rcabot.workbook import WorkbookError
+
+
+class Failing:
+    """Wraps a real adapter; the next `failures` calls of `method` raise `error`."""
+
+    def __init__(self, inner, method: str, error: Exception, failures: int):
+        self.inner, self.method, self.error, self.failures = inner, method, error, failures
+
+    def __getattr__(self, name):
+        real = getattr(self.inner, name)
+        if name != self.method:
+            return real
+
+        def maybe_fail(*args, **kwargs):
+            if self.failures > 0:
+                self.failures -= 1
+                raise self.error
+            return real(*args, **kwargs)
+        return maybe_fail
+
+
+def test_a_ticket_started_while_chat_is_down_is_pinged_once_chat_is_back(client, bot, jobs, clock):
+    bot.chat = Failing(bot.chat, "create_message", ChatError("503 from Chat"), failures=2)
+    assert client.post("/tickets", json={"ticket_id": "RCA-1"}).status_code == 202
+    assert bot.chat.messages() == [] and jobs.retries == [("deliver", 2)]
+    health = client.get("/healthz")
+    assert health.status_code == 503 and "503 from Chat" in health.json["problems"]["chat"]
+
+    clock.advance(2)
+    bot.deliver()  # fails again: the wait grows
+    assert jobs.retries[-1] == ("deliver", 4) and bot.chat.messages() == []
+    clock.advance(100)
+    bot.deliver()
+    assert len(bot.chat.messages()) == 1
+    assert client.get("/healthz").status_code == 200
+    # the ping's timeout counts from its delivery, not from the start
+    assert bot.ticket("RCA-1")["deadline"] == "2026-11-23T07:02:42Z"
+
+
+def test_tracker_rows_survive_a_failed_flush_and_are_written_once_in_order(client, bot, workbook_dir, space):
+    client.post("/tickets", json={"ticket_id": "RCA-1"})
+    space.click(space.last_card("RCA-1"), "decline", space.pinged("RCA-1"))
+    real = bot.workbook
+    bot.workbook = Failing(real, "append_rows", WorkbookError("429 from Sheets"), failures=1)
+    bot.flush()
+    assert "429 from Sheets" in bot.degraded["workbook"]
+    bot.flush()
+    with open(workbook_dir / "Tracker.csv", newline="") as f:
+        statuses = [row[3] for row in csv.reader(f)][1:]
+    assert statuses == ["Pinged", "Declined", "Pinged"]
+    assert "workbook" not in bot.degraded
+
+
+class Recording:
+    """Wraps the real workbook and records which tabs each replace_tabs call wrote."""
+
+    def __init__(self, inner):
+        self.inner, self.replaced = inner, []
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def replace_tabs(self, tabs):
+        self.replaced.append(sorted(tabs))
+        self.inner.replace_tabs(tabs)
+
+
+def test_state_tabs_are_written_in_one_batch_and_only_when_they_changed(client, bot, space):
+    bot.workbook = Recording(bot.workbook)
+    client.post("/tickets", json={"ticket_id": "RCA-1"})
+    bot.flush()
+    bot.flush()
+    space.click(space.last_card("RCA-1"), "accept", space.pinged("RCA-1"))
+    bot.flush()
+    assert bot.workbook.replaced == [["StateManagement", "TicketState"], ["ManagerState", "TicketState"]]
