@@ -19,6 +19,7 @@ from .chat.cards import notice_message, ping_message, thread_key
 from .config import Config, TabNames, parse_configuration, parse_managers
 from .cycle import Answer, CancelTimer, Cycle, Effect, Notice, Ping, SetTimer, Tracked
 from .model import BotState, Manager, Ticket, TicketStatus
+from .pacing import CHAT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINUTE, Pace
 from .state_tabs import headers, iso, load_state, state_rows
 from .tracker import TrackerBuffer
 from .workbook import TabNotFound, Workbook, WorkbookError
@@ -65,6 +66,8 @@ class RcaBot:
         self._flushing = threading.Lock()
         self._written: dict[str, list[list[str]]] = {}
         self._retries = 0
+        self.chat_pace = Pace(CHAT_WRITES_PER_MINUTE)
+        self.sheets_pace = Pace(SHEETS_WRITES_PER_MINUTE)
 
     # --- start-up and reload -------------------------------------------------------------
 
@@ -194,6 +197,8 @@ class RcaBot:
                     if not self.outbox:
                         return
                     item, space = self.outbox[0], self.config.space_id or self.default_space
+                if not self._paced(self.chat_pace, "deliver", 1):
+                    return
                 try:
                     posted = self.chat.create_message(space, item.message, thread_key=thread_key(item.ticket_id),
                                                       request_id=item.request_id)
@@ -221,6 +226,8 @@ class RcaBot:
                 tabs = self.config.tabs
                 rows = state_rows(self.cycle.state, tabs)
             changed = {tab: r for tab, r in rows.items() if self._written.get(tab) != r}
+            if not self._paced(self.sheets_pace, "flush", bool(changed) + bool(len(self.tracker))):
+                return
             try:
                 if changed:
                     self.workbook.replace_tabs(changed)
@@ -230,6 +237,16 @@ class RcaBot:
                 self._degrade("workbook", f"writing failed ({exc}); the rows stay queued for the next flush")
                 return
             self._recover("workbook")
+
+    def _paced(self, pace: Pace, job: str, calls: int) -> bool:
+        """True when `calls` more writes fit in the quota now (and counts them); else `job` runs later."""
+        now = self.clock()
+        wait = pace.delay(now, calls)
+        if wait > 0:
+            self.jobs.retry_later(job, wait)
+            return False
+        pace.record(now, calls)
+        return True
 
     def _degrade(self, part: str, why: str) -> None:
         log.error("%s: %s", part, why)

@@ -78,3 +78,14 @@ def test_state_tabs_are_written_in_one_batch_and_only_when_they_changed(client, 
     space.click(space.last_card("RCA-1"), "accept", space.pinged("RCA-1"))
     bot.flush()
     assert bot.workbook.replaced == [["StateManagement", "TicketState"], ["ManagerState", "TicketState"]]
+
+
+def test_chat_posts_are_paced_to_sixty_a_minute_and_none_is_dropped(client, bot, jobs, clock):
+    for n in range(70):
+        client.post("/tickets", json={"ticket_id": f"RCA-{n}"})
+    posted = len(bot.chat.messages())
+    assert posted == 60 and len(bot.outbox) == 10
+    assert jobs.retries[-1] == ("deliver", 60.0)
+    clock.advance(60)
+    bot.deliver()
+    assert len(bot.chat.messages()) == 70 and not bot.outbox
