@@ -25,14 +25,16 @@ class StartupError(SystemExit):
         self.problems = problems
 
 
-def build(settings: Settings, jobs=None, clock: Callable[[], datetime] = utcnow) -> RcaBot:
+def build(settings: Settings, jobs=None, clock: Callable[[], datetime] = utcnow, chat_transport=None) -> RcaBot:
+    """The bot, booted. `chat_transport` replaces the httplib2.Http the Chat client sends through
+    (the tests' fake Google); everything else comes from `settings`."""
     problems = settings.problems()
     if problems:
         raise StartupError(problems)
     if settings.local:
         bot = _local_bot(settings, jobs, clock)
     else:
-        bot = _google_bot(settings, jobs, clock)
+        bot = _google_bot(settings, jobs, clock, chat_transport)
     if hasattr(bot.jobs, "bind"):
         bot.jobs.bind(bot)
     bot.boot()
@@ -55,8 +57,14 @@ def verifier_for(settings: Settings):
     """Google mode verifies every Chat request; local mode has nobody to verify (it listens on 127.0.0.1)."""
     if settings.local:
         return None
-    from .chat.verify import ChatVerifier
-    return ChatVerifier(settings.chat_audience)
+    from .chat.verify import CHAT_CERTS_URL, GOOGLE_CERTS_URL, ChatVerifier
+
+    urls = {}
+    if settings.certs_endpoint:  # a private endpoint, or the end-to-end test's fake Google
+        base = settings.certs_endpoint.rstrip("/")
+        urls = {"chat_certs_url": CHAT_CERTS_URL.replace("https://www.googleapis.com", base),
+                "oauth2_certs_url": GOOGLE_CERTS_URL.replace("https://www.googleapis.com", base)}
+    return ChatVerifier(settings.chat_audience, addon_service_account=settings.chat_addon_account, **urls)
 
 
 def _local_bot(settings: Settings, jobs, clock) -> RcaBot:
@@ -71,11 +79,12 @@ def _local_bot(settings: Settings, jobs, clock) -> RcaBot:
     return bot
 
 
-def _google_bot(settings: Settings, jobs, clock) -> RcaBot:
+def _google_bot(settings: Settings, jobs, clock, chat_transport) -> RcaBot:
     from .chat.google import GoogleChat
     from .jobs import SchedulerJobs
 
-    chat = GoogleChat(_credentials(settings, CHAT_SCOPE), endpoint=settings.chat_endpoint or None)
+    chat = GoogleChat(_credentials(settings, CHAT_SCOPE), endpoint=settings.chat_endpoint or None,
+                      transport=chat_transport)
     return RcaBot(workbook_for(settings), chat, jobs or SchedulerJobs(), clock, default_space="")
 
 

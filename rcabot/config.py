@@ -248,6 +248,8 @@ class Settings:
     sheets_endpoint: str = ""
     chat_endpoint: str = ""
     service_account_json: str = ""  # the key itself, for hosts where a file is not an option
+    chat_addon_account: str = ""  # service-<number>@gcp-sa-gsuiteaddons...: an add-on app's token e-mail
+    certs_endpoint: str = ""  # replaces https://www.googleapis.com for Google's token certificates
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -262,6 +264,8 @@ class Settings:
             sheets_endpoint=env.get("RCABOT_SHEETS_ENDPOINT", ""),
             chat_endpoint=env.get("RCABOT_CHAT_ENDPOINT", ""),
             service_account_json=env.get("RCABOT_SERVICE_ACCOUNT_JSON", ""),
+            chat_addon_account=env.get("RCABOT_CHAT_ADDON_SERVICE_ACCOUNT", ""),
+            certs_endpoint=env.get("RCABOT_CERTS_ENDPOINT", ""),
         )
 
     @property
@@ -281,4 +285,8 @@ class Settings:
         found = [f"{name} is not set" for name, value in needed.items() if not value]
         if self.credentials_file and not os.path.isfile(self.credentials_file):
             found.append(f"GOOGLE_APPLICATION_CREDENTIALS names {self.credentials_file}, which is not a file")
+        audience = self.chat_audience
+        if audience and not (audience.isdigit() or audience.startswith(("https://", "http://"))):
+            found.append(f"RCABOT_CHAT_AUDIENCE is {audience!r}; set the Cloud project number or the endpoint "
+                         f"URL, whichever the Chat app's 'Authentication Audience' names")
         return found

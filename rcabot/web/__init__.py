@@ -16,16 +16,18 @@ MAX_BODY_BYTES = 64 * 1024
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. `test_config` may set WORKBOOK_DIR, API_TOKEN, BACKEND, START_SCHEDULER,
-    and JOBS / CLOCK (a test's recording scheduler and fake clock)."""
+    JOBS / CLOCK (a test's recording scheduler and fake clock) and CHAT_TRANSPORT (a fake Google's
+    httplib2 stand-in)."""
     test_config = dict(test_config or {})
     _logging()
     app = Flask(__name__)
     app.config.from_mapping(MAX_CONTENT_LENGTH=MAX_BODY_BYTES)
     app.json.sort_keys = False
     settings = _settings(test_config)
-    extra = {k.lower(): test_config[k] for k in ("JOBS", "CLOCK") if k in test_config}
+    extra = {k.lower(): test_config[k] for k in ("JOBS", "CLOCK", "CHAT_TRANSPORT") if k in test_config}
     bot = bootstrap.build(settings, **extra)
     app.extensions["rcabot"] = bot
+    app.extensions["rcabot.verifier"] = bootstrap.verifier_for(settings)
     app.extensions["rcabot.settings"] = settings
     _register(app, settings)
     if test_config.get("START_SCHEDULER", "JOBS" not in test_config):
