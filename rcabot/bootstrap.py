@@ -10,6 +10,7 @@ from typing import Callable
 
 from .bot import RcaBot, utcnow
 from .config import Settings
+from .journal import Journal, JournalBusy
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parent.parent / "config" / "workbook"
@@ -31,10 +32,14 @@ def build(settings: Settings, jobs=None, clock: Callable[[], datetime] = utcnow,
     problems = settings.problems()
     if problems:
         raise StartupError(problems)
+    try:
+        journal = Journal(settings.journal_folder)
+    except JournalBusy as busy:
+        raise StartupError([str(busy)]) from None
     if settings.local:
-        bot = _local_bot(settings, jobs, clock)
+        bot = _local_bot(settings, jobs, clock, journal)
     else:
-        bot = _google_bot(settings, jobs, clock, chat_transport)
+        bot = _google_bot(settings, jobs, clock, chat_transport, journal)
     if hasattr(bot.jobs, "bind"):
         bot.jobs.bind(bot)
     bot.boot()
@@ -67,25 +72,25 @@ def verifier_for(settings: Settings):
     return ChatVerifier(settings.chat_audience, addon_service_account=settings.chat_addon_account, **urls)
 
 
-def _local_bot(settings: Settings, jobs, clock) -> RcaBot:
+def _local_bot(settings: Settings, jobs, clock, journal) -> RcaBot:
     from .chat.local import LocalSpace
     from .jobs import SchedulerJobs
 
     holder: list[RcaBot] = []
     space = LocalSpace(clock, names=lambda uid: holder[0].manager_name(uid) if holder else uid,
                        store=Path(settings.workbook_dir).resolve().parent / "local-space.json")
-    bot = RcaBot(workbook_for(settings), space, jobs or SchedulerJobs(), clock)
+    bot = RcaBot(workbook_for(settings), space, jobs or SchedulerJobs(), clock, journal=journal)
     holder.append(bot)
     return bot
 
 
-def _google_bot(settings: Settings, jobs, clock, chat_transport) -> RcaBot:
+def _google_bot(settings: Settings, jobs, clock, chat_transport, journal) -> RcaBot:
     from .chat.google import GoogleChat
     from .jobs import SchedulerJobs
 
     chat = GoogleChat(_credentials(settings, CHAT_SCOPE), endpoint=settings.chat_endpoint or None,
                       transport=chat_transport)
-    return RcaBot(workbook_for(settings), chat, jobs or SchedulerJobs(), clock, default_space="")
+    return RcaBot(workbook_for(settings), chat, jobs or SchedulerJobs(), clock, default_space="", journal=journal)
 
 
 def _credentials(settings: Settings, scope: str):

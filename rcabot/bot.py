@@ -19,9 +19,10 @@ from .chat.cards import notice_message, ping_message, thread_key
 from .config import Config, TabNames, parse_configuration, parse_managers
 from .cycle import Answer, CancelTimer, Cycle, Effect, Notice, Ping, SetTimer, Tracked
 from .model import BotState, Manager, Ticket, TicketStatus
+from .journal import Journal, JournalError
 from .pacing import CHAT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINUTE, Pace
-from .state_tabs import headers, iso, load_state, state_rows
-from .tracker import TrackerBuffer
+from .state_tabs import headers, iso, journal_entry, load_state, replay, state_rows
+from .tracker import TrackerBuffer, tracker_row
 from .workbook import TabNotFound, Workbook, WorkbookError
 
 log = logging.getLogger(__name__)
@@ -52,8 +53,10 @@ def utcnow() -> datetime:
 
 class RcaBot:
     def __init__(self, workbook: Workbook, chat: ChatSpace, jobs: Jobs,
-                 clock: Callable[[], datetime] = utcnow, default_space: str = LOCAL_SPACE):
+                 clock: Callable[[], datetime] = utcnow, default_space: str = LOCAL_SPACE,
+                 journal: Journal | None = None):
         self.workbook, self.chat, self.jobs, self.clock = workbook, chat, jobs, clock
+        self.journal = journal
         self.default_space = default_space
         self.config = Config()
         self.cycle = Cycle(BotState(), [], self.config.rules)
@@ -76,10 +79,14 @@ class RcaBot:
         config, managers = self._read_team(initial=True)
         self.workbook.ensure_tabs(headers(config.tabs))
         saved = self.workbook.read_tabs(list(headers(config.tabs))[:3])
+        entries = list(self.journal.entries()) if self.journal else []
         with self._lock:
             self.config = config
-            self.cycle = Cycle(load_state(saved, config.tabs), managers, config.rules)
-            self._written = state_rows(self.cycle.state, config.tabs)
+            self.cycle = Cycle(load_state(replay(saved, entries, config.tabs), config.tabs), managers, config.rules)
+            self._written = state_rows(load_state(saved, config.tabs), config.tabs)
+            self.tracker.add_rows([row for entry in entries for row in entry.get("tracker", [])])
+        if entries:
+            log.info("journal: replayed %d changes the workbook did not have yet", len(entries))
         self.jobs.configure(config)
         self._event(lambda now: (None, self.cycle.resume(now)))
         log.info("RCA Bot ready: %d managers, %d tickets in the cycle", len(managers), len(self.cycle.state.tickets))
@@ -138,7 +145,7 @@ class RcaBot:
             link = url or self.config.ticket_url(ticket_id)
             ticket, effects = self.cycle.start(ticket_id, title, link, now)
             return (_copy(ticket), not known), effects
-        return self._event(start)
+        return self._event(start, ticket_id)
 
     def click(self, action: str, ticket_id: str, user_id: str, attempt: int | None) -> Answer:
         def answer(now: datetime):
@@ -147,18 +154,36 @@ class RcaBot:
             else:
                 result = getattr(self.cycle, action)(ticket_id, user_id, now, attempt)
             return result, result.effects
-        return self._event(answer)
+        return self._event(answer, ticket_id)
 
     def tick(self) -> None:
         self._event(lambda now: (None, self.cycle.tick(now)))
 
-    def _event(self, change: Callable[[datetime], tuple[object, list[Effect]]]):
+    def _event(self, change: Callable[[datetime], tuple[object, list[Effect]]], ticket_id: str = "",
+               changed: bool = False):
+        """Apply one change under the lock; journal it (fsynced) before anyone hears of it."""
         with self._lock:
-            result, effects = change(self.clock())
+            now = self.clock()
+            result, effects = change(now)
             kicks = self._apply(effects)
+            if effects or changed:
+                self._journal(now, effects, ticket_id)
         for job in kicks:
             self.jobs.kick(job)
         return result
+
+    def _journal(self, now: datetime, effects: list[Effect], ticket_id: str) -> None:
+        if self.journal is None:
+            return
+        touched = {ticket_id} if ticket_id else set()
+        touched |= {e.ticket_id for e in effects if isinstance(e, (Ping, Notice, Tracked))}
+        tracked = [tracker_row(e) for e in effects if isinstance(e, Tracked)]
+        try:
+            self.journal.record(journal_entry(now, self.cycle.state, touched, tracked))
+        except JournalError as exc:
+            # The change stands in memory and reaches the workbook at the next flush; only a
+            # crash before then would lose it. Say so loudly rather than refuse the click.
+            self._degrade("journal", str(exc))
 
     def _apply(self, effects: list[Effect]) -> set[str]:
         kicks: set[str] = set()
@@ -206,7 +231,7 @@ class RcaBot:
                     self._retry_delivery(exc)
                     return
                 self._recover("chat")
-                self._event(lambda now: self._delivered(item, posted, now))
+                self._event(lambda now: self._delivered(item, posted, now), item.ticket_id, changed=True)
 
     def _delivered(self, item: Delivery, posted: Message, now: datetime):
         self.outbox.popleft()
@@ -220,22 +245,28 @@ class RcaBot:
         self.jobs.retry_later("deliver", delay)
 
     def flush(self) -> None:
-        """Write the state tabs that changed (one batch) and the waiting Tracker rows (one append)."""
+        """Write the state tabs that changed (one batch) and the waiting Tracker rows (one append),
+        then forget the journal entries the workbook now holds."""
         with self._flushing:
             with self._lock:
                 tabs = self.config.tabs
                 rows = state_rows(self.cycle.state, tabs)
-            changed = {tab: r for tab, r in rows.items() if self._written.get(tab) != r}
-            if not self._paced(self.sheets_pace, "flush", bool(changed) + bool(len(self.tracker))):
-                return
+                changed = {tab: r for tab, r in rows.items() if self._written.get(tab) != r}
+                if not self._paced(self.sheets_pace, "flush", bool(changed) + bool(len(self.tracker))):
+                    return
+                # Sealed with the snapshot: what the journal holds from here on is not in this flush.
+                sealed = self.journal.seal() if self.journal else []
+                pending = len(self.tracker)
             try:
                 if changed:
                     self.workbook.replace_tabs(changed)
                     self._written.update(changed)
-                self.tracker.flush(self.workbook, tabs.tracker)
+                self.tracker.flush(self.workbook, tabs.tracker, limit=pending)
             except WorkbookError as exc:
                 self._degrade("workbook", f"writing failed ({exc}); the rows stay queued for the next flush")
                 return
+            if self.journal:
+                self.journal.discard(sealed)
             self._recover("workbook")
 
     def _paced(self, pace: Pace, job: str, calls: int) -> bool:
@@ -262,6 +293,8 @@ class RcaBot:
         """Stop the jobs and write what is still pending (at shutdown)."""
         self.jobs.shutdown()
         self.flush()
+        if self.journal:
+            self.journal.close()
 
     # --- views ---------------------------------------------------------------------------
 

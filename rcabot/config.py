@@ -250,6 +250,7 @@ class Settings:
     service_account_json: str = ""  # the key itself, for hosts where a file is not an option
     chat_addon_account: str = ""  # service-<number>@gcp-sa-gsuiteaddons...: an add-on app's token e-mail
     certs_endpoint: str = ""  # replaces https://www.googleapis.com for Google's token certificates
+    journal_dir: str = ""  # local disk for the journal; empty: next to the workbook, or var/journal
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -266,11 +267,19 @@ class Settings:
             service_account_json=env.get("RCABOT_SERVICE_ACCOUNT_JSON", ""),
             chat_addon_account=env.get("RCABOT_CHAT_ADDON_SERVICE_ACCOUNT", ""),
             certs_endpoint=env.get("RCABOT_CERTS_ENDPOINT", ""),
+            journal_dir=env.get("RCABOT_JOURNAL_DIR", ""),
         )
 
     @property
     def local(self) -> bool:
         return self.backend == "local"
+
+    @property
+    def journal_folder(self) -> str:
+        if self.journal_dir:
+            return self.journal_dir
+        return os.path.join(os.path.dirname(os.path.abspath(self.workbook_dir)), "journal") if self.local \
+            else "var/journal"
 
     def problems(self) -> list[str]:
         """What keeps this deployment from starting, each with the variable that fixes it."""

@@ -195,7 +195,16 @@ class Cycle:
                                 for t in self.state.tickets.values()
                                 if t.status is TicketStatus.PINGED and t.deadline]
         timers += [SetTimer(dnd_timer(who), until) for who, until in self.state.dnd_until.items() if until > now]
-        return timers + self.tick(now)
+        return timers + self._unposted_pings() + self.tick(now)
+
+    def _unposted_pings(self) -> list[Effect]:
+        """Pings the space never confirmed: post them again (the same request id, so a ping that
+        did reach the space is not posted twice). Their deadlines stand; delivery may extend them."""
+        known = {m.chat_id: m for m in self.managers}
+        return [Ping(t.ticket_id, t.title, t.url, known.get(t.manager_id, Manager(t.manager_name, t.manager_id)),
+                     t.attempts, t.deadline)
+                for t in self.state.tickets.values()
+                if t.status is TicketStatus.PINGED and not t.message_id and t.deadline]
 
     # --- rules --------------------------------------------------------------------------
 

@@ -44,12 +44,48 @@ def parse_iso(text: str) -> datetime | None:
 def state_rows(state: BotState, tabs: TabNames) -> dict[str, list[list[str]]]:
     return {
         tabs.tickets: [TICKET_HEADER] + [_ticket_row(t) for t in state.tickets.values()],
-        tabs.manager_state: [MANAGER_HEADER] + [
-            [who, iso(state.last_activity.get(who)), iso(state.dnd_until.get(who))]
-            for who in sorted(set(state.dnd_until) | set(state.last_activity))],
-        tabs.state: [POINTER_HEADER] + [
-            [str(shift), who, iso(state.pointer_updated.get(shift))] for shift, who in sorted(state.last_pinged.items())],
+        tabs.manager_state: [MANAGER_HEADER] + _manager_rows(state),
+        tabs.state: [POINTER_HEADER] + _pointer_rows(state),
     }
+
+
+def _manager_rows(state: BotState) -> list[list[str]]:
+    return [[who, iso(state.last_activity.get(who)), iso(state.dnd_until.get(who))]
+            for who in sorted(set(state.dnd_until) | set(state.last_activity))]
+
+
+def _pointer_rows(state: BotState) -> list[list[str]]:
+    return [[str(shift), who, iso(state.pointer_updated.get(shift))] for shift, who in sorted(state.last_pinged.items())]
+
+
+# --- the journal: one event's rows, and replaying them over the workbook's -------------------
+
+def journal_entry(now: datetime, state: BotState, touched: set[str], tracker: list[list[str]]) -> dict:
+    """Whole rows: each touched ticket's (None once it left the cycle), and the two small tabs."""
+    tickets = {tid: (_ticket_row(state.tickets[tid]) if tid in state.tickets else None) for tid in sorted(touched)}
+    return {"at": iso(now), "tickets": tickets, "managers": _manager_rows(state),
+            "pointers": _pointer_rows(state), "tracker": tracker}
+
+
+def replay(saved: Mapping[str, Sequence[Sequence[str]]], entries: Sequence[dict],
+           tabs: TabNames) -> dict[str, list[list[str]]]:
+    """The state tabs as they would be had every journaled change reached the workbook."""
+    tables = {tab: [list(row) for row in rows] for tab, rows in saved.items()}
+    if not entries:
+        return tables
+    ticket_rows = tables.get(tabs.tickets) or [TICKET_HEADER]
+    tickets = {row[0]: row for row in ticket_rows[1:] if row}
+    for entry in entries:
+        for ticket_id, row in entry.get("tickets", {}).items():
+            if row is None:
+                tickets.pop(ticket_id, None)
+            else:
+                tickets[ticket_id] = row
+    last = entries[-1]
+    tables[tabs.tickets] = [ticket_rows[0]] + list(tickets.values())
+    tables[tabs.manager_state] = [MANAGER_HEADER] + last.get("managers", [])
+    tables[tabs.state] = [POINTER_HEADER] + last.get("pointers", [])
+    return tables
 
 
 def _ticket_row(t: Ticket) -> list[str]:

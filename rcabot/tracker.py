@@ -29,10 +29,15 @@ class TrackerBuffer:
     def add(self, events: Sequence[Tracked]) -> None:
         self._rows.extend(tracker_row(e) for e in events)
 
-    def flush(self, workbook: Workbook, tab: str) -> int:
-        """Append every waiting row; returns how many went. Raises what the workbook raised."""
+    def add_rows(self, rows: Sequence[Sequence[str]]) -> None:
+        """Rows the journal kept from before a restart."""
+        self._rows.extend(list(row) for row in rows)
+
+    def flush(self, workbook: Workbook, tab: str, limit: int | None = None) -> int:
+        """Append the waiting rows (the first `limit` of them); returns how many went.
+        Raises what the workbook raised, and then keeps every row."""
         with self._lock:
-            batch = list(self._rows)
+            batch = list(self._rows)[:limit]
             if not batch:
                 return 0
             workbook.append_rows(tab, batch)

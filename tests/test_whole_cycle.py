@@ -87,6 +87,7 @@ def test_a_restarted_bot_resumes_open_tickets_with_their_remaining_time(app, bot
     space.click(space.last_card("RCA-2"), "accept", space.pinged("RCA-2"))
     deadline = bot.ticket("RCA-1")["deadline"]
     bot.flush()
+    bot.journal.close()  # the process ends (its lock on the journal goes with it)
     clock.advance(30)
     later_jobs = RecordingJobs(clock)
     again = create_app({"WORKBOOK_DIR": str(workbook_dir), "JOBS": later_jobs, "CLOCK": clock})

@@ -1,0 +1,98 @@
+"""Killed at any moment and started again: nothing answered is lost, nothing posted twice.
+
+A process death is simulated in-process by dropping the bot without its shutdown flush (only the
+journal's file lock is let go, as the kernel would). The SIGKILL suite does it to a real process."""
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from rcabot.bootstrap import StartupError
+from rcabot.web import create_app
+from tests.fakes.jobs import RecordingJobs
+
+
+def read(path):
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.reader(f))
+
+
+def die(bot) -> None:
+    """The process is killed: no flush, no goodbye."""
+    bot.journal.close()
+
+
+def restart(workbook_dir, clock):
+    jobs = RecordingJobs(clock)
+    app = create_app({"WORKBOOK_DIR": str(workbook_dir), "JOBS": jobs, "CLOCK": clock})
+    return app.extensions["rcabot"], jobs
+
+
+def tracker(workbook_dir, ticket_id):
+    return [row[3] for row in read(workbook_dir / "Tracker.csv")[1:] if row[1] == ticket_id]
+
+
+def test_an_accept_answered_just_before_a_crash_survives_it(client, bot, space, clock, workbook_dir):
+    client.post("/tickets", json={"ticket_id": "RCA-1"})
+    manager = space.pinged("RCA-1")
+    assert space.click(space.last_card("RCA-1"), "accept", manager).status_code == 200
+    die(bot)  # before any flush: the workbook knows nothing of RCA-1
+    assert tracker(workbook_dir, "RCA-1") == []
+
+    again, jobs = restart(workbook_dir, clock)
+    assert again.ticket("RCA-1")["status"] == "Accepted"
+    assert again.ticket("RCA-1")["manager"]["chat_id"] == manager
+    assert next(m for m in again.status()["managers"] if m["chat_id"] == manager)["dnd_until"]
+    assert "ping-timeout:RCA-1" not in jobs.timers  # an accepted ticket is not pinged again
+    again.flush()
+    assert tracker(workbook_dir, "RCA-1") == ["Pinged", "Accepted"]
+    again.flush()
+    assert tracker(workbook_dir, "RCA-1") == ["Pinged", "Accepted"]  # once, even flushed twice
+
+
+def test_a_crash_after_a_flush_replays_nothing_twice(client, bot, space, clock, workbook_dir):
+    client.post("/tickets", json={"ticket_id": "RCA-1"})
+    bot.flush()
+    space.click(space.last_card("RCA-1"), "decline", space.pinged("RCA-1"))
+    die(bot)
+    again, _ = restart(workbook_dir, clock)
+    again.flush()
+    assert tracker(workbook_dir, "RCA-1") == ["Pinged", "Declined", "Pinged"]
+
+
+def test_a_waiting_ticket_survives_a_crash(client, bot, space, clock, workbook_dir):
+    on_shift = [m for m in bot.status()["managers"] if m["on_shift"]]
+    for n in range(len(on_shift) + 1):
+        client.post("/tickets", json={"ticket_id": f"RCA-{n}"})
+    waiting = [t["ticket_id"] for t in bot.status()["tickets"] if t["status"] == "Waiting"]
+    assert waiting
+    die(bot)
+    again, _ = restart(workbook_dir, clock)
+    assert [t["ticket_id"] for t in again.status()["tickets"] if t["status"] == "Waiting"] == waiting
+
+
+def test_a_ping_not_yet_posted_at_the_crash_is_posted_once_after_it(client, bot, space, clock, workbook_dir,
+                                                                     monkeypatch):
+    monkeypatch.setattr(bot, "deliver", lambda: None)  # the crash comes before the deliver job ran
+    client.post("/tickets", json={"ticket_id": "RCA-1"})
+    assert bot.chat.messages() == []
+    die(bot)
+    again, _ = restart(workbook_dir, clock)
+    again.deliver()
+    assert len(again.chat.messages()) == 1
+    assert again.ticket("RCA-1")["thread"]
+
+
+def test_a_ping_posted_before_the_crash_is_not_posted_again(client, bot, space, clock, workbook_dir):
+    client.post("/tickets", json={"ticket_id": "RCA-1"})
+    die(bot)
+    again, _ = restart(workbook_dir, clock)
+    again.deliver()
+    assert len(again.chat.messages()) == 1
+
+
+def test_a_second_process_on_the_same_workbook_refuses_to_start_and_says_why(bot, workbook_dir, clock):
+    with pytest.raises(StartupError) as refused:
+        restart(workbook_dir, clock)
+    assert "already runs on this workbook" in str(refused.value)
