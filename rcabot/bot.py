@@ -27,6 +27,13 @@ from .workbook import TabNotFound, Workbook, WorkbookError
 
 log = logging.getLogger(__name__)
 LOCAL_SPACE = "spaces/local"
+# Tracker rows held in memory while the spreadsheet cannot take them (about 100 bytes each).
+# Past this, new tickets are refused (503, retry later) rather than risk memory; clicks still work.
+MAX_QUEUED_TRACKER_ROWS = 100_000
+
+
+class Overloaded(Exception):
+    """The bot cannot take new work now; the message says why and the caller should retry."""
 
 
 class Jobs(Protocol):
@@ -57,6 +64,7 @@ class RcaBot:
                  journal: Journal | None = None):
         self.workbook, self.chat, self.jobs, self.clock = workbook, chat, jobs, clock
         self.journal = journal
+        self.max_queued_rows = MAX_QUEUED_TRACKER_ROWS
         self.default_space = default_space
         self.config = Config()
         self.cycle = Cycle(BotState(), [], self.config.rules)
@@ -140,6 +148,10 @@ class RcaBot:
     # --- events --------------------------------------------------------------------------
 
     def start_ticket(self, ticket_id: str, title: str, url: str) -> tuple[Ticket, bool]:
+        if len(self.tracker) >= self.max_queued_rows and ticket_id not in self.cycle.state.tickets:
+            raise Overloaded(f"the spreadsheet has not taken any write for a long time ({len(self.tracker)} "
+                             f"Tracker rows wait); new tickets are refused until it does, retry later")
+
         def start(now: datetime):
             known = ticket_id in self.cycle.state.tickets
             link = url or self.config.ticket_url(ticket_id)

@@ -89,3 +89,15 @@ def test_chat_posts_are_paced_to_sixty_a_minute_and_none_is_dropped(client, bot,
     clock.advance(60)
     bot.deliver()
     assert len(bot.chat.messages()) == 70 and not bot.outbox
+
+
+def test_past_the_memory_bound_new_tickets_are_refused_with_503_and_nothing_is_dropped(client, bot, monkeypatch):
+    bot.max_queued_rows = 3
+    monkeypatch.setattr(bot, "flush", lambda: None)  # the spreadsheet takes nothing
+    for n in range(3):
+        assert client.post("/tickets", json={"ticket_id": f"RCA-{n}"}).status_code == 202
+    refused = client.post("/tickets", json={"ticket_id": "RCA-9"})
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "60"
+    assert "retry later" in refused.json["error"]
+    assert bot.ticket("RCA-9") is None and len(bot.tracker) == 3
+    assert client.post("/tickets", json={"ticket_id": "RCA-0"}).status_code == 200  # known ones still answer

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify, request
 
-from ..bot import ticket_view
+from ..bot import Overloaded, ticket_view
 from .auth import require_token
 from .inputs import InputError, ticket_id_value, ticket_request
 
@@ -26,7 +26,10 @@ def start_ticket():
         ticket_id, title, url = ticket_request(body)
     except InputError as exc:
         return jsonify(error=str(exc)), 400
-    ticket, created = _bot().start_ticket(ticket_id, title, url)
+    try:
+        ticket, created = _bot().start_ticket(ticket_id, title, url)
+    except Overloaded as exc:
+        return jsonify(error=str(exc)), 503, {"Retry-After": "60"}
     return jsonify(ticket_view(ticket)), 202 if created else 200
 
 
