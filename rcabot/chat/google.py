@@ -1,0 +1,61 @@
+"""The Chat space as a Google Chat space, through google-api-python-client (app authentication).
+
+The bot writes one kind of message: `spaces.messages.create` into the ticket's thread (the thread
+key names the ticket; REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD makes the key count, which it does not
+without a reply option). The request id makes a retried create return the message it already
+posted. Answers to clicks go back in the HTTP response, so `answered` has nothing to do.
+"""
+from __future__ import annotations
+
+import logging
+import socket
+import threading
+from typing import Any
+
+import google.auth.exceptions
+import google_auth_httplib2
+import httplib2
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
+
+from . import ChatError, Message
+
+log = logging.getLogger(__name__)
+REPLY_IN_THREAD = "REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD"
+
+
+class GoogleChat:
+    def __init__(self, credentials, *, endpoint: str | None = None, timeout: float = 30, transport=None):
+        """`transport` is the httplib2.Http to send through (tests pass a fake); `endpoint` replaces
+        https://chat.googleapis.com/ (a private endpoint, an emulator)."""
+        http = google_auth_httplib2.AuthorizedHttp(credentials, http=transport or httplib2.Http(timeout=timeout))
+        options = {"api_endpoint": endpoint} if endpoint else None
+        self._messages = build("chat", "v1", http=http, client_options=options, static_discovery=True,
+                               cache_discovery=False).spaces().messages()
+        self._lock = threading.Lock()  # an httplib2.Http is not safe to share between threads
+
+    def create_message(self, space: str, message: Message, *, thread_key: str, request_id: str) -> Message:
+        body = dict(message, thread={"threadKey": thread_key})
+        request = self._messages.create(parent=space, body=body, messageReplyOption=REPLY_IN_THREAD,
+                                        requestId=request_id)
+        try:
+            with self._lock:
+                return request.execute(num_retries=0)  # the bot's outbox retries, paced
+        except HttpError as exc:
+            status = exc.status_code or 0
+            raise ChatError(_explain(space, status, exc.reason), retryable=status == 429 or status >= 500) from exc
+        except google.auth.exceptions.RefreshError as exc:
+            raise ChatError(f"cannot get an access token for the service account: {exc}") from exc
+        except (httplib2.HttpLib2Error, socket.timeout, OSError) as exc:
+            raise ChatError(f"cannot reach the Chat API: {type(exc).__name__}: {exc}") from exc
+
+    def answered(self, event: dict[str, Any], answer: dict[str, Any]) -> None:
+        """Google applies synchronous answers itself."""
+
+
+def _explain(space: str, status: int, reason: str) -> str:
+    if status == 403:
+        return f"Chat API refused to post in {space} (403: {reason}); add the app to the space"
+    if status == 404:
+        return f"Chat API does not know {space} (404: {reason}); check SpaceId in the Configuration tab"
+    return f"Chat API answered {status}: {reason}"

@@ -1,0 +1,281 @@
+"""The workbook as a Google spreadsheet, through gspread.
+
+Quota is the constraint (60 reads and 60 writes a minute for the one service account), so each
+method is one request where the API allows it: a read is one values.batchGet, a state write is
+one values.batchUpdate, a Tracker write is one values.append. Everything is written RAW, so a
+ticket id like `=IMPORTXML(...)` stays text. Throttling and server errors are retried here a few
+times with backoff; after that the bot keeps the data queued and tries again at its next flush.
+"""
+from __future__ import annotations
+
+import logging
+import random
+import re
+import threading
+import time
+from typing import Callable, Mapping, Sequence, TypeVar
+
+import gspread
+import requests
+from gspread.exceptions import APIError
+from gspread.http_client import HTTPClient
+from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
+from gspread.utils import absolute_range_name, rowcol_to_a1
+
+from . import Rows, TabNotFound, WorkbookError
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+RETRIES = 4  # tries after the first: waits of about 1, 2, 4, 8 s
+NEW_TAB_ROWS, NEW_TAB_COLUMNS = 1000, 26
+_END_ROW = re.compile(r"!\$?[A-Z]+\$?(\d+)(?::\$?[A-Z]+\$?(\d+))?$")
+
+
+def client_for(endpoint: str | None) -> type[HTTPClient]:
+    """gspread's HTTP client, aimed at `endpoint` instead of sheets.googleapis.com when given."""
+    if not endpoint:
+        return HTTPClient
+    base = endpoint.rstrip("/") + "/v4/spreadsheets"
+
+    class EndpointClient(HTTPClient):
+        def request(self, method, endpoint, *args, **kwargs):
+            if endpoint.startswith(SPREADSHEETS_API_V4_BASE_URL):
+                endpoint = base + endpoint[len(SPREADSHEETS_API_V4_BASE_URL):]
+            return super().request(method, endpoint, *args, **kwargs)
+
+    return EndpointClient
+
+
+class GoogleWorkbook:
+    def __init__(self, spreadsheet_id: str, credentials, *, endpoint: str | None = None, timeout: float = 30,
+                 retries: int = RETRIES, sleep: Callable[[float], None] = time.sleep):
+        self.spreadsheet_id = spreadsheet_id
+        self._client = gspread.authorize(credentials, http_client=client_for(endpoint))
+        self._client.set_timeout(timeout)
+        self._retries, self._sleep = retries, sleep
+        self._spreadsheet: gspread.Spreadsheet | None = None
+        self._grids: dict[str, dict] | None = None  # title -> sheet properties, from the last metadata read
+        self._extent: dict[str, tuple[int, int]] = {}  # rows and columns the bot last saw in a tab
+        self._ends: dict[str, int] = {}  # the last row an append wrote, per tab
+        self._lock = threading.Lock()
+
+    # --- the Workbook interface -------------------------------------------------------------
+
+    def read_tabs(self, names: Sequence[str]) -> dict[str, Rows]:
+        ranges = [absolute_range_name(name) for name in names]
+        with self._lock:
+            try:
+                answer = self._call("read " + ", ".join(names),
+                                    lambda: self._sheet().values_batch_get(ranges))
+            except _UnknownRange:
+                self._raise_missing(names)
+                raise
+        tables = {}
+        for name, value_range in zip(names, answer.get("valueRanges", [])):
+            rows = [[_text(cell) for cell in row] for row in value_range.get("values", [])]
+            rows = [row for row in rows if any(cell.strip() for cell in row)]
+            tables[name] = rows
+            self._extent[name] = (len(value_range.get("values", [])), max(map(len, rows), default=0))
+        return tables
+
+    def ensure_tabs(self, headers: Mapping[str, Sequence[str]]) -> list[str]:
+        with self._lock:
+            grids = self._metadata(refresh=True)
+            missing = [tab for tab in headers if tab not in grids]
+            if missing:
+                self._add_tabs(missing)
+            present = [tab for tab in headers if tab not in missing]
+            firsts = {}
+            if present:
+                answer = self._call("read headers", lambda: self._sheet().values_batch_get(
+                    [absolute_range_name(tab, "1:1") for tab in present]))
+                firsts = {tab: [_text(c) for c in (vr.get("values") or [[]])[0]]
+                          for tab, vr in zip(present, answer.get("valueRanges", []))}
+            repaired = [tab for tab in present if firsts.get(tab) != list(headers[tab])]
+            writes = [{"range": absolute_range_name(tab, f"A1:{rowcol_to_a1(1, max(len(headers[tab]), len(firsts.get(tab, [])), 1))}"),
+                       "values": [_pad(headers[tab], len(firsts.get(tab, [])))]}
+                      for tab in missing + repaired]
+            if writes:
+                self._write_values("write headers", writes)
+        for tab in missing:
+            log.info("spreadsheet: created the %r tab", tab)
+        for tab in repaired:
+            log.warning("spreadsheet: rewrote the header row of %r (it differed from %s)", tab, list(headers[tab]))
+        return missing + repaired
+
+    def replace_tabs(self, tabs: Mapping[str, Sequence[Sequence[str]]]) -> None:
+        """One values.batchUpdate; rows the tab held beyond the new content are blanked."""
+        with self._lock:
+            writes, shapes = [], {}
+            for tab, rows in tabs.items():
+                old_rows, old_cols = self._extent.get(tab, (0, 0))
+                width = max(old_cols, max(map(len, rows), default=0), 1)
+                height = max(old_rows, len(rows), 1)
+                values = [_pad(row, width) for row in rows] + [[""] * width] * (height - len(rows))
+                writes.append({"range": absolute_range_name(tab, f"A1:{rowcol_to_a1(height, width)}"),
+                               "values": values})
+                shapes[tab] = (height, width)
+            self._grow(shapes)
+            self._write_values("write " + ", ".join(tabs), writes)
+            for tab, rows in tabs.items():
+                self._extent[tab] = (len(rows), shapes[tab][1])
+
+    def append_rows(self, tab: str, rows: Sequence[Sequence[str]]) -> None:
+        """One values.append after the tab's last row; a retry never writes the rows twice."""
+        values = [[str(cell) for cell in row] for row in rows]
+        if not values:
+            return
+        params = {"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"}
+        body = {"values": values}
+        target = absolute_range_name(tab, "A1")
+
+        def append():
+            if self._ambiguous and self._landed(tab, values):
+                return None  # the try that timed out did write them
+            return self._sheet().values_append(target, params=params, body=body)
+
+        with self._lock:
+            self._ambiguous = False
+            try:
+                answer = self._call(f"append {len(values)} rows to {tab}", append)
+            except _UnknownRange:
+                raise TabNotFound(tab) from None
+            if answer is not None:
+                match = _END_ROW.search(answer.get("updates", {}).get("updatedRange", ""))
+                if match:
+                    self._ends[tab] = int(match.group(2) or match.group(1))
+
+    # --- requests -----------------------------------------------------------------------------
+
+    _ambiguous = False  # the last failed try may have been carried out (a timeout, a 5xx)
+
+    def _call(self, what: str, request: Callable[[], T]) -> T:
+        """Run `request`, retrying throttling, server errors and network failures with backoff."""
+        for attempt in range(self._retries + 1):
+            try:
+                return request()
+            except APIError as exc:
+                status = exc.response.status_code
+                if status == 400 and "Unable to parse range" in str(exc):
+                    raise _UnknownRange(str(exc)) from exc
+                if status != 429 and status < 500:
+                    raise WorkbookError(_refusal(self.spreadsheet_id, what, exc)) from exc
+                failure = f"{what}: Sheets answered {status}"
+                self._ambiguous = self._ambiguous or status >= 500
+            except PermissionError as exc:  # gspread's answer to a 403 when opening
+                raise WorkbookError(_refusal(self.spreadsheet_id, what, exc)) from exc
+            except gspread.SpreadsheetNotFound as exc:
+                raise WorkbookError(f"spreadsheet {self.spreadsheet_id} not found (check RCABOT_SPREADSHEET_ID)") \
+                    from exc
+            except requests.RequestException as exc:
+                failure = f"{what}: {type(exc).__name__}"
+                self._ambiguous = True
+            if attempt < self._retries:
+                wait = min(2 ** attempt + random.random(), 32)
+                log.warning("spreadsheet: %s; trying again in %.1f s", failure, wait)
+                self._sleep(wait)
+        raise WorkbookError(f"{failure} (gave up after {self._retries + 1} tries)")
+
+    def _sheet(self) -> gspread.Spreadsheet:
+        if self._spreadsheet is None:
+            self._spreadsheet = self._client.open_by_key(self.spreadsheet_id)
+        return self._spreadsheet
+
+    def _metadata(self, refresh: bool = False) -> dict[str, dict]:
+        if self._grids is None or refresh:
+            answer = self._call("read the tab list", lambda: self._sheet().fetch_sheet_metadata())
+            self._grids = {s["properties"]["title"]: s["properties"] for s in answer.get("sheets", [])}
+        return self._grids
+
+    def _raise_missing(self, names: Sequence[str]) -> None:
+        grids = self._metadata(refresh=True)
+        for name in names:
+            if name not in grids:
+                raise TabNotFound(name)
+
+    def _add_tabs(self, titles: Sequence[str]) -> None:
+        requests_ = [{"addSheet": {"properties": {"title": title, "gridProperties": {
+            "rowCount": NEW_TAB_ROWS, "columnCount": NEW_TAB_COLUMNS}}}} for title in titles]
+        answer = self._call("add tabs " + ", ".join(titles),
+                            lambda: self._sheet().batch_update({"requests": requests_}))
+        for reply in answer.get("replies", []):
+            properties = reply.get("addSheet", {}).get("properties", {})
+            if properties:
+                self._grids[properties["title"]] = properties
+
+    def _grow(self, shapes: Mapping[str, tuple[int, int]]) -> None:
+        """Values writes do not extend a tab's grid: add rows or columns first where needed."""
+        grids = self._metadata()
+        missing = [tab for tab in shapes if tab not in grids]
+        if missing:
+            grids = self._metadata(refresh=True)
+            missing = [tab for tab in shapes if tab not in grids]
+            if missing:
+                self._add_tabs(missing)  # ops deleted a bot tab while the bot ran
+        requests_ = []
+        for tab, (rows, cols) in shapes.items():
+            properties = self._grids[tab]
+            grid = properties.get("gridProperties", {})
+            for dimension, need, have in (("ROWS", rows, grid.get("rowCount", 0)),
+                                          ("COLUMNS", cols, grid.get("columnCount", 0))):
+                if need > have:
+                    extra = max(need - have, NEW_TAB_ROWS if dimension == "ROWS" else 0)
+                    requests_.append({"appendDimension": {"sheetId": properties["sheetId"],
+                                                          "dimension": dimension, "length": extra}})
+                    key = "rowCount" if dimension == "ROWS" else "columnCount"
+                    properties.setdefault("gridProperties", {})[key] = have + extra
+        if requests_:
+            self._call("grow tabs", lambda: self._sheet().batch_update({"requests": requests_}))
+
+    def _write_values(self, what: str, data: list[dict]) -> None:
+        body = {"valueInputOption": "RAW", "data": data}
+        self._call(what, lambda: self._sheet().values_batch_update(body))
+
+    def _landed(self, tab: str, rows: list[list[str]]) -> bool:
+        """After an ambiguous failure: are `rows` already the last rows of `tab`?"""
+        end = self._ends.get(tab)
+        width = max(map(len, rows))
+        if end is None:
+            column = self._sheet().values_get(absolute_range_name(tab, "A:A")).get("values", [])
+            end = len(column)
+            first = end - len(rows) + 1
+        else:
+            first = end + 1
+        if first < 2:
+            return False
+        found = self._sheet().values_get(absolute_range_name(
+            tab, f"A{first}:{rowcol_to_a1(first + len(rows) - 1, width)}")).get("values", [])
+        landed = [_trim([_text(c) for c in row]) for row in found] == [_trim(row) for row in rows]
+        if landed:
+            self._ends[tab] = first + len(rows) - 1
+            log.warning("spreadsheet: the %d rows for %s had been written by the try that failed", len(rows), tab)
+        return landed
+
+
+class _UnknownRange(WorkbookError):
+    """Sheets could not parse a range: a tab named in it does not exist."""
+
+
+def _refusal(spreadsheet_id: str, what: str, exc: Exception) -> str:
+    if isinstance(exc, PermissionError) or getattr(getattr(exc, "response", None), "status_code", 0) == 403:
+        return (f"{what}: no access to spreadsheet {spreadsheet_id}; share it (Editor) with the service "
+                f"account's e-mail address")
+    return f"{what}: {exc}"
+
+
+def _text(cell) -> str:
+    if isinstance(cell, bool):
+        return "TRUE" if cell else "FALSE"
+    return str(cell)
+
+
+def _pad(row: Sequence, width: int) -> list[str]:
+    cells = [str(cell) for cell in row]
+    return cells + [""] * (width - len(cells))
+
+
+def _trim(row: list[str]) -> list[str]:
+    while row and row[-1] == "":
+        row = row[:-1]
+    return row

