@@ -117,7 +117,13 @@ class GoogleWorkbook:
                                "values": values})
                 shapes[tab] = (height, width)
             self._grow(shapes)
-            self._write_values("write " + ", ".join(tabs), writes)
+            try:
+                self._write_values("write " + ", ".join(tabs), writes)
+            except _UnknownRange:
+                self._grids = None  # a tab went away since the last look (deleted by hand)
+                self._extent = {tab: extent for tab, extent in self._extent.items() if tab not in tabs}
+                self._grow(shapes)
+                self._write_values("write " + ", ".join(tabs), writes)
             for tab, rows in tabs.items():
                 self._extent[tab] = (len(rows), shapes[tab][1])
 
