@@ -8,6 +8,8 @@ from rcabot.web import create_app
 from tests.fakes.clock import FakeClock
 from tests.fakes.jobs import RecordingJobs
 
+pytest_plugins = ["tests.google_fixtures"]
+
 
 @pytest.fixture
 def clock() -> FakeClock:

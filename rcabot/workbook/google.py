@@ -32,6 +32,11 @@ NEW_TAB_ROWS, NEW_TAB_COLUMNS = 1000, 26
 _END_ROW = re.compile(r"!\$?[A-Z]+\$?(\d+)(?::\$?[A-Z]+\$?(\d+))?$")
 
 
+def pause(seconds: float) -> None:
+    """The backoff wait (the tests' fake Google replaces it)."""
+    time.sleep(seconds)
+
+
 def client_for(endpoint: str | None) -> type[HTTPClient]:
     """gspread's HTTP client, aimed at `endpoint` instead of sheets.googleapis.com when given."""
     if not endpoint:
@@ -49,11 +54,11 @@ def client_for(endpoint: str | None) -> type[HTTPClient]:
 
 class GoogleWorkbook:
     def __init__(self, spreadsheet_id: str, credentials, *, endpoint: str | None = None, timeout: float = 30,
-                 retries: int = RETRIES, sleep: Callable[[float], None] = time.sleep):
+                 retries: int = RETRIES, sleep: Callable[[float], None] | None = None):
         self.spreadsheet_id = spreadsheet_id
         self._client = gspread.authorize(credentials, http_client=client_for(endpoint))
         self._client.set_timeout(timeout)
-        self._retries, self._sleep = retries, sleep
+        self._retries, self._sleep = retries, sleep or (lambda seconds: pause(seconds))
         self._spreadsheet: gspread.Spreadsheet | None = None
         self._grids: dict[str, dict] | None = None  # title -> sheet properties, from the last metadata read
         self._extent: dict[str, tuple[int, int]] = {}  # rows and columns the bot last saw in a tab
