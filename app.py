@@ -1,4 +1,7 @@
 """WSGI entry point (`app`); `python app.py` serves it locally."""
+import signal
+import sys
+
 from rcabot.config import Settings
 from rcabot.web import create_app
 
@@ -12,4 +15,7 @@ if __name__ == "__main__":
           f"Start a ticket:  curl -X POST http://localhost:{settings.port}/tickets "
           f"-H 'Content-Type: application/json' -d '{{\"ticket_id\": \"RCA-1\", \"title\": \"Checkout latency\"}}'\n",
           flush=True)
+    # SIGTERM (a service manager's stop) ends the process through the normal exit, so the
+    # shutdown flush runs; gunicorn does the same for its workers.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
     app.run(host=host, port=settings.port, threaded=True, use_reloader=False)
