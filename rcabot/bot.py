@@ -16,7 +16,7 @@ from typing import Callable, Protocol
 
 from .chat import ChatError, ChatSpace, Message
 from .chat.cards import notice_message, ping_message, thread_key
-from .config import Config, TabNames, parse_configuration, parse_managers
+from .config import Config, parse_configuration, parse_managers
 from .cycle import Answer, CancelTimer, Cycle, Effect, Notice, Ping, SetTimer, Tracked
 from .model import BotState, Manager, Ticket, TicketStatus
 from .journal import Journal, JournalError

@@ -5,7 +5,7 @@ import pytest
 
 from rcabot.cycle import (CancelTimer, Cycle, Notice, Outcome, Ping, Rules, SetTimer, Tracked,
                           timeout_timer)
-from rcabot.model import BotState, Manager, TicketStatus, Track
+from rcabot.model import BotState, Manager, TicketStatus
 from rcabot.shifts import ShiftSchedule
 
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)  # shift 2 of the schedule below

@@ -4,7 +4,6 @@ itself must ride out, so most faults below are injected more times than the adap
 from __future__ import annotations
 
 import pytest
-import responses
 
 from rcabot.web import create_app
 from tests.fakes.jobs import RecordingJobs

@@ -97,8 +97,7 @@ def wait_for_ping(bot: Bot, ticket_id: str) -> dict:
     while time.monotonic() < deadline:
         ticket = bot.get(f"/tickets/{ticket_id}")
         if ticket["status"] == "Pinged" and ticket["thread"]:
-            card = card_for(bot, ticket_id)
-            if f"<{ticket['manager']['chat_id']}>" in card.get("text", "") or ticket["manager"]["name"] in str(card):
+            if ticket["manager"]["name"] in card_for(bot, ticket_id).get("text", ""):  # "@Name": posted
                 return ticket
         time.sleep(0.05)
     raise AssertionError(f"{ticket_id} was not pinged within 10 s")
