@@ -1,153 +1,513 @@
-"""Properties of the ticket cycle over random days: starts, clicks (right and wrong people, fresh
-and stale cards), clock jumps across timeouts, DND ends and shift changes, and reloads of the team.
+"""Properties of the ticket cycle over random days.
 
-After every step: nobody off shift, inactive or in DND is pinged; a ticket holds at most one open
-ping and a manager at most one; no ticket is dropped; no ticket waits while someone could take it;
-a refused click changes nothing; each ticket's Tracker rows read as a legal story. And within a
-shift, with nothing else going on, pings go round robin in Managers-tab order.
+A driver plays what the bot's shell would feed the cycle: tickets started (new ids and ids already
+seen), Accept, Decline and Done clicked by the right manager or anyone else, on the current card or
+a stale one, late deliveries, the clock moving on (seconds to hours, across timeouts, DND ends and
+shift changes) with the scheduler firing each timer the cycle asked for, or only one tick at the
+end, reloads of the Managers tab (someone made inactive or active again, shifts changed, a row
+removed, added or put back) or of the Configuration, and restarts on the saved state.
+
+Beside the cycle the driver keeps its own picture, built only from the effects the cycle returned
+and from the rules as written in DESIGN.md: who is on shift, who rests in DND, which pings are open,
+which tickets wait. After every step it checks that:
+
+1. nobody is pinged who is, at that moment, off the Managers tab, inactive, off shift or in DND;
+2. a ticket has at most one open ping, a manager holds at most one unanswered ping, and a ping
+   lapses TicketTimeout after it was posted (or delivered late);
+3. no ticket is dropped: a ticket leaves the cycle only by its assignee's Done, and a click the
+   cycle refuses (or answers as a repeat) changes nothing;
+4. no ticket waits while a manager is free for it (active, on shift, not in DND, no ping held);
+5. within a shift, with nothing else going on, pings go round robin in Managers-tab order, after
+   the manager last pinged in that shift, to the oldest waiting ticket first;
+6. each ticket's Tracker rows tell a legal story.
 """
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from rcabot.cycle import Cycle, Outcome, Ping, Rules, Tracked
+from rcabot.cycle import CancelTimer, Cycle, Outcome, Ping, Rules, SetTimer, Tracked, timeout_timer
 from rcabot.model import BotState, Manager, TicketStatus, Track
 from rcabot.shifts import ShiftSchedule
 
-T0 = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)
+MIDNIGHT = datetime(2026, 11, 23, tzinfo=timezone.utc)
 SCHEDULE = ShiftSchedule((time(0), time(6), time(12), time(18)))
+TICKET_IDS = 5  # few ids, so that clicks and repeated starts often land on a ticket in the cycle
+STRANGER = "users/stranger"
 REFUSED = {Outcome.NOT_YOURS, Outcome.EXPIRED, Outcome.TAKEN, Outcome.NOT_ACCEPTED, Outcome.CLOSED}
-PROPERTY_SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+FAST = settings(max_examples=150, deadline=None,
+                suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+
+# What may follow each Tracker row of a ticket (None: the ticket's first row).
+NEXT_ROW = {
+    None: {Track.PINGED, Track.WAITING},
+    Track.PINGED: {Track.ACCEPTED, Track.DECLINED, Track.TIMED_OUT},
+    Track.WAITING: {Track.PINGED},
+    Track.DECLINED: {Track.PINGED, Track.WAITING},
+    Track.TIMED_OUT: {Track.PINGED, Track.WAITING},
+    Track.ACCEPTED: {Track.COMPLETED},
+    Track.COMPLETED: set(),
+}
 
 
-def managers_strategy():
-    shifts = st.one_of(st.none(), st.frozensets(st.integers(1, 4), min_size=1, max_size=3))
-    one = st.tuples(shifts, st.booleans().map(lambda inactive: not inactive) | st.just(True))
-    return st.lists(one, min_size=3, max_size=7).map(
+# --- the steps ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Start:
+    ticket: int
+
+
+@dataclass(frozen=True)
+class Click:
+    button: str  # accept, decline, done
+    ticket: int  # counting the tickets in the cycle (oldest first), then RCA-0, RCA-1...: see Day.ticket_id
+    by: int | None  # None: the ticket's own manager; else a Managers-tab row (past the end: a stranger)
+    card: str  # the attempt the card carries: current, stale, none
+
+
+@dataclass(frozen=True)
+class Delivered:
+    ticket: int  # as for Click
+    card: str
+
+
+@dataclass(frozen=True)
+class Wait:
+    seconds: int
+    timers: bool  # True: each due timer fires at its time; False: a single tick at the end
+
+
+@dataclass(frozen=True)
+class Reload:
+    change: str  # deactivate, activate, shifts, remove, add, put_back (the row removed last)
+    row: int  # which row changes, or where the new row goes
+    shifts: frozenset[int] | None = None
+
+
+@dataclass(frozen=True)
+class Reconfigure:
+    timeout: int
+    dnd: int
+
+
+@dataclass(frozen=True)
+class Restart:
+    """The bot restarts on its saved state: the scheduler's timers are gone, `resume` re-arms them."""
+
+
+@dataclass(frozen=True)
+class NewTicket:
+    """A ticket never seen before."""
+
+
+@dataclass(frozen=True)
+class AcceptOpen:
+    """The manager of one of the open pings accepts it on its current card."""
+
+    pick: int
+
+
+ticket_numbers = st.integers(0, TICKET_IDS - 1)
+picks = st.one_of(st.integers(0, 2), st.integers(0, 9))  # mostly one of the first tickets in the cycle
+cards = st.sampled_from(["current", "stale", "none"])
+some_shifts = st.frozensets(st.integers(1, 4), min_size=1, max_size=2)
+shift_sets = st.one_of(st.none(), some_shifts, some_shifts)  # thin shifts, so that tickets do wait
+seconds = st.one_of(st.integers(1, 120), st.integers(1, 1800), st.integers(1800, 4 * 3600),
+                    st.integers(4 * 3600, 12 * 3600))
+waits = st.builds(Wait, seconds, st.booleans())
+starts_of_day = st.integers(0, 24 * 3600 - 1).map(lambda s: MIDNIGHT + timedelta(seconds=s))
+timeouts = st.sampled_from([120, 300, 900])
+dnds = st.sampled_from([0, 300, 1800, 3600, 4 * 3600])
+
+
+def teams(min_size: int = 5, max_size: int = 8):
+    row = st.tuples(shift_sets, st.sampled_from([True, True, True, False]))
+    return st.lists(row, min_size=min_size, max_size=max_size).map(
         lambda rows: [Manager(f"M{n}", f"users/{n}", shifts=s, active=a) for n, (s, a) in enumerate(rows)])
 
 
-step = st.one_of(
-    st.tuples(st.just("start"), st.integers(0, 14)),
-    st.tuples(st.just("start"), st.integers(0, 14)),
-    st.tuples(st.sampled_from(["accept", "decline", "done"]), st.integers(0, 14), st.sampled_from(["pinged", "other"]),
-              st.sampled_from(["fresh", "stale"])),
-    st.tuples(st.just("wait"), st.integers(1, 6 * 3600)),
-    st.tuples(st.just("reload"), st.integers(0, 7), st.sampled_from(["deactivate", "reactivate", "all_shifts"])),
+any_step = st.one_of(
+    st.builds(Start, ticket_numbers),
+    st.builds(Start, ticket_numbers),
+    st.builds(Click, st.sampled_from(["accept", "decline"]), picks, st.none() | st.integers(0, 9), cards),
+    st.builds(Click, st.sampled_from(["accept", "accept", "decline"]), picks, st.none(), st.just("current")),
+    st.builds(Click, st.just("done"), picks, st.none() | st.integers(0, 9), st.just("none")),
+    st.builds(Click, st.just("done"), picks, st.none(), st.just("none")),
+    st.builds(Delivered, picks, cards),
+    waits,
+    waits,
+    st.builds(Reload, st.sampled_from(["deactivate", "activate", "shifts", "remove", "add", "put_back"]),
+              st.integers(0, 9), shift_sets),
+    st.builds(Reconfigure, timeouts, dnds),
+    st.just(Restart()),
 )
 
-
-def on_shift(manager: Manager, now: datetime) -> bool:
-    return manager.active and manager.works(SCHEDULE.current_shift(now))
+quiet_step = st.one_of(st.just(NewTicket()), st.builds(AcceptOpen, st.integers(0, 9)), waits)
 
 
-def eligible_now(cycle: Cycle, now: datetime) -> list[Manager]:
-    holding = {t.manager_id for t in cycle.state.tickets.values() if t.status is TicketStatus.PINGED}
-    return [m for m in cycle.managers if on_shift(m, now) and not cycle.state.in_dnd(m.chat_id, now)
-            and m.chat_id not in holding]
+# --- the independent picture --------------------------------------------------------------
 
 
-class Story:
-    """Every effect seen, checked as it comes."""
+def shift_at(schedule: ShiftSchedule, now: datetime) -> int:
+    """The shift on at `now`, from the start times alone (UTC schedules): the latest start at or
+    before the time of day, or, before the day's first start, the latest start of all."""
+    of_day = now.astimezone(timezone.utc).time()
+    numbered = sorted((start, number) for number, start in enumerate(schedule.starts, 1))
+    begun = [number for start, number in numbered if start <= of_day]
+    return begun[-1] if begun else numbered[-1][1]
 
-    def __init__(self):
-        self.rows: dict[str, list[Track]] = {}
-        self.started: set[str] = set()
-        self.completed: set[str] = set()
 
-    def check(self, cycle: Cycle, effects, now: datetime) -> None:
+def on_shift(manager: Manager, shift: int) -> bool:
+    return manager.active and (manager.shifts is None or shift in manager.shifts)
+
+
+def story_error(ticket_id: str, story: list[Track], row: Track) -> str | None:
+    last = story[-1] if story else None
+    if row in NEXT_ROW[last]:
+        return None
+    said = f"{ticket_id}'s Tracker rows {[s.value for s in story]} go on with {row.value}"
+    if last is None:
+        return f"{said}: a ticket's first row is Pinged or Waiting"
+    if last is Track.COMPLETED:
+        return f"{said}: nothing may follow Completed"
+    if row in (Track.ACCEPTED, Track.DECLINED, Track.TIMED_OUT):
+        return f"{said}: {row.value} only directly after Pinged"
+    if row is Track.COMPLETED:
+        return f"{said}: Completed only after Accepted"
+    if row is Track.WAITING and Track.PINGED not in story[story.index(Track.WAITING):]:
+        return f"{said}: Waiting twice without a Pinged between"
+    return f"{said}: not a legal story"
+
+
+class Day:
+    """The cycle, and beside it what a careful observer of its effects knows."""
+
+    def __init__(self, team: list[Manager], rules: Rules, now: datetime, round_robin: bool = False):
+        self.team, self.rules, self.now = list(team), rules, now
+        self.round_robin = round_robin
+        self.cycle = Cycle(BotState(), self.team, rules)
+        self.removed: list[Manager] = []
+        self.next_id = len(team)
+        self.tickets: dict[str, str] = {}  # ticket -> waiting, pinged or accepted; arrival order
+        self.open: dict[str, tuple[str, int]] = {}  # ticket -> (manager pinged, attempt)
+        self.deadlines: dict[str, datetime] = {}  # ticket -> when its open ping lapses
+        self.dnd_until: dict[str, datetime] = {}
+        self.last_pinged: dict[int, str] = {}  # shift -> manager
+        self.stories: dict[str, list[Track]] = {}
+        self.timers: dict[str, datetime] = {}
+        self.completing = ""  # the ticket whose assignee just clicked Done
+        self.resuming = False
+        self.see(self.cycle.resume(now))  # what the shell does when it starts
+        self.check()
+
+    # --- steps --------------------------------------------------------------------------
+
+    def run(self, step) -> None:
+        getattr(self, type(step).__name__.lower())(step)
+        self.check()
+
+    def start(self, step: Start) -> None:
+        ticket_id = f"RCA-{step.ticket}"
+        if ticket_id in self.tickets:
+            before = copy.deepcopy(self.cycle.state)
+            _, effects = self.cycle.start(ticket_id, "title", "url", self.now)
+            assert effects == [] and self.cycle.state == before, \
+                f"starting {ticket_id} again, while it is in the cycle, changed something: {effects}"
+            return
+        self.tickets[ticket_id] = "waiting"
+        self.stories[ticket_id] = []  # a finished id that comes back starts a new story
+        self.see(self.cycle.start(ticket_id, "title", "url", self.now)[1])
+
+    def ticket_id(self, pick: int) -> str:
+        """Mostly a ticket in the cycle: `pick` counts those first, oldest first, then RCA-0, RCA-1..."""
+        targets = list(self.cycle.state.tickets) + [f"RCA-{n}" for n in range(TICKET_IDS)]
+        return targets[pick % len(targets)]
+
+    def click(self, step: Click) -> None:
+        ticket_id = self.ticket_id(step.ticket)
+        before, done_before = copy.deepcopy(self.cycle.state), copy.deepcopy(self.cycle.recently_done)
+        ticket = before.tickets.get(ticket_id)
+        user = self.clicker(step, ticket_id, ticket)
+        attempt = self.attempt(step.card, ticket)
+        if step.button == "done":
+            answer = self.cycle.done(ticket_id, user, self.now)
+        else:
+            answer = getattr(self.cycle, step.button)(ticket_id, user, self.now, attempt)
+        repeat = (ticket is None and answer.outcome is Outcome.COMPLETED) or (
+            ticket is not None and ticket.status is TicketStatus.ACCEPTED and answer.outcome is Outcome.ACCEPTED)
+        if answer.outcome in REFUSED or repeat:
+            assert answer.effects == [], \
+                f"{step.button} by {user} on {ticket_id} was answered {answer.outcome.value} yet had effects"
+            assert self.cycle.state == before and self.cycle.recently_done == done_before, \
+                f"{step.button} by {user} on {ticket_id} was answered {answer.outcome.value} yet changed the state"
+            self.expect_not_refused(step, ticket, user, attempt, answer.outcome)
+            return
+        assert ticket is not None, f"{step.button} on {ticket_id}, not in the cycle, was {answer.outcome.value}"
+        assert attempt in (None, ticket.attempts), \
+            f"{step.button} on {ticket_id}'s old card (attempt {attempt}, now {ticket.attempts}) " \
+            f"was {answer.outcome.value}"
+        if answer.outcome is Outcome.COMPLETED:
+            assert ticket.status is TicketStatus.ACCEPTED and user == ticket.manager_id, \
+                f"{ticket_id} was completed by {user}, not by its assignee {ticket.manager_id or 'nobody'}"
+            self.completing = ticket_id
+        else:
+            assert ticket.status is TicketStatus.PINGED and user == ticket.manager_id, \
+                f"{ticket_id} was {answer.outcome.value} by {user}, but its open ping is {ticket.manager_id!r}'s"
+            self.dnd_until[user] = self.now + self.rules.dnd  # Accept and Decline put the manager in DND
+        self.see(answer.effects)
+        self.completing = ""
+
+    def delivered(self, step: Delivered) -> None:
+        ticket_id = self.ticket_id(step.ticket)
+        attempt = self.attempt(step.card, self.cycle.state.tickets.get(ticket_id)) or 1
+        effects = self.cycle.delivered(ticket_id, attempt, f"spaces/S/messages/{attempt}", "spaces/S/threads/T",
+                                       self.now)
+        assert all(isinstance(e, SetTimer) for e in effects), f"a delivery did more than move a timeout: {effects}"
+        self.see(effects)
+
+    def wait(self, step: Wait) -> None:
+        end = self.now + timedelta(seconds=step.seconds)
+        if not step.timers:
+            self.timers = {key: at for key, at in self.timers.items() if at > end}
+            self.now = end
+            self.see(self.cycle.tick(end))
+            return
+        fired_now = 0
+        while due := sorted((at, key) for key, at in self.timers.items() if at <= end):
+            at, key = due[0]
+            del self.timers[key]
+            fired_now = fired_now + 1 if at <= self.now else 1
+            assert fired_now < 100, f"timers keep falling due at {self.now} without end"
+            self.now = max(self.now, at)
+            self.see(self.cycle.tick(self.now))
+            self.check()
+        self.now = end  # no tick here: every change the cycle cares about had a timer
+
+    def reload(self, step: Reload) -> None:
+        team = list(self.team)
+        change = step.change if team or step.change in ("add", "put_back") else "add"
+        row = step.row % max(len(team), 1)
+        if change in ("deactivate", "activate"):
+            team[row] = Manager(team[row].name, team[row].chat_id, shifts=team[row].shifts,
+                                active=change == "activate")
+        elif change == "shifts":
+            team[row] = Manager(team[row].name, team[row].chat_id, shifts=step.shifts, active=team[row].active)
+        elif change == "remove":
+            self.removed.append(team.pop(row))
+        elif change == "add":
+            team.insert(step.row % (len(team) + 1), Manager(f"M{self.next_id}", f"users/{self.next_id}",
+                                                            shifts=step.shifts))
+            self.next_id += 1
+        elif self.removed:
+            team.insert(step.row % (len(team) + 1), self.removed.pop())
+        self.team = team
+        self.see(self.cycle.reload(team, self.rules, self.now))
+
+    def reconfigure(self, step: Reconfigure) -> None:
+        self.rules = Rules(timedelta(seconds=step.timeout), timedelta(seconds=step.dnd), self.rules.schedule)
+        self.see(self.cycle.reload(self.team, self.rules, self.now))
+
+    def restart(self, step: Restart) -> None:
+        self.cycle = Cycle(copy.deepcopy(self.cycle.state), self.team, self.rules)
+        self.timers, self.resuming = {}, True
+        self.see(self.cycle.resume(self.now))
+        self.resuming = False
+
+    def newticket(self, step: NewTicket) -> None:
+        self.start(Start(100 + len(self.stories)))
+
+    def acceptopen(self, step: AcceptOpen) -> None:
+        if self.open:
+            ticket_id = list(self.open)[step.pick % len(self.open)]
+            manager, attempt = self.open[ticket_id]
+            self.dnd_until[manager] = self.now + self.rules.dnd
+            answer = self.cycle.accept(ticket_id, manager, self.now, attempt)
+            assert answer.outcome is Outcome.ACCEPTED, \
+                f"{manager}'s Accept of {ticket_id} was {answer.outcome.value}"
+            self.see(answer.effects)
+
+    # --- what a click would be -------------------------------------------------------------
+
+    def clicker(self, step: Click, ticket_id: str, ticket) -> str:
+        if step.by is None:
+            if ticket is not None:
+                return ticket.manager_id or ticket.passed_over or STRANGER  # a waiting ticket: its last manager
+            finished = self.cycle.recently_done.get(ticket_id)
+            return finished.manager_id if finished else STRANGER
+        rows = [m.chat_id for m in self.team] + [STRANGER]
+        return rows[step.by % len(rows)]
+
+    @staticmethod
+    def attempt(card: str, ticket) -> int | None:
+        current = ticket.attempts if ticket is not None else 1
+        return {"current": current, "stale": current - 1, "none": None}[card]
+
+    @staticmethod
+    def expect_not_refused(step: Click, ticket, user: str, attempt: int | None, outcome: Outcome) -> None:
+        if ticket is None or user != ticket.manager_id:
+            return
+        if step.button == "done":
+            rightful = ticket.status is TicketStatus.ACCEPTED
+        else:
+            rightful = ticket.status is TicketStatus.PINGED and attempt in (None, ticket.attempts)
+        assert not rightful, f"{ticket.ticket_id}: its manager's own {step.button} on the current card " \
+                             f"was refused ({outcome.value})"
+
+    # --- reading the effects ---------------------------------------------------------------
+
+    def see(self, effects) -> None:
         for effect in effects:
             if isinstance(effect, Ping):
-                m = next(x for x in cycle.managers if x.chat_id == effect.manager.chat_id)
-                assert on_shift(m, now), f"{m.name} pinged for {effect.ticket_id} while off shift or inactive"
-                assert not cycle.state.in_dnd(m.chat_id, now), f"{m.name} pinged while in DND"
-            if isinstance(effect, Tracked):
-                self._track(effect)
+                self.pinged(effect)
+            elif isinstance(effect, Tracked):
+                self.tracked(effect)
+            elif isinstance(effect, SetTimer):
+                self.timers[effect.key] = effect.at
+                if effect.key.startswith(timeout_timer("")):  # a late delivery moved the deadline
+                    self.deadlines[effect.key.removeprefix(timeout_timer(""))] = effect.at
+            elif isinstance(effect, CancelTimer):
+                self.timers.pop(effect.key, None)
 
-    def _track(self, row: Tracked) -> None:
-        story = self.rows.setdefault(row.ticket_id, [])
-        last = story[-1] if story else None
-        status = row.status
-        if last is None:
-            assert status in (Track.PINGED, Track.WAITING), f"{row.ticket_id} begins with {status}"
-        elif status in (Track.ACCEPTED, Track.DECLINED, Track.TIMED_OUT):
-            assert last is Track.PINGED, f"{row.ticket_id}: {status} after {last}"
-        elif status is Track.COMPLETED:
-            assert last is Track.ACCEPTED, f"{row.ticket_id}: Completed after {last}"
-        elif status is Track.WAITING:
-            assert last in (Track.DECLINED, Track.TIMED_OUT), f"{row.ticket_id}: Waiting after {last}"
-        assert last is not Track.COMPLETED, f"{row.ticket_id}: {status} after Completed"
+    def pinged(self, ping: Ping) -> None:
+        who, ticket_id = ping.manager.chat_id, ping.ticket_id
+        if self.resuming and self.open.get(ticket_id, ("", 0))[1] == ping.attempt:
+            # a ping that may not have reached the space, posted again: same manager, same deadline
+            assert (who, ping.deadline) == (self.open[ticket_id][0], self.deadlines[ticket_id]), \
+                f"after a restart {ticket_id}'s ping {ping.attempt} went to {who}, due {ping.deadline}; it was " \
+                f"{self.open[ticket_id][0]}'s, due {self.deadlines[ticket_id]}"
+            return
+        shift = shift_at(self.rules.schedule, self.now)
+        row = next((m for m in self.team if m.chat_id == who), None)
+        # 1. only a manager who is on shift and free right now
+        assert row is not None, f"{ping.manager.name} was pinged for {ticket_id} but is not on the Managers tab"
+        assert row.active, f"{row.name} was pinged for {ticket_id} while inactive"
+        assert on_shift(row, shift), \
+            f"{row.name} (shifts {sorted(row.shifts or [])}) was pinged for {ticket_id} during shift {shift}"
+        assert not self.in_dnd(who), \
+            f"{row.name} was pinged for {ticket_id} while in DND until {self.dnd_until[who]:%H:%M:%S}"
+        # 2. one open ping per ticket, one unanswered ping per manager
+        assert ticket_id not in self.open, \
+            f"{ticket_id} got a second open ping (to {row.name}) while {self.open[ticket_id][0]}'s is unanswered"
+        holding = {m: t for t, (m, _) in self.open.items()}
+        assert who not in holding, \
+            f"{row.name} was pinged for {ticket_id} while holding the ping of {holding.get(who)}"
+        assert self.tickets.get(ticket_id) == "waiting", \
+            f"{ticket_id} was pinged while {self.tickets.get(ticket_id, 'not in the cycle')}"
+        # 5. round robin: the next free manager after the last one pinged in this shift, oldest ticket first
+        if self.round_robin:
+            oldest = next(t for t, phase in self.tickets.items() if phase == "waiting")
+            assert ticket_id == oldest, f"{ticket_id} was pinged before {oldest}, which has waited longer"
+            expected = self.next_in_turn(shift)
+            assert who == expected, f"shift {shift}: {row.name} was pinged, but it was {expected}'s turn " \
+                                    f"(last pinged {self.last_pinged.get(shift, 'nobody')})"
+        assert ping.deadline == self.now + self.rules.ticket_timeout, \
+            f"{ticket_id}'s ping to {row.name} lapses at {ping.deadline}, not TicketTimeout from now"
+        self.last_pinged[shift] = who
+        self.open[ticket_id] = (who, ping.attempt)
+        self.deadlines[ticket_id] = ping.deadline
+        self.tickets[ticket_id] = "pinged"
+
+    def tracked(self, row: Tracked) -> None:
+        ticket_id, status = row.ticket_id, row.status
+        assert row.at == self.now, f"a Tracker row for {ticket_id} is dated {row.at}, not now ({self.now})"
+        story = self.stories.setdefault(ticket_id, [])
+        error = story_error(ticket_id, story, status)
+        assert error is None, error
         story.append(status)
-        if status is Track.COMPLETED:
-            self.completed.add(row.ticket_id)
+        if status is Track.PINGED:
+            assert row.manager_id == self.open[ticket_id][0], \
+                f"{ticket_id}'s Pinged row names {row.manager_id}, the ping went to {self.open[ticket_id][0]}"
+        elif status in (Track.ACCEPTED, Track.DECLINED, Track.TIMED_OUT):
+            pinged, _ = self.open.pop(ticket_id)
+            assert row.manager_id == pinged, \
+                f"{ticket_id}: the {status.value} row names {row.manager_id}, the ping went to {pinged}"
+            self.tickets[ticket_id] = "accepted" if status is Track.ACCEPTED else "waiting"
+        elif status is Track.COMPLETED:
+            assert self.completing == ticket_id, f"{ticket_id} was completed without its assignee's Done"
+            del self.tickets[ticket_id]
+
+    # --- after every step ------------------------------------------------------------------
+
+    def in_dnd(self, chat_id: str) -> bool:
+        return self.dnd_until.get(chat_id, self.now) > self.now
+
+    def free(self) -> list[str]:
+        shift = shift_at(self.rules.schedule, self.now)
+        holding = {m for m, _ in self.open.values()}
+        return [m.chat_id for m in self.team
+                if on_shift(m, shift) and not self.in_dnd(m.chat_id) and m.chat_id not in holding]
+
+    def next_in_turn(self, shift: int) -> str | None:
+        rows = [m.chat_id for m in self.team]
+        last = self.last_pinged.get(shift)
+        after = rows.index(last) + 1 if last in rows else 0
+        free = set(self.free())
+        return next((m for m in rows[after:] + rows[:after] if m in free), None)
+
+    def check(self) -> None:
+        state = self.cycle.state.tickets
+        # 3. no ticket dropped, none appears from nowhere
+        dropped, appeared = set(self.tickets) - set(state), set(state) - set(self.tickets)
+        assert not dropped, f"tickets dropped from the cycle: {sorted(dropped)}"
+        assert not appeared, f"tickets in the cycle that were never started: {sorted(appeared)}"
+        phases = {t.ticket_id: t.status.value.lower() for t in state.values()}
+        assert phases == self.tickets, f"the cycle's tickets {phases} are not what its effects said {self.tickets}"
+        # 2. the open pings in the state are exactly the pings posted and not yet answered
+        open_in_state = {t.ticket_id: (t.manager_id, t.attempts) for t in state.values()
+                         if t.status is TicketStatus.PINGED}
+        assert open_in_state == self.open, f"open pings in the state {open_in_state}, posted {self.open}"
+        holders = [m for m, _ in self.open.values()]
+        assert len(holders) == len(set(holders)), f"a manager holds two pings: {sorted(holders)}"
+        lapsed = sorted(t for t in self.open if self.deadlines[t] <= self.now)
+        assert not lapsed, f"the pings of {lapsed} are still open at {self.now:%H:%M:%S}, past their deadlines"
+        # 4. nobody free while a ticket waits
+        waiting = [t for t, phase in self.tickets.items() if phase == "waiting"]
+        free = self.free()
+        assert not (waiting and free), \
+            f"{waiting} wait at {self.now:%H:%M:%S} (shift {shift_at(self.rules.schedule, self.now)}) " \
+            f"while {free} could take them"
 
 
-def invariants(cycle: Cycle, story: Story, now: datetime) -> None:
-    tickets = cycle.state.tickets
-    holders = [t.manager_id for t in tickets.values() if t.status is TicketStatus.PINGED]
-    assert len(holders) == len(set(holders)), f"a manager holds two pings: {holders}"
-    for ticket in tickets.values():
-        assert (ticket.status is TicketStatus.PINGED) == bool(ticket.deadline), f"{ticket.ticket_id} ping/deadline"
-    lost = story.started - set(tickets) - story.completed
-    assert not lost, f"tickets dropped: {lost}"
-    if any(t.status is TicketStatus.WAITING for t in tickets.values()):
-        assert not eligible_now(cycle, now), "a ticket waits while a manager could take it"
+# --- the properties -----------------------------------------------------------------------
 
 
-@PROPERTY_SETTINGS
-@given(managers=managers_strategy(), steps=st.lists(step, max_size=60))
-def test_the_cycle_keeps_its_promises_over_random_days(managers, steps):
-    rules = Rules(timedelta(seconds=300), timedelta(seconds=1800), SCHEDULE)
-    cycle, story, now = Cycle(BotState(), managers, rules), Story(), T0
-    team = list(managers)
-    for action in steps:
-        before = copy.deepcopy(cycle.state)
-        kind = action[0]
-        if kind == "start":
-            ticket_id = f"RCA-{action[1]}"
-            if ticket_id in story.completed:
-                continue  # a finished id coming back is a new cycle; keep stories simple
-            story.started.add(ticket_id)
-            _, effects = cycle.start(ticket_id, "", "", now)
-        elif kind in ("accept", "decline", "done"):
-            ticket = cycle.state.tickets.get(f"RCA-{action[1]}")
-            who = ticket.manager_id if ticket and action[2] == "pinged" else "users/stranger"
-            attempt = (ticket.attempts if ticket else 1) - (1 if action[3] == "stale" else 0)
-            if kind == "done":
-                answer = cycle.done(f"RCA-{action[1]}", who, now)
-            else:
-                answer = getattr(cycle, kind)(f"RCA-{action[1]}", who, now, attempt)
-            effects = answer.effects
-            if answer.outcome in REFUSED or (answer.outcome is Outcome.ACCEPTED and not effects):
-                assert effects == [] and cycle.state == before, f"a refused {kind} changed something"
-        elif kind == "wait":
-            now += timedelta(seconds=action[1])
-            effects = cycle.tick(now)
-        else:
-            index, change = action[1] % len(team), action[2]
-            m = team[index]
-            team[index] = Manager(m.name, m.chat_id, shifts=None if change == "all_shifts" else m.shifts,
-                                  active=change != "deactivate")
-            effects = cycle.reload(team, rules, now)
-        story.check(cycle, effects, now)
-        invariants(cycle, story, now)
+ALONE = [Manager("Ada", "users/1", shifts=frozenset({2})), Manager("Nia", "users/9", shifts=frozenset({3}))]
 
 
-@PROPERTY_SETTINGS
-@given(managers=managers_strategy(), tickets=st.integers(1, 12))
-def test_within_a_shift_pings_go_round_robin_in_managers_tab_order(managers, tickets):
-    rules = Rules(timedelta(seconds=300), timedelta(seconds=0), SCHEDULE)  # no DND: only the rotation decides
-    cycle, now = Cycle(BotState(), managers, rules), T0
-    on = [m.chat_id for m in managers if on_shift(m, now)]
-    pinged = []
-    for n in range(tickets):
-        _, effects = cycle.start(f"RCA-{n}", "", "", now)
-        for ping in (e for e in effects if isinstance(e, Ping)):
-            pinged.append(ping.manager.chat_id)
-            cycle.accept(ping.ticket_id, ping.manager.chat_id, now, ping.attempt)
-    expected = [on[i % len(on)] for i in range(tickets)] if on else []
-    assert pinged == expected
+@FAST
+# Nia's shift begins at noon while RCA-1 waits: the shift-boundary timer alone must wake it.
+@example(team=ALONE, now=MIDNIGHT + timedelta(hours=11), timeout=300, dnd=4 * 3600,
+         steps=[Start(0), Click("accept", 0, None, "current"), Start(1), Wait(3 * 3600, True)])
+# Ada's DND ends while RCA-1 waits: the DND timer alone must wake it.
+@example(team=ALONE, now=MIDNIGHT + timedelta(hours=7), timeout=300, dnd=1800,
+         steps=[Start(0), Click("accept", 0, None, "current"), Start(1), Wait(2000, True)])
+# The same after a restart: resume must set the DND timer again.
+@example(team=ALONE, now=MIDNIGHT + timedelta(hours=7), timeout=300, dnd=1800,
+         steps=[Start(0), Click("accept", 0, None, "current"), Start(1), Restart(), Wait(2000, True)])
+@given(team=teams(), now=starts_of_day, timeout=timeouts, dnd=dnds,
+       steps=st.lists(any_step, min_size=10, max_size=50))
+def test_the_cycle_keeps_its_promises_over_random_days(team, now, timeout, dnd, steps):
+    day = Day(team, Rules(timedelta(seconds=timeout), timedelta(seconds=dnd), SCHEDULE), now)
+    for step in steps:
+        day.run(step)
+
+
+@settings(FAST, max_examples=100)
+@given(team=teams(), now=starts_of_day, steps=st.lists(quiet_step, min_size=5, max_size=40))
+def test_within_a_shift_pings_go_round_robin_in_managers_tab_order(team, now, steps):
+    # No DND and no timeouts: only the rotation decides who is next.
+    day = Day(team, Rules(timedelta(days=60), timedelta(0), SCHEDULE), now, round_robin=True)
+    for step in steps:
+        day.run(step)
+
+
+def test_the_oracle_knows_the_shifts():
+    hours = (0, 5, 6, 11, 12, 18, 23)
+    assert [shift_at(SCHEDULE, MIDNIGHT + timedelta(hours=h)) for h in hours] == [1, 1, 2, 2, 3, 4, 4]
+    late_first = ShiftSchedule((time(22), time(8)))
+    assert [shift_at(late_first, MIDNIGHT + timedelta(hours=h)) for h in (0, 7, 8, 21, 22)] == [1, 1, 2, 2, 1]
