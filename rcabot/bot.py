@@ -24,6 +24,7 @@ from .pacing import CHAT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINUTE, Pace
 from .state_tabs import headers, iso, journal_entry, load_state, replay, state_rows
 from .tracker import TrackerBuffer, tracker_row
 from .workbook import TabNotFound, Workbook, WorkbookError
+from .workbook.cells import trimmed
 
 log = logging.getLogger(__name__)
 LOCAL_SPACE = "spaces/local"
@@ -49,9 +50,10 @@ class Jobs(Protocol):
 @dataclass(frozen=True)
 class Delivery:
     ticket_id: str
-    attempt: int  # 0 for a notice
+    attempt: int  # the ticket's attempts when the message was made
     message: Message
     request_id: str
+    notice: bool = False  # a "waits" notice, not a ping card
 
 
 def utcnow() -> datetime:
@@ -88,16 +90,33 @@ class RcaBot:
         self.workbook.ensure_tabs(headers(config.tabs))
         saved = self.workbook.read_tabs(list(headers(config.tabs))[:3])
         entries = list(self.journal.entries()) if self.journal else []
+        unwritten = self._unwritten_tracker_rows(entries, config.tabs.tracker)
         with self._lock:
             self.config = config
             self.cycle = Cycle(load_state(replay(saved, entries, config.tabs), config.tabs), managers, config.rules)
             self._written = state_rows(load_state(saved, config.tabs), config.tabs)
-            self.tracker.add_rows([row for entry in entries for row in entry.get("tracker", [])])
+            self.tracker.add_rows(unwritten)
         if entries:
             log.info("journal: replayed %d changes the workbook did not have yet", len(entries))
         self.jobs.configure(config)
         self._event(lambda now: (None, self.cycle.resume(now)))
         log.info("RCA Bot ready: %d managers, %d tickets in the cycle", len(managers), len(self.cycle.state.tickets))
+
+    def _unwritten_tracker_rows(self, entries: list[dict], tab: str) -> list[list[str]]:
+        """The journal's Tracker rows that the Tracker does not hold yet.
+
+        A flush appends the rows of the sealed journal files in one request, then deletes those
+        files. Killed in between, the files survive although the Tracker has their rows: then the
+        Tracker ends with exactly those rows, and they must not go again.
+        """
+        rows = [row for entry in entries for row in entry.get("tracker", [])]
+        sealed = [trimmed(row) for entry in self.journal.sealed_entries() for row in entry.get("tracker", [])] \
+            if self.journal else []
+        if sealed and self.workbook.last_rows(tab, len(sealed)) == sealed:
+            log.warning("journal: the Tracker already holds the %d rows of the flush that was cut short; "
+                        "they are not written again", len(sealed))
+            return rows[len(sealed):]
+        return rows
 
     def reload(self) -> None:
         """Re-read Configuration and Managers; a tab with problems leaves the last good one in force."""
@@ -206,7 +225,8 @@ class RcaBot:
             elif isinstance(effect, Notice):
                 ticket = self.cycle.state.tickets[effect.ticket_id]
                 request = _request_id(effect.ticket_id, f"waiting-{ticket.attempts}")
-                self.outbox.append(Delivery(effect.ticket_id, 0, notice_message(effect.text), request))
+                self.outbox.append(Delivery(effect.ticket_id, ticket.attempts, notice_message(effect.text), request,
+                                            notice=True))
                 kicks.add("deliver")
             elif isinstance(effect, Tracked):
                 self.tracker.add([effect])
@@ -248,7 +268,8 @@ class RcaBot:
     def _delivered(self, item: Delivery, posted: Message, now: datetime):
         self.outbox.popleft()
         thread = (posted.get("thread") or {}).get("name", "")
-        return None, self.cycle.delivered(item.ticket_id, item.attempt, posted.get("name", ""), thread, now)
+        return None, self.cycle.delivered(item.ticket_id, item.attempt, posted.get("name", ""), thread, now,
+                                          notice=item.notice)
 
     def _retry_delivery(self, exc: ChatError) -> None:
         self._retries += 1

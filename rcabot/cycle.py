@@ -175,13 +175,20 @@ class Cycle:
         return self.tick(now)
 
     def delivered(self, ticket_id: str, attempt: int, message_id: str, thread_id: str,
-                  now: datetime) -> list[Effect]:
-        """A ping reached the space: its timeout counts from now if delivery came late."""
+                  now: datetime, notice: bool = False) -> list[Effect]:
+        """A message reached the space. A ping's timeout counts from now if delivery came late;
+        a waiting ticket's notice is remembered, so that a restart does not post it again."""
         ticket = self.state.tickets.get(ticket_id)
         if ticket is None:
             return []
         ticket.thread_id = thread_id or ticket.thread_id
-        if ticket.status is not TicketStatus.PINGED or ticket.attempts != attempt:
+        if ticket.attempts != attempt:
+            return []
+        if notice:
+            if ticket.status is TicketStatus.WAITING:
+                ticket.message_id = message_id
+            return []
+        if ticket.status is not TicketStatus.PINGED:
             return []
         ticket.message_id = message_id
         if ticket.deadline and now + self.rules.ticket_timeout > ticket.deadline:
@@ -195,7 +202,8 @@ class Cycle:
                                 for t in self.state.tickets.values()
                                 if t.status is TicketStatus.PINGED and t.deadline]
         timers += [SetTimer(dnd_timer(who), until) for who, until in self.state.dnd_until.items() if until > now]
-        return timers + self._unposted_pings() + self.tick(now)
+        effects = timers + self._unposted_pings() + self.tick(now)
+        return effects + self._unposted_notices(now, {e.ticket_id for e in effects if isinstance(e, Notice)})
 
     def _unposted_pings(self) -> list[Effect]:
         """Pings the space never confirmed: post them again (the same request id, so a ping that
@@ -205,6 +213,13 @@ class Cycle:
                      t.attempts, t.deadline)
                 for t in self.state.tickets.values()
                 if t.status is TicketStatus.PINGED and not t.message_id and t.deadline]
+
+    def _unposted_notices(self, now: datetime, noticed: set[str]) -> list[Effect]:
+        """Waiting tickets whose notice the space never confirmed: post it (again; the same
+        request id, so one that did reach the space is not posted twice)."""
+        shift = self.rules.schedule.current_shift(now)
+        return [Notice(t.ticket_id, _wait_text(t, shift, "")) for t in self.state.tickets.values()
+                if t.status is TicketStatus.WAITING and not t.message_id and t.ticket_id not in noticed]
 
     # --- rules --------------------------------------------------------------------------
 
@@ -273,9 +288,7 @@ class Cycle:
                 SetTimer(timeout_timer(ticket.ticket_id), ticket.deadline)]
 
     def _announce_wait(self, ticket: Ticket, now: datetime, shift: int, note: str) -> list[Effect]:
-        text = f"{note} Nobody on shift {shift} is free right now: {ticket.ticket_id} waits and goes " \
-               f"to the first manager who is."
-        return [CancelTimer(timeout_timer(ticket.ticket_id)), Notice(ticket.ticket_id, text.strip()),
+        return [CancelTimer(timeout_timer(ticket.ticket_id)), Notice(ticket.ticket_id, _wait_text(ticket, shift, note)),
                 self._track(now, ticket, Track.WAITING, detail=f"shift {shift}")]
 
     def _track(self, now: datetime, ticket: Ticket, status: Track, detail: str = "") -> Tracked:
@@ -285,6 +298,11 @@ class Cycle:
         self.recently_done[ticket.ticket_id] = _copy(ticket)
         while len(self.recently_done) > self.RECENTLY_DONE:
             self.recently_done.popitem(last=False)
+
+
+def _wait_text(ticket: Ticket, shift: int, note: str) -> str:
+    return f"{note} Nobody on shift {shift} is free right now: {ticket.ticket_id} waits and goes " \
+           f"to the first manager who is.".strip()
 
 
 def _copy(ticket: Ticket) -> Ticket:

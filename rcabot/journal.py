@@ -86,6 +86,11 @@ class Journal:
             if path.exists():
                 yield from _read(path)
 
+    def sealed_entries(self) -> Iterator[dict]:
+        """The entries of a flush that did not finish: the workbook may or may not hold them."""
+        for path in self._sealed():
+            yield from _read(path)
+
     def close(self) -> None:
         """Close the file and give up ownership (a process that ends does so anyway)."""
         with self._lock:

@@ -121,3 +121,17 @@ def _assigned(gspace, ticket_id: str) -> dict:
     from rcabot.chat.cards import assigned_message
 
     return {**gspace.last_card(ticket_id), **assigned_message(gspace.bot.cycle.state.tickets[ticket_id])}
+
+
+def test_a_crash_after_the_tracker_append_but_before_the_journal_is_cleared_writes_no_row_twice(
+        gspace, fake, api, clock, monkeypatch):
+    api("RCA-1")
+    gspace.bot.deliver()
+    monkeypatch.setattr(gspace.bot.journal, "discard", lambda sealed: None)  # killed right after the append
+    gspace.bot.flush()
+    gspace.click(gspace.last_card("RCA-1"), "decline", gspace.pinged("RCA-1"))  # journaled, not flushed
+    gspace.bot.journal.close()
+
+    again = create_app({"JOBS": RecordingJobs(clock), "CLOCK": clock, "CHAT_TRANSPORT": fake.http()})
+    again.extensions["rcabot"].flush()
+    assert tracker_rows(fake, "RCA-1") == ["Pinged", "Declined", "Pinged"]

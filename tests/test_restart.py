@@ -96,3 +96,57 @@ def test_a_second_process_on_the_same_workbook_refuses_to_start_and_says_why(bot
     with pytest.raises(StartupError) as refused:
         restart(workbook_dir, clock)
     assert "already runs on this workbook" in str(refused.value)
+
+
+def test_a_crash_between_the_tracker_append_and_forgetting_the_journal_writes_no_row_twice(
+        client, bot, space, clock, workbook_dir, monkeypatch):
+    client.post("/tickets", json={"ticket_id": "RCA-1"})
+    monkeypatch.setattr(bot.journal, "discard", lambda sealed: None)  # killed right after the append
+    bot.flush()
+    assert tracker(workbook_dir, "RCA-1") == ["Pinged"]
+    space.click(space.last_card("RCA-1"), "decline", space.pinged("RCA-1"))  # journaled, not flushed
+    die(bot)
+
+    again, _ = restart(workbook_dir, clock)
+    again.flush()
+    assert tracker(workbook_dir, "RCA-1") == ["Pinged", "Declined", "Pinged"]
+
+
+def test_a_flush_that_failed_before_its_append_is_written_after_a_crash(client, bot, clock, workbook_dir,
+                                                                         monkeypatch):
+    client.post("/tickets", json={"ticket_id": "RCA-1"})
+    monkeypatch.setattr(bot.workbook, "append_rows", lambda tab, rows: (_ for _ in ()).throw(OSError("killed")))
+    with pytest.raises(OSError):
+        bot.flush()  # sealed the journal, then died before the Tracker got anything
+    die(bot)
+
+    again, _ = restart(workbook_dir, clock)
+    again.flush()
+    assert tracker(workbook_dir, "RCA-1") == ["Pinged"]
+
+
+def test_a_waiting_notice_not_yet_posted_at_the_crash_is_posted_once_after_it(client, bot, space, clock,
+                                                                             workbook_dir, monkeypatch):
+    on_shift = [m for m in bot.status()["managers"] if m["on_shift"]]
+    for n in range(len(on_shift)):
+        client.post("/tickets", json={"ticket_id": f"RCA-{n}"})
+    monkeypatch.setattr(bot, "deliver", lambda: None)  # the crash comes before the notice is posted
+    client.post("/tickets", json={"ticket_id": "RCA-late"})
+    assert bot.ticket("RCA-late")["status"] == "Waiting" and space.thread("RCA-late") == []
+    die(bot)
+
+    again, _ = restart(workbook_dir, clock)
+    again.deliver()
+    notice = thread(again, "RCA-late")
+    assert len(notice) == 1 and "waits" in notice[0]["text"]
+    again.flush()
+    die(again)
+
+    once_more, _ = restart(workbook_dir, clock)
+    once_more.deliver()
+    assert len(thread(once_more, "RCA-late")) == 1  # posted and remembered: not posted again
+
+
+def thread(bot, ticket_id):
+    name = bot.ticket(ticket_id)["thread"]
+    return [m for m in bot.chat.messages() if name and m["thread"]["name"] == name]

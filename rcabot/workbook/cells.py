@@ -16,3 +16,11 @@ def escape(value: str) -> str:
 
 def unescape(value: str) -> str:
     return value[1:] if value.startswith("'") else value
+
+
+def trimmed(row) -> list[str]:
+    """A row as Sheets returns it: trailing empty cells dropped."""
+    row = [str(cell) for cell in row]
+    while row and row[-1] == "":
+        row.pop()
+    return row

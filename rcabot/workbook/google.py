@@ -23,6 +23,7 @@ from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
 from gspread.utils import absolute_range_name, rowcol_to_a1
 
 from . import Rows, TabNotFound, WorkbookError
+from .cells import trimmed
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -243,25 +244,35 @@ class GoogleWorkbook:
         body = {"valueInputOption": "RAW", "data": data}
         self._call(what, lambda: self._sheet().values_batch_update(body))
 
+    def last_rows(self, tab: str, count: int) -> Rows:
+        with self._lock:
+            return self._call(f"read the last rows of {tab}", lambda: self._last_rows(tab, count)[1])
+
     def _landed(self, tab: str, rows: list[list[str]]) -> bool:
         """After an ambiguous failure: are `rows` already the last rows of `tab`?"""
         end = self._ends.get(tab)
-        width = max(map(len, rows))
         if end is None:
-            column = self._sheet().values_get(absolute_range_name(tab, "A:A")).get("values", [])
-            end = len(column)
-            first = end - len(rows) + 1
+            end, found = self._last_rows(tab, len(rows))
         else:
-            first = end + 1
-        if first < 2:
-            return False
-        found = self._sheet().values_get(absolute_range_name(
-            tab, f"A{first}:{rowcol_to_a1(first + len(rows) - 1, width)}")).get("values", [])
-        landed = [_trim([_text(c) for c in row]) for row in found] == [_trim(row) for row in rows]
+            found = self._rows(tab, end + 1, len(rows))
+            end += len(found)
+        landed = len(rows) == len(found) and found == [trimmed(row) for row in rows]
         if landed:
-            self._ends[tab] = first + len(rows) - 1
+            self._ends[tab] = end
             log.warning("spreadsheet: the %d rows for %s had been written by the try that failed", len(rows), tab)
         return landed
+
+    def _last_rows(self, tab: str, count: int) -> tuple[int, Rows]:
+        """The number of the tab's last row, and its last `count` rows below the header."""
+        end = len(self._sheet().values_get(absolute_range_name(tab, "A:A")).get("values", []))
+        first = max(end - count + 1, 2)
+        return end, self._rows(tab, first, end - first + 1)
+
+    def _rows(self, tab: str, first: int, count: int) -> Rows:
+        if count < 1:
+            return []
+        found = self._sheet().values_get(absolute_range_name(tab, f"{first}:{first + count - 1}"))
+        return [trimmed([_text(c) for c in row]) for row in found.get("values", [])]
 
 
 class _UnknownRange(WorkbookError):
@@ -284,9 +295,3 @@ def _text(cell) -> str:
 def _pad(row: Sequence, width: int) -> list[str]:
     cells = [str(cell) for cell in row]
     return cells + [""] * (width - len(cells))
-
-
-def _trim(row: list[str]) -> list[str]:
-    while row and row[-1] == "":
-        row = row[:-1]
-    return row

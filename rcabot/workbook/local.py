@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 from . import Rows, TabNotFound, WorkbookError
-from .cells import escape, unescape
+from .cells import escape, trimmed, unescape
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +66,9 @@ class LocalWorkbook:
             if not self.path(tab).exists():
                 raise TabNotFound(tab)
             self._atomically(tab, _encode(rows), keep_existing=True)
+
+    def last_rows(self, tab: str, count: int) -> Rows:
+        return [trimmed(row) for row in self._read(tab)[1:][-count:]] if count > 0 else []
 
     def _read(self, tab: str) -> Rows:
         try:
