@@ -9,8 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections import deque
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timezone
 from typing import Callable, Protocol
 
@@ -19,6 +18,7 @@ from .chat.cards import notice_message, ping_message, thread_key
 from .config import Config, parse_configuration, parse_managers
 from .cycle import Answer, CancelTimer, Cycle, Effect, Notice, Ping, SetTimer, Tracked
 from .model import BotState, Manager, Ticket, TicketStatus
+from .outbox import Delivery, Outbox
 from .journal import Journal, JournalError
 from .pacing import CHAT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINUTE, Pace
 from .state_tabs import headers, iso, journal_entry, load_state, replay, state_rows
@@ -47,15 +47,6 @@ class Jobs(Protocol):
     def configure(self, config: Config) -> None: ...
 
 
-@dataclass(frozen=True)
-class Delivery:
-    ticket_id: str
-    attempt: int  # the ticket's attempts when the message was made
-    message: Message
-    request_id: str
-    notice: bool = False  # a "waits" notice, not a ping card
-
-
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -73,7 +64,7 @@ class RcaBot:
         self.problems: list[str] = []  # what is wrong in the Configuration and Managers tabs
         self.degraded: dict[str, str] = {}  # what failed last: "workbook", "chat"
         self.tracker = TrackerBuffer()
-        self.outbox: deque[Delivery] = deque()
+        self.outbox = Outbox()
         self._lock = threading.RLock()
         self._delivering = threading.Lock()
         self._flushing = threading.Lock()
@@ -220,13 +211,13 @@ class RcaBot:
         kicks: set[str] = set()
         for effect in effects:
             if isinstance(effect, Ping):
-                self.outbox.append(self._ping_delivery(effect))
+                request = _request_id(effect.ticket_id, f"ping-{effect.attempt}")
+                self.outbox.add(Delivery(effect.ticket_id, effect.attempt, request, ping=effect))
                 kicks.add("deliver")
             elif isinstance(effect, Notice):
-                ticket = self.cycle.state.tickets[effect.ticket_id]
-                request = _request_id(effect.ticket_id, f"waiting-{ticket.attempts}")
-                self.outbox.append(Delivery(effect.ticket_id, ticket.attempts, notice_message(effect.text), request,
-                                            notice=True))
+                attempts = self.cycle.state.tickets[effect.ticket_id].attempts
+                request = _request_id(effect.ticket_id, f"waiting-{attempts}")
+                self.outbox.add(Delivery(effect.ticket_id, attempts, request, text=effect.text))
                 kicks.add("deliver")
             elif isinstance(effect, Tracked):
                 self.tracker.add([effect])
@@ -238,26 +229,23 @@ class RcaBot:
                 self.jobs.cancel_timer(effect.key)
         return kicks
 
-    def _ping_delivery(self, ping: Ping) -> Delivery:
-        ticket = Ticket(ping.ticket_id, ping.title, ping.url)
-        message = ping_message(ticket, ping.manager.chat_id, ping.manager.name, ping.attempt, ping.deadline,
-                               self.config.ticket_timeout, ping.note)
-        return Delivery(ping.ticket_id, ping.attempt, message, _request_id(ping.ticket_id, f"ping-{ping.attempt}"))
-
     # --- jobs: delivery and flush --------------------------------------------------------
 
     def deliver(self) -> None:
-        """Post what the outbox holds, oldest first; on a failure, stop and try again later."""
+        """Post what the outbox holds (pings first, each kind oldest first); on a failure, stop
+        and try again later."""
         with self._delivering:
             while True:
                 with self._lock:
-                    if not self.outbox:
+                    item = self.outbox.front(self._still_current)
+                    if item is None:
                         return
-                    item, space = self.outbox[0], self.config.space_id or self.default_space
+                    space = self.config.space_id or self.default_space
+                    message = self._message(item, self.clock())
                 if not self._paced(self.chat_pace, "deliver", 1):
                     return
                 try:
-                    posted = self.chat.create_message(space, item.message, thread_key=thread_key(item.ticket_id),
+                    posted = self.chat.create_message(space, message, thread_key=thread_key(item.ticket_id),
                                                       request_id=item.request_id)
                 except ChatError as exc:
                     self._retry_delivery(exc)
@@ -265,8 +253,22 @@ class RcaBot:
                 self._recover("chat")
                 self._event(lambda now: self._delivered(item, posted, now), item.ticket_id, changed=True)
 
+    def _still_current(self, item: Delivery) -> bool:
+        ticket = self.cycle.state.tickets.get(item.ticket_id)
+        wanted = TicketStatus.WAITING if item.notice else TicketStatus.PINGED
+        return ticket is not None and ticket.status is wanted and ticket.attempts == item.attempt
+
+    def _message(self, item: Delivery, now: datetime) -> Message:
+        if item.ping is None:
+            return notice_message(item.text)
+        ping, timeout = item.ping, self.cycle.rules.ticket_timeout
+        # Posted late, the ping's timeout counts from now (Cycle.delivered): the card says so.
+        deadline = max(ping.deadline, now + timeout)
+        return ping_message(Ticket(ping.ticket_id, ping.title, ping.url), ping.manager.chat_id, ping.manager.name,
+                            ping.attempt, deadline, int(timeout.total_seconds()), ping.note)
+
     def _delivered(self, item: Delivery, posted: Message, now: datetime):
-        self.outbox.popleft()
+        self.outbox.posted(item)
         thread = (posted.get("thread") or {}).get("name", "")
         return None, self.cycle.delivered(item.ticket_id, item.attempt, posted.get("name", ""), thread, now,
                                           notice=item.notice)
@@ -363,7 +365,8 @@ def ticket_view(t: Ticket) -> dict:
     manager = {"name": t.manager_name, "chat_id": t.manager_id} if t.manager_id else None
     return {"ticket_id": t.ticket_id, "title": t.title, "url": t.url, "status": t.status.value,
             "manager": manager, "pinged_at": iso(t.pinged_at) or None, "deadline": iso(t.deadline) or None,
-            "attempts": t.attempts, "thread": t.thread_id or None}
+            "attempts": t.attempts, "thread": t.thread_id or None,
+            "message": t.message_id or None}  # the ping card (or waiting notice) in the space; None: not yet
 
 
 def manager_view(m: Manager, shift: int, state: BotState, holding: dict[str, str], now: datetime) -> dict:

@@ -161,9 +161,11 @@ class Cycle:
         return Answer(Outcome.COMPLETED, _copy(ticket), [self._track(now, ticket, Track.COMPLETED)])
 
     def tick(self, now: datetime) -> list[Effect]:
-        """Time out lapsed pings, then give free managers to waiting tickets (DND ends, shift changes)."""
+        """Time out lapsed pings, then give free managers to waiting tickets (DND ends, shift changes).
+
+        A ping not yet in the space does not lapse: its timeout starts when it is delivered."""
         lapsed = sorted((t for t in self.state.tickets.values()
-                         if t.status is TicketStatus.PINGED and t.deadline and t.deadline <= now),
+                         if t.status is TicketStatus.PINGED and t.message_id and t.deadline and t.deadline <= now),
                         key=lambda t: t.deadline)
         effects: list[Effect] = [self._track(now, t, Track.TIMED_OUT) for t in lapsed]
         notes = {t.ticket_id: self._requeue(t, f"Timed out for {t.manager_name}.") for t in lapsed}

@@ -20,9 +20,21 @@ def later(seconds: float) -> datetime:
     return T0 + timedelta(seconds=seconds)
 
 
+class PostedAtOnce(Cycle):
+    """The cycle as the shell runs it when the space takes each ping the moment it is made."""
+
+    def _ping(self, ticket, *args):
+        effects = super()._ping(ticket, *args)
+        ticket.message_id = f"spaces/S/messages/{ticket.ticket_id}.{ticket.attempts}"
+        return effects
+
+
+RULES = Rules(timedelta(seconds=300), timedelta(seconds=3600), SCHEDULE)
+
+
 @pytest.fixture
 def cycle() -> Cycle:
-    return Cycle(BotState(), [ADA, BEA, CAL, NIGHT], Rules(timedelta(seconds=300), timedelta(seconds=3600), SCHEDULE))
+    return PostedAtOnce(BotState(), [ADA, BEA, CAL, NIGHT], RULES)
 
 
 def tracked(effects) -> list[tuple[str, str]]:
@@ -221,3 +233,14 @@ def test_resume_after_a_restart_times_out_what_fell_due_and_rearms_the_rest(cycl
     effects = restarted.resume(later(350))
     assert tracked(effects) == [("TimedOut", "Ada"), ("Pinged", "Cal")]
     assert SetTimer(timeout_timer("RCA-2"), later(500)) in effects
+
+
+def test_a_ping_not_yet_in_the_space_does_not_lapse_and_counts_its_timeout_from_delivery():
+    cycle = Cycle(BotState(), [ADA, BEA], RULES)  # Chat is down: nothing is delivered
+    cycle.start("RCA-1", "", "", T0)
+    assert tracked(cycle.tick(later(900))) == []
+    assert cycle.state.tickets["RCA-1"].manager_id == "users/1"
+    assert cycle.delivered("RCA-1", 1, "spaces/S/messages/1", "spaces/S/threads/1", later(900)) == [
+        SetTimer(timeout_timer("RCA-1"), later(1200))]
+    assert tracked(cycle.tick(later(1199))) == []
+    assert tracked(cycle.tick(later(1200))) == [("TimedOut", "Ada"), ("Pinged", "Bea")]

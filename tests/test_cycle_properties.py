@@ -411,6 +411,13 @@ class Day:
         self.open[ticket_id] = (who, ping.attempt)
         self.deadlines[ticket_id] = ping.deadline
         self.tickets[ticket_id] = "pinged"
+        self.post(ping)
+
+    def post(self, ping: Ping) -> None:
+        """The shell posts each ping at once (a ping not yet in the space does not lapse)."""
+        effects = self.cycle.delivered(ping.ticket_id, ping.attempt, f"spaces/S/messages/{ping.attempt}",
+                                       "spaces/S/threads/T", self.now)
+        assert effects == [], f"a ping posted the moment it was made moved its deadline: {effects}"
 
     def tracked(self, row: Tracked) -> None:
         ticket_id, status = row.ticket_id, row.status

@@ -1,5 +1,6 @@
 """When Chat or the workbook fail, requests are still answered and nothing is lost or doubled."""
 import csv
+from collections import Counter
 
 from rcabot.chat import ChatError
 from rcabot.workbook import WorkbookError
@@ -101,3 +102,63 @@ def test_past_the_memory_bound_new_tickets_are_refused_with_503_and_nothing_is_d
     assert "retry later" in refused.json["error"]
     assert bot.ticket("RCA-9") is None and len(bot.tracker) == 3
     assert client.post("/tickets", json={"ticket_id": "RCA-0"}).status_code == 200  # known ones still answer
+
+
+def set_configuration(workbook_dir, **values) -> None:
+    path = workbook_dir / "Configuration.csv"
+    with open(path, newline="") as f:
+        header, row = list(csv.reader(f))[:2]
+    for name, value in values.items():
+        row[header.index(name)] = str(value)
+    with open(path, "w", newline="") as f:
+        csv.writer(f).writerows([header, row])
+
+
+def test_a_burst_of_500_starts_is_answered_at_once_and_pinged_in_arrival_order(client, bot, jobs, clock, space,
+                                                                                 workbook_dir):
+    set_configuration(workbook_dir, ManagerDNDTime=0)  # each manager free again as soon as they accept
+    bot.reload()
+    ids = [f"RCA-{n:03}" for n in range(500)]
+    assert {client.post("/tickets", json={"ticket_id": t}).status_code for t in ids} == {202}
+    assert len(bot.status()["tickets"]) == 500  # all accepted before a single message is posted
+
+    # Managers take each ping the moment its card is there; the clock moves a second at a time.
+    while bot.status()["tickets"]:
+        bot.deliver()
+        posted = [t for t in bot.status()["tickets"] if t["status"] == "Pinged" and t["message"]]
+        for ticket in posted:
+            manager = ticket["manager"]["chat_id"]
+            card = bot.chat.message(ticket["message"])
+            accepted = space.click(card, "accept", manager).json  # the card, updated to carry Done
+            done = space.click({**card, "cardsV2": accepted["cardsV2"]}, "done", manager)
+            assert done.status_code == 200, done.json
+        if not posted:
+            clock.advance(1)
+            jobs.fire_due()
+    bot.flush()
+
+    tracker = read_tracker(workbook_dir)
+    first_pings = list(dict.fromkeys(row[1] for row in tracker if row[3] == "Pinged"))
+    assert first_pings == ids
+    assert [row[3] for row in tracker].count("Completed") == 500
+    per_minute = Counter(m["createTime"][:16] for m in bot.chat.messages() if m["sender"]["type"] == "BOT")
+    assert max(per_minute.values()) <= 60
+    assert not [r for r in tracker if r[3] == "TimedOut"]  # pings queued behind the pace did not lapse
+
+
+def test_a_ping_that_could_not_be_posted_does_not_lapse_and_its_card_shows_the_real_deadline(client, bot, jobs,
+                                                                                               clock, space):
+    bot.chat = Failing(bot.chat, "create_message", ChatError("503 from Chat"), failures=1)
+    client.post("/tickets", json={"ticket_id": "RCA-1"})
+    clock.advance(600)  # Chat was down for ten minutes, well past TicketTimeout (60 s)
+    jobs.fire_due()
+    assert bot.ticket("RCA-1")["attempts"] == 1  # still the first manager's: they never saw it
+    bot.deliver()
+    card = space.last_card("RCA-1")
+    assert "07:11" in str(card["cardsV2"])  # answer by delivery + TicketTimeout
+    assert bot.ticket("RCA-1")["deadline"] == "2026-11-23T07:11:00Z"
+
+
+def read_tracker(workbook_dir):
+    with open(workbook_dir / "Tracker.csv", newline="") as f:
+        return list(csv.reader(f))[1:]

@@ -41,6 +41,11 @@ class LocalSpace:
         with self._lock:
             return copy.deepcopy(self._messages)
 
+    def message(self, name: str) -> Message:
+        """One message by name (spaces.messages.get); KeyError if there is none."""
+        with self._lock:
+            return copy.deepcopy(self._find(name))
+
     def create_message(self, space: str, message: Message, *, thread_key: str = "",
                        request_id: str = "", thread_name: str = "") -> Message:
         with self._lock:
