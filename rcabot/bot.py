@@ -19,6 +19,7 @@ from .config import Config, parse_configuration, parse_managers
 from .cycle import Answer, CancelTimer, Cycle, Effect, Notice, Ping, SetTimer, Tracked
 from .model import BotState, Manager, Ticket, TicketStatus
 from .outbox import Delivery, Outbox
+from .history import KEEP, Event, History, event_from_row
 from .journal import Journal, JournalError
 from .pacing import CHAT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINUTE, Pace
 from .state_tabs import headers, iso, journal_entry, load_state, replay, state_rows
@@ -64,6 +65,7 @@ class RcaBot:
         self.problems: list[str] = []  # what is wrong in the Configuration and Managers tabs
         self.degraded: dict[str, str] = {}  # what failed last: "workbook", "chat"
         self.tracker = TrackerBuffer()
+        self.history = History()  # the Tracker's last month, for stats, the digest and load balancing
         self.outbox = Outbox()
         self._lock = threading.RLock()
         self._delivering = threading.Lock()
@@ -79,11 +81,13 @@ class RcaBot:
         """Read the team and the saved state, then resume every open ticket where it was."""
         config, managers = self._read_team(initial=True)
         self.workbook.ensure_tabs(headers(config.tabs))
-        saved = self.workbook.read_tabs(list(headers(config.tabs))[:3])
+        saved = self.workbook.read_tabs(list(headers(config.tabs)))  # one request: state tabs and Tracker
         entries = list(self.journal.entries()) if self.journal else []
         unwritten = self._unwritten_tracker_rows(entries, config.tabs.tracker)
         with self._lock:
             self.config = config
+            self.history = History(e for row in saved[config.tabs.tracker][1:] + unwritten
+                                   if (e := event_from_row(row)) and e.at >= self.clock() - KEEP)
             self.cycle = Cycle(load_state(replay(saved, entries, config.tabs), config.tabs), managers, config.rules)
             self._written = state_rows(load_state(saved, config.tabs), config.tabs)
             self.tracker.add_rows(unwritten)
@@ -221,6 +225,8 @@ class RcaBot:
                 kicks.add("deliver")
             elif isinstance(effect, Tracked):
                 self.tracker.add([effect])
+                self.history.add(Event(effect.at, effect.ticket_id, effect.status, effect.manager_id,
+                                       effect.manager_name))
                 if len(self.tracker) >= self.config.batch_size:
                     kicks.add("flush")
             elif isinstance(effect, SetTimer):
