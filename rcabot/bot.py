@@ -16,13 +16,14 @@ from typing import Callable, Protocol
 from .chat import ChatError, ChatSpace, Message
 from .chat.cards import notice_message, ping_message, thread_key
 from .config import Config, parse_configuration, parse_managers
-from .cycle import Answer, CancelTimer, Cycle, Effect, Notice, Ping, SetTimer, Tracked
+from .cycle import Announce, Answer, CancelTimer, Cycle, Effect, Notice, Ping, SetTimer, Tracked
 from .model import BotState, Manager, Ticket, TicketStatus
 from .outbox import Delivery, Outbox
-from .history import KEEP, Event, History, event_from_row
+from .history import KEEP, Event, History
 from .journal import Journal, JournalError
 from .pacing import CHAT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINUTE, Pace
-from .state_tabs import headers, iso, journal_entry, load_state, replay, state_rows
+from .reports import STATUS_HEADER, digest_text, status_rows
+from .state_tabs import event_from_row, headers, iso, journal_entry, load_state, replay, state_rows
 from .tracker import TrackerBuffer, tracker_row
 from .workbook import TabNotFound, Workbook, WorkbookError
 from .workbook.cells import trimmed
@@ -71,6 +72,7 @@ class RcaBot:
         self._delivering = threading.Lock()
         self._flushing = threading.Lock()
         self._written: dict[str, list[list[str]]] = {}
+        self._status_rows: list[list[str]] = []  # the BotStatus tab, as of the last reload
         self._retries = 0
         self.chat_pace = Pace(CHAT_WRITES_PER_MINUTE)
         self.sheets_pace = Pace(SHEETS_WRITES_PER_MINUTE)
@@ -80,7 +82,7 @@ class RcaBot:
     def boot(self) -> None:
         """Read the team and the saved state, then resume every open ticket where it was."""
         config, managers = self._read_team(initial=True)
-        self.workbook.ensure_tabs(headers(config.tabs))
+        self.workbook.ensure_tabs({**headers(config.tabs), config.tabs.status: STATUS_HEADER})
         saved = self.workbook.read_tabs(list(headers(config.tabs)))  # one request: state tabs and Tracker
         entries = list(self.journal.entries()) if self.journal else []
         unwritten = self._unwritten_tracker_rows(entries, config.tabs.tracker)
@@ -88,13 +90,15 @@ class RcaBot:
             self.config = config
             self.history = History(e for row in saved[config.tabs.tracker][1:] + unwritten
                                    if (e := event_from_row(row)) and e.at >= self.clock() - KEEP)
-            self.cycle = Cycle(load_state(replay(saved, entries, config.tabs), config.tabs), managers, config.rules)
+            self.cycle = Cycle(load_state(replay(saved, entries, config.tabs), config.tabs), managers, config.rules,
+                               self.history)
             self._written = state_rows(load_state(saved, config.tabs), config.tabs)
             self.tracker.add_rows(unwritten)
         if entries:
             log.info("journal: replayed %d changes the workbook did not have yet", len(entries))
         self.jobs.configure(config)
         self._event(lambda now: (None, self.cycle.resume(now)))
+        self._refresh_status()
         log.info("RCA Bot ready: %d managers, %d tickets in the cycle", len(managers), len(self.cycle.state.tickets))
 
     def _unwritten_tracker_rows(self, entries: list[dict], tab: str) -> list[list[str]]:
@@ -124,6 +128,21 @@ class RcaBot:
             self.config = config
         self.jobs.configure(config)
         self._event(lambda now: (None, self.cycle.reload(managers, config.rules, now)))
+        self._refresh_status()
+
+    def _refresh_status(self) -> None:
+        """The BotStatus tab's rows, written by the next flush."""
+        with self._lock:
+            self._status_rows = status_rows(self.cycle, self.problems, self.clock())
+
+    def digest(self) -> None:
+        """The daily digest job: one message in the space."""
+        with self._lock:
+            now = self.clock()
+            day = now.astimezone(self.config.schedule.zone).date().isoformat()
+            self.outbox.add(Delivery("", 0, _request_id("", f"digest-{day}"), text=digest_text(self.cycle, now),
+                                     kind="space", thread=f"rcabot-digest-{day}"))
+        self.jobs.kick("deliver")
 
     def _read_team(self, initial: bool) -> tuple[Config, list[Manager]]:
         """The Configuration and Managers in force after a read: what the tabs say where they are
@@ -220,8 +239,13 @@ class RcaBot:
                 kicks.add("deliver")
             elif isinstance(effect, Notice):
                 attempts = self.cycle.state.tickets[effect.ticket_id].attempts
-                request = _request_id(effect.ticket_id, f"waiting-{attempts}")
-                self.outbox.add(Delivery(effect.ticket_id, attempts, request, text=effect.text))
+                request = _request_id(effect.ticket_id, f"{effect.kind}-{effect.number}")
+                self.outbox.add(Delivery(effect.ticket_id, attempts, request, text=effect.text, kind=effect.kind,
+                                         mentions=effect.mentions))
+                kicks.add("deliver")
+            elif isinstance(effect, Announce):
+                self.outbox.add(Delivery("", 0, _request_id("", effect.key), text=effect.text, kind="space",
+                                         thread=f"rcabot-{effect.key}"))
                 kicks.add("deliver")
             elif isinstance(effect, Tracked):
                 self.tracker.add([effect])
@@ -251,8 +275,8 @@ class RcaBot:
                 if not self._paced(self.chat_pace, "deliver", 1):
                     return
                 try:
-                    posted = self.chat.create_message(space, message, thread_key=thread_key(item.ticket_id),
-                                                      request_id=item.request_id)
+                    thread = item.thread or thread_key(item.ticket_id)
+                    posted = self.chat.create_message(space, message, thread_key=thread, request_id=item.request_id)
                 except ChatError as exc:
                     self._retry_delivery(exc)
                     return
@@ -260,13 +284,21 @@ class RcaBot:
                 self._event(lambda now: self._delivered(item, posted, now), item.ticket_id, changed=True)
 
     def _still_current(self, item: Delivery) -> bool:
+        """Worth posting still: a ping or a waiting notice while its ticket stands where it did, a
+        reminder while its ticket is accepted, an escalation while its ticket is in the cycle."""
+        if item.kind == "space":
+            return True
         ticket = self.cycle.state.tickets.get(item.ticket_id)
-        wanted = TicketStatus.WAITING if item.notice else TicketStatus.PINGED
-        return ticket is not None and ticket.status is wanted and ticket.attempts == item.attempt
+        if ticket is None:
+            return False
+        if item.kind in ("ping", "waiting"):
+            wanted = TicketStatus.PINGED if item.kind == "ping" else TicketStatus.WAITING
+            return ticket.status is wanted and ticket.attempts == item.attempt
+        return item.kind != "reminder" or ticket.status is TicketStatus.ACCEPTED
 
     def _message(self, item: Delivery, now: datetime) -> Message:
         if item.ping is None:
-            return notice_message(item.text)
+            return notice_message(item.text, item.mentions)
         ping, timeout = item.ping, self.cycle.rules.ticket_timeout
         # Posted late, the ping's timeout counts from now (Cycle.delivered): the card says so.
         deadline = max(ping.deadline, now + timeout)
@@ -276,6 +308,8 @@ class RcaBot:
     def _delivered(self, item: Delivery, posted: Message, now: datetime):
         self.outbox.posted(item)
         thread = (posted.get("thread") or {}).get("name", "")
+        if item.kind not in ("ping", "waiting"):
+            return None, []
         return None, self.cycle.delivered(item.ticket_id, item.attempt, posted.get("name", ""), thread, now,
                                           notice=item.notice)
 
@@ -292,6 +326,8 @@ class RcaBot:
             with self._lock:
                 tabs = self.config.tabs
                 rows = state_rows(self.cycle.state, tabs)
+                if self._status_rows:
+                    rows[tabs.status] = self._status_rows
                 changed = {tab: r for tab, r in rows.items() if self._written.get(tab) != r}
                 if not self._paced(self.sheets_pace, "flush", bool(changed) + bool(len(self.tracker))):
                     return

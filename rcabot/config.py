@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import time, timedelta
 from typing import Mapping, Sequence
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -33,10 +33,11 @@ class TabNames:
     tickets: str = "TicketState"
     manager_state: str = "ManagerState"
     tracker: str = "Tracker"
+    status: str = "BotStatus"
 
     @property
     def bot_owned(self) -> tuple[str, ...]:
-        return (self.state, self.tickets, self.manager_state, self.tracker)
+        return (self.state, self.tickets, self.manager_state, self.tracker, self.status)
 
 
 @dataclass(frozen=True)
@@ -50,13 +51,28 @@ class Config:
     schedule: ShiftSchedule = field(default_factory=ShiftSchedule)
     ticket_url_template: str = ""
     tabs: TabNames = field(default_factory=TabNames)
+    # Beyond the older bot; each default keeps its behaviour (0 or empty: off).
+    escalation_seconds: int = 0
+    escalation_contacts: tuple[str, ...] = ()
+    reminder_seconds: int = 0
+    max_reminders: int = 3
+    digest_time: time | None = None
+    load_balance: bool = False
+    shift_notice: bool = False
 
     @property
     def rules(self) -> Rules:
-        return Rules(timedelta(seconds=self.ticket_timeout), timedelta(seconds=self.dnd_seconds), self.schedule)
+        return Rules(timedelta(seconds=self.ticket_timeout), timedelta(seconds=self.dnd_seconds), self.schedule,
+                     escalate_after=_seconds(self.escalation_seconds), escalation_contacts=self.escalation_contacts,
+                     remind_after=_seconds(self.reminder_seconds), max_reminders=self.max_reminders,
+                     load_balance=self.load_balance, shift_notice=self.shift_notice)
 
     def ticket_url(self, ticket_id: str) -> str:
         return self.ticket_url_template.replace("{ticket}", ticket_id) if self.ticket_url_template else ""
+
+
+def _seconds(seconds: int) -> timedelta | None:
+    return timedelta(seconds=seconds) if seconds else None
 
 
 @dataclass
@@ -75,10 +91,15 @@ _NUMBERS = {  # parameter -> (Config field, smallest allowed value)
     "timefordataflush": ("flush_seconds", 1),
     "numberofitemsinbatch": ("batch_size", 1),
     "timeformanagerdatareload": ("reload_seconds", 5),
+    "escalationafterseconds": ("escalation_seconds", 0),
+    "donereminderafterseconds": ("reminder_seconds", 0),
+    "maxdonereminders": ("max_reminders", 0),
 }
+ROTATION_MODES = ("round_robin", "load_balance")
 _TAB_PARAMS = {
     "managerssheetname": "managers", "statemanagementsheetname": "state",
     "ticketstatesheetname": "tickets", "trackersheetname": "tracker", "managerstatesheetname": "manager_state",
+    "botstatussheetname": "status",
 }
 
 
@@ -116,7 +137,42 @@ def parse_configuration(rows: Sequence[Sequence[str]]) -> Parsed:
     settings["tabs"] = TabNames(**tabs)
     settings["space_id"] = params.get("spaceid", ("",))[0]
     settings["ticket_url_template"] = params.get("ticketurltemplate", ("",))[0]
+    settings.update(_extras(params, problems))
     return Parsed(Config(**settings), problems)
+
+
+def _extras(params: Mapping[str, tuple[str, str]], problems: list[str]) -> dict[str, object]:
+    """EscalationContacts, DigestTime, RotationMode and ShiftStartNotice, where given and valid."""
+    out: dict[str, object] = {}
+    contacts, cell = params.get("escalationcontacts", ("", ""))
+    if contacts:
+        names = [c for c in re.split(r"[,;\s]+", contacts) if c]
+        ids = ["users/all" if c.lower() == "all" else chat_user_id(c) for c in names]
+        bad = [c for c, i in zip(names, ids) if not re.fullmatch(r"users/(\d+|all|[\w.+-]+@[\w.-]+)", i)]
+        if bad:
+            problems.append(f"Configuration {cell}: EscalationContacts {bad[0]!r} is not a Chat user id (users/123 "
+                            f"or 123), an e-mail address, or all")
+        else:
+            out["escalation_contacts"] = tuple(dict.fromkeys(ids))
+    digest, cell = params.get("digesttime", ("", ""))
+    if digest:
+        try:
+            out["digest_time"] = parse_start(digest)
+        except ShiftError as exc:
+            problems.append(f"Configuration {cell}: DigestTime: {exc}")
+    mode, cell = params.get("rotationmode", ("", ""))
+    if mode:
+        if normalize(mode) not in ("roundrobin", "loadbalance"):
+            problems.append(f"Configuration {cell}: RotationMode is {mode!r}; write {' or '.join(ROTATION_MODES)}")
+        else:
+            out["load_balance"] = normalize(mode) == "loadbalance"
+    notice, cell = params.get("shiftstartnotice", ("", ""))
+    if notice:
+        if notice.lower() not in _YES | _NO:
+            problems.append(f"Configuration {cell}: ShiftStartNotice is {notice!r}; write yes or no")
+        else:
+            out["shift_notice"] = notice.lower() in _YES
+    return out
 
 
 def _schedule(params: Mapping[str, tuple[str, str]], problems: list[str]) -> ShiftSchedule | None:
@@ -220,7 +276,8 @@ def _whole_number(text: str) -> int | None:
 def _label(name: str) -> str:
     return {"tickettimeout": "TicketTimeout", "managerdndtime": "ManagerDNDTime",
             "timefordataflush": "TimeForDataFlush", "numberofitemsinbatch": "NumberOfItemsInBatch",
-            "timeformanagerdatareload": "TimeForManagerDataReload"}[name]
+            "timeformanagerdatareload": "TimeForManagerDataReload", "escalationafterseconds": "EscalationAfterSeconds",
+            "donereminderafterseconds": "DoneReminderAfterSeconds", "maxdonereminders": "MaxDoneReminders"}[name]
 
 
 def _column(index: int) -> str:

@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Sequence, Union
 
+from .history import History
 from .model import BotState, Manager, Ticket, TicketStatus, Track
 from .rotation import eligible, pick_manager
 from .shifts import ShiftSchedule
@@ -29,11 +30,29 @@ def dnd_timer(chat_id: str) -> str:
     return f"dnd-expiry:{chat_id}"
 
 
+def escalation_timer(ticket_id: str) -> str:
+    return f"escalation:{ticket_id}"
+
+
+def reminder_timer(ticket_id: str) -> str:
+    return f"done-reminder:{ticket_id}"
+
+
+LOAD_WINDOW = timedelta(days=30)  # load balancing counts the accepts of the last 30 days
+
+
 @dataclass(frozen=True)
 class Rules:
     ticket_timeout: timedelta = timedelta(seconds=300)
     dnd: timedelta = timedelta(seconds=3600)
     schedule: ShiftSchedule = field(default_factory=ShiftSchedule)
+    # Beyond the older bot; the defaults keep its behaviour.
+    escalate_after: timedelta | None = None  # escalate a ticket not accepted this long after its start
+    escalation_contacts: tuple[str, ...] = ()  # Chat ids to mention; none: no escalation at all
+    remind_after: timedelta | None = None  # remind the assignee of an accepted ticket not Done
+    max_reminders: int = 3
+    load_balance: bool = False  # pick the eligible manager with the fewest recent accepts
+    shift_notice: bool = False  # tell the space who is on at each shift start
 
 
 @dataclass(frozen=True)
@@ -51,7 +70,20 @@ class Ping:
 
 @dataclass(frozen=True)
 class Notice:
+    """Post `text` in the ticket's thread: that it waits, an escalation, a Done reminder."""
+
     ticket_id: str
+    text: str
+    kind: str = "waiting"  # waiting, escalation, reminder
+    number: int = 0  # waiting: the ticket's attempts; reminder: which one
+    mentions: tuple[str, ...] = ()  # Chat ids mentioned before the text
+
+
+@dataclass(frozen=True)
+class Announce:
+    """Post `text` in the space, outside any ticket's thread (the shift-start notice)."""
+
+    key: str  # one post per key
     text: str
 
 
@@ -76,7 +108,7 @@ class CancelTimer:
     key: str
 
 
-Effect = Union[Ping, Notice, Tracked, SetTimer, CancelTimer]
+Effect = Union[Ping, Notice, Announce, Tracked, SetTimer, CancelTimer]
 
 
 class Outcome(str, Enum):
@@ -100,10 +132,11 @@ class Answer:
 class Cycle:
     RECENTLY_DONE = 1000  # completed tickets remembered so that a repeated Done click is answered alike
 
-    def __init__(self, state: BotState, managers: Sequence[Manager], rules: Rules):
+    def __init__(self, state: BotState, managers: Sequence[Manager], rules: Rules, history: History | None = None):
         self.state = state
         self.managers = list(managers)
         self.rules = rules
+        self.history = history or History()  # the Tracker's recent rows, for load balancing
         self.recently_done: OrderedDict[str, Ticket] = OrderedDict()
 
     # --- events -------------------------------------------------------------------------
@@ -112,9 +145,9 @@ class Cycle:
         """Start a cycle; a ticket already in the cycle is returned as it is, with no effects."""
         if ticket_id in self.state.tickets:
             return self.state.tickets[ticket_id], []
-        ticket = Ticket(ticket_id, title, url)
+        ticket = Ticket(ticket_id, title, url, started_at=now)
         self.state.tickets[ticket_id] = ticket
-        return ticket, self._wake(now, needs_manager={ticket_id: ""})
+        return ticket, self._ticket_timers(ticket) + self._wake(now, needs_manager={ticket_id: ""})
 
     def accept(self, ticket_id: str, user_id: str, now: datetime, attempt: int | None = None) -> Answer:
         ticket = self.state.tickets.get(ticket_id)
@@ -126,8 +159,9 @@ class Cycle:
         refused = self._refusal(ticket, user_id, attempt)
         if refused:
             return Answer(refused, _copy(ticket))
-        ticket.status, ticket.deadline = TicketStatus.ACCEPTED, None
-        effects: list[Effect] = [CancelTimer(timeout_timer(ticket_id)), self._track(now, ticket, Track.ACCEPTED)]
+        ticket.status, ticket.deadline, ticket.accepted_at, ticket.reminders = TicketStatus.ACCEPTED, None, now, 0
+        effects: list[Effect] = [CancelTimer(timeout_timer(ticket_id)), CancelTimer(escalation_timer(ticket_id)),
+                                 self._track(now, ticket, Track.ACCEPTED)] + self._ticket_timers(ticket)
         effects += self._rest(user_id, now)
         return Answer(Outcome.ACCEPTED, _copy(ticket), effects + self._wake(now))
 
@@ -143,7 +177,8 @@ class Cycle:
         declined = _copy(ticket)
         effects: list[Effect] = [self._track(now, ticket, Track.DECLINED)] + self._rest(user_id, now)
         note = self._requeue(ticket, f"Declined by {ticket.manager_name}.")
-        return Answer(Outcome.DECLINED, declined, effects + self._wake(now, needs_manager={ticket_id: note}))
+        effects += self._wake(now, needs_manager={ticket_id: note})
+        return Answer(Outcome.DECLINED, declined, effects + self._escalations(now))
 
     def done(self, ticket_id: str, user_id: str, now: datetime) -> Answer:
         ticket = self.state.tickets.get(ticket_id)
@@ -158,7 +193,8 @@ class Cycle:
         del self.state.tickets[ticket_id]
         self._remember_done(ticket)
         self.state.last_activity[user_id] = now
-        return Answer(Outcome.COMPLETED, _copy(ticket), [self._track(now, ticket, Track.COMPLETED)])
+        return Answer(Outcome.COMPLETED, _copy(ticket), [CancelTimer(reminder_timer(ticket_id)),
+                                                          self._track(now, ticket, Track.COMPLETED)])
 
     def tick(self, now: datetime) -> list[Effect]:
         """Time out lapsed pings, then give free managers to waiting tickets (DND ends, shift changes).
@@ -169,12 +205,16 @@ class Cycle:
                         key=lambda t: t.deadline)
         effects: list[Effect] = [self._track(now, t, Track.TIMED_OUT) for t in lapsed]
         notes = {t.ticket_id: self._requeue(t, f"Timed out for {t.manager_name}.") for t in lapsed}
-        return effects + self._wake(now, notes) + [SetTimer(SHIFT_TIMER, self.rules.schedule.next_shift_start(now))]
+        effects += self._wake(now, notes) + self._escalations(now) + self._reminders(now)
+        return effects + self._shift_notice(now) + [SetTimer(SHIFT_TIMER, self.rules.schedule.next_shift_start(now))]
 
     def reload(self, managers: Sequence[Manager], rules: Rules, now: datetime) -> list[Effect]:
-        """New Managers and Configuration: open pings keep their deadlines; waiting tickets get a look."""
+        """New Managers and Configuration: open pings keep their deadlines; waiting tickets get a look;
+        escalation and reminder times follow the new values."""
         self.managers, self.rules = list(managers), rules
-        return self.tick(now)
+        timers = [timer for t in self.state.tickets.values() for timer in self._ticket_timers(t)
+                  if not timer.key.startswith(timeout_timer(""))]
+        return timers + self.tick(now)
 
     def delivered(self, ticket_id: str, attempt: int, message_id: str, thread_id: str,
                   now: datetime, notice: bool = False) -> list[Effect]:
@@ -200,10 +240,13 @@ class Cycle:
 
     def resume(self, now: datetime) -> list[Effect]:
         """After a restart: the timers the state implies, then whatever fell due meanwhile."""
-        timers: list[Effect] = [SetTimer(timeout_timer(t.ticket_id), t.deadline)
-                                for t in self.state.tickets.values()
-                                if t.status is TicketStatus.PINGED and t.deadline]
+        for ticket in self.state.tickets.values():  # rows of the older bot lack these: count from now
+            ticket.started_at = ticket.started_at or now
+            if ticket.status is TicketStatus.ACCEPTED:
+                ticket.accepted_at = ticket.accepted_at or now
+        timers: list[Effect] = [timer for t in self.state.tickets.values() for timer in self._ticket_timers(t)]
         timers += [SetTimer(dnd_timer(who), until) for who, until in self.state.dnd_until.items() if until > now]
+        self.state.announced_shift = self.rules.schedule.shift_started_at(now)  # a restart announces nothing
         effects = timers + self._unposted_pings() + self.tick(now)
         return effects + self._unposted_notices(now, {e.ticket_id for e in effects if isinstance(e, Notice)})
 
@@ -220,8 +263,90 @@ class Cycle:
         """Waiting tickets whose notice the space never confirmed: post it (again; the same
         request id, so one that did reach the space is not posted twice)."""
         shift = self.rules.schedule.current_shift(now)
-        return [Notice(t.ticket_id, _wait_text(t, shift, "")) for t in self.state.tickets.values()
+        return [Notice(t.ticket_id, _wait_text(t, shift, ""), number=t.attempts) for t in self.state.tickets.values()
                 if t.status is TicketStatus.WAITING and not t.message_id and t.ticket_id not in noticed]
+
+    def _ticket_timers(self, ticket: Ticket) -> list[SetTimer]:
+        """The one-off timers a ticket in the cycle needs: its ping's timeout, its escalation, its
+        next Done reminder."""
+        rules, timers = self.rules, []
+        if ticket.status is TicketStatus.PINGED and ticket.deadline:
+            timers.append(SetTimer(timeout_timer(ticket.ticket_id), ticket.deadline))
+        if (ticket.status is not TicketStatus.ACCEPTED and not ticket.escalated and rules.escalation_contacts
+                and rules.escalate_after and ticket.started_at):
+            timers.append(SetTimer(escalation_timer(ticket.ticket_id), ticket.started_at + rules.escalate_after))
+        if ticket.status is TicketStatus.ACCEPTED and rules.remind_after and ticket.accepted_at \
+                and ticket.reminders < rules.max_reminders:
+            due = ticket.accepted_at + rules.remind_after * (ticket.reminders + 1)
+            timers.append(SetTimer(reminder_timer(ticket.ticket_id), due))
+        return timers
+
+    # --- beyond the older bot: escalation, Done reminders, the shift-start notice ------------
+
+    def _escalations(self, now: datetime) -> list[Effect]:
+        """Escalate, once, each ticket not accepted in time or passed on by everyone on shift."""
+        if not self.rules.escalation_contacts:
+            return []
+        shift = self.rules.schedule.current_shift(now)
+        team = {m.chat_id for m in self.managers if m.active and m.works(shift)}
+        effects: list[Effect] = []
+        for ticket in self.state.tickets.values():
+            if ticket.status is TicketStatus.ACCEPTED or ticket.escalated:
+                continue
+            late = self.rules.escalate_after and ticket.started_at and \
+                ticket.started_at + self.rules.escalate_after <= now
+            if late:
+                why = f"not accepted {_duration(self.rules.escalate_after)} after it was ready"
+            elif team and team <= ticket.passed_by:
+                why = f"declined or let lapse by every manager of shift {shift}"
+            else:
+                continue
+            ticket.escalated = True
+            text = f"Escalation: {ticket.ticket_id} was {why}. {_where(ticket)}"
+            effects += [CancelTimer(escalation_timer(ticket.ticket_id)),
+                        Notice(ticket.ticket_id, text, kind="escalation", mentions=self.rules.escalation_contacts),
+                        self._track(now, ticket, Track.ESCALATED, detail=why)]
+        return effects
+
+    def _reminders(self, now: datetime) -> list[Effect]:
+        """Remind the assignee of each accepted ticket not Done in time, up to MaxDoneReminders."""
+        after = self.rules.remind_after
+        effects: list[Effect] = []
+        for ticket in self.state.tickets.values():
+            if not (after and ticket.status is TicketStatus.ACCEPTED and ticket.accepted_at
+                    and ticket.reminders < self.rules.max_reminders
+                    and ticket.accepted_at + after * (ticket.reminders + 1) <= now):
+                continue
+            ticket.reminders += 1
+            text = (f"A reminder: you accepted {ticket.ticket_id} "
+                    f"{_duration(now - ticket.accepted_at)} ago and it is not marked Done yet. Press Done on "
+                    f"its card when the review is finished.")
+            effects += [Notice(ticket.ticket_id, text, kind="reminder", number=ticket.reminders,
+                               mentions=(ticket.manager_id,)),
+                        self._track(now, ticket, Track.REMINDED,
+                                    detail=f"reminder {ticket.reminders} of {self.rules.max_reminders}")]
+            effects += self._ticket_timers(ticket)
+        return effects
+
+    def _shift_notice(self, now: datetime) -> list[Effect]:
+        """At a shift's start, tell the space who is on it and what waits."""
+        schedule = self.rules.schedule
+        started = schedule.shift_started_at(now)
+        if self.state.announced_shift == started:
+            return []
+        self.state.announced_shift = started
+        if not self.rules.shift_notice:
+            return []
+        shift = schedule.current_shift(now)
+        on = [m for m in self.managers if m.active and m.works(shift)]
+        resting = [f"{m.name} (until {self.state.dnd_until[m.chat_id].astimezone(schedule.zone):%H:%M})"
+                   for m in on if self.state.in_dnd(m.chat_id, now)]
+        waiting = [t.ticket_id for t in self.state.tickets.values() if t.status is TicketStatus.WAITING]
+        text = f"Shift {shift} has begun. On shift: {', '.join(m.name for m in on) or 'nobody'}."
+        if resting:
+            text += f" In DND: {', '.join(resting)}."
+        text += f" Waiting: {', '.join(waiting)}." if waiting else " No ticket is waiting."
+        return [Announce(f"shift-{started:%Y%m%dT%H%MZ}", text)]
 
     # --- rules --------------------------------------------------------------------------
 
@@ -246,6 +371,7 @@ class Cycle:
     def _requeue(self, ticket: Ticket, note: str) -> str:
         """Its ping is over: the ticket needs a manager again, and not the same one if avoidable."""
         ticket.passed_over = ticket.manager_id
+        ticket.passed_by = ticket.passed_by | {ticket.manager_id}
         ticket.status, ticket.pinged_at, ticket.deadline = TicketStatus.WAITING, None, None
         ticket.manager_id = ticket.manager_name = ticket.message_id = ""
         return note
@@ -262,9 +388,10 @@ class Cycle:
         busy = self.busy(now)
         effects: list[Effect] = []
         if eligible(self.managers, shift, busy):
+            load = self.history.accepted_counts(now - LOAD_WINDOW) if self.rules.load_balance else None
             for last_resort in (False, True):
                 for ticket in [t for t in self.state.tickets.values() if t.status is TicketStatus.WAITING]:
-                    manager = self._choose(ticket, shift, busy, last_resort)
+                    manager = self._choose(ticket, shift, busy, last_resort, load)
                     if manager is not None:
                         busy.add(manager.chat_id)
                         effects += self._ping(ticket, manager, shift, now, needs_manager.pop(ticket.ticket_id, ""))
@@ -272,10 +399,11 @@ class Cycle:
             effects += self._announce_wait(self.state.tickets[ticket_id], now, shift, note)
         return effects
 
-    def _choose(self, ticket: Ticket, shift: int, busy: set[str], last_resort: bool) -> Manager | None:
+    def _choose(self, ticket: Ticket, shift: int, busy: set[str], last_resort: bool,
+                load: dict[str, int] | None) -> Manager | None:
         after = self.state.last_pinged.get(shift, "")
         avoid = ticket.passed_over if last_resort else ""
-        manager = pick_manager(self.managers, shift, after, busy, avoid)
+        manager = pick_manager(self.managers, shift, after, busy, avoid, load)
         if not last_resort and manager is not None and manager.chat_id == ticket.passed_over:
             return None
         return manager
@@ -290,7 +418,8 @@ class Cycle:
                 SetTimer(timeout_timer(ticket.ticket_id), ticket.deadline)]
 
     def _announce_wait(self, ticket: Ticket, now: datetime, shift: int, note: str) -> list[Effect]:
-        return [CancelTimer(timeout_timer(ticket.ticket_id)), Notice(ticket.ticket_id, _wait_text(ticket, shift, note)),
+        return [CancelTimer(timeout_timer(ticket.ticket_id)),
+                Notice(ticket.ticket_id, _wait_text(ticket, shift, note), number=ticket.attempts),
                 self._track(now, ticket, Track.WAITING, detail=f"shift {shift}")]
 
     def _track(self, now: datetime, ticket: Ticket, status: Track, detail: str = "") -> Tracked:
@@ -305,6 +434,19 @@ class Cycle:
 def _wait_text(ticket: Ticket, shift: int, note: str) -> str:
     return f"{note} Nobody on shift {shift} is free right now: {ticket.ticket_id} waits and goes " \
            f"to the first manager who is.".strip()
+
+
+def _duration(span: timedelta) -> str:
+    minutes = round(span.total_seconds() / 60)
+    if minutes < 120:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes % 60 else f"{minutes // 60} h"
+
+
+def _where(ticket: Ticket) -> str:
+    if ticket.status is TicketStatus.PINGED:
+        return f"It is with {ticket.manager_name} now (ping {ticket.attempts})."
+    return "It waits for a free manager."
 
 
 def _copy(ticket: Ticket) -> Ticket:

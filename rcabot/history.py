@@ -10,10 +10,9 @@ import statistics
 from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Iterable, Sequence
+from typing import Iterable
 
 from .model import Track
-from .state_tabs import parse_iso
 
 KEEP = timedelta(days=31)
 
@@ -96,16 +95,3 @@ class History:
         """Who declined or let lapse `ticket_id`'s pings since `since`."""
         return {e.manager_id for e in self.since(since)
                 if e.ticket_id == ticket_id and e.status in (Track.DECLINED, Track.TIMED_OUT)}
-
-
-def event_from_row(row: Sequence[str]) -> Event | None:
-    """A Tracker row (Timestamp, Ticket, Manager Name, Status, Manager GChat ID, Detail), or None
-    if it cannot be read (an ops note, an unknown status): the stats skip it."""
-    cells = list(row) + [""] * (5 - len(row))
-    try:
-        at, status = parse_iso(cells[0]), Track(cells[3].strip())
-    except ValueError:
-        return None
-    if at is None:
-        return None
-    return Event(at, cells[1].strip(), status, cells[4].strip(), cells[2].strip())

@@ -2,6 +2,7 @@
 
 - `ping-timeout:<ticket>`, `dnd-expiry:<manager>`, `shift-boundary`: one-off timers set by the
   cycle; each runs `tick`, which times out lapsed pings and wakes waiting tickets.
+- `digest`: daily at DigestTime in the configured time zone, when one is set.
 - `reload` (every TimeForManagerDataReload) and `flush` (every TimeForDataFlush, and at once when
   NumberOfItemsInBatch Tracker rows wait), `deliver` (at once when something is queued for Chat,
   and every minute as a safety net).
@@ -30,6 +31,7 @@ class SchedulerJobs:
         self.scheduler = scheduler or BackgroundScheduler(timezone=timezone.utc)
         self.bot: RcaBot | None = None
         self._intervals: dict[str, int] = {}
+        self._digest: tuple | None = None  # (DigestTime, zone) the digest job runs at
 
     def bind(self, bot: "RcaBot") -> None:
         self.bot = bot
@@ -68,8 +70,18 @@ class SchedulerJobs:
             log.warning("job %s is not scheduled; nothing to run", job)
 
     def configure(self, config: Config) -> None:
-        """Follow the intervals of a reloaded Configuration."""
+        """Follow the intervals of a reloaded Configuration, and its DigestTime."""
         for job, seconds in (("flush", config.flush_seconds), ("reload", config.reload_seconds)):
             if job in self._intervals and self._intervals[job] != seconds:
                 self.scheduler.reschedule_job(job, trigger="interval", seconds=seconds)
                 self._intervals[job] = seconds
+        digest = (config.digest_time, str(config.schedule.zone)) if config.digest_time else None
+        if self.bot is None or digest == self._digest:
+            return
+        self._digest = digest
+        if digest is None:
+            self.cancel_timer("digest")
+        else:
+            self.scheduler.add_job(self.bot.digest, "cron", hour=config.digest_time.hour,
+                                   minute=config.digest_time.minute, timezone=config.schedule.zone, id="digest",
+                                   replace_existing=True, misfire_grace_time=3600, coalesce=True)

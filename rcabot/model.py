@@ -15,6 +15,8 @@ class Track(str, Enum):
     TIMED_OUT = "TimedOut"
     COMPLETED = "Completed"
     WAITING = "Waiting"
+    ESCALATED = "Escalated"
+    REMINDED = "Reminded"
 
 
 class TicketStatus(str, Enum):
@@ -60,6 +62,11 @@ class Ticket:
     attempts: int = 0
     # Who let the last ping lapse; pinged again only when nobody else can be.
     passed_over: str = ""
+    started_at: datetime | None = None
+    accepted_at: datetime | None = None
+    escalated: bool = False
+    reminders: int = 0  # Done reminders sent since it was accepted
+    passed_by: frozenset[str] = frozenset()  # who declined it or let it lapse
 
 
 @dataclass
@@ -71,6 +78,7 @@ class BotState:
     last_activity: dict[str, datetime] = field(default_factory=dict)
     last_pinged: dict[int, str] = field(default_factory=dict)  # shift -> chat id
     pointer_updated: dict[int, datetime] = field(default_factory=dict)
+    announced_shift: datetime | None = None  # the start of the last shift the space was told of
 
     def in_dnd(self, chat_id: str, now: datetime) -> bool:
         until = self.dnd_until.get(chat_id)

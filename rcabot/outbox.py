@@ -19,11 +19,14 @@ from .cycle import Ping
 
 @dataclass(frozen=True)
 class Delivery:
-    ticket_id: str
+    ticket_id: str  # "" for a message to the space itself (the digest, a shift notice)
     attempt: int  # the ticket's attempts when the item was made
     request_id: str  # the same post always gets the same id, so a retried create posts once
     ping: Ping | None = None  # a ping card, made at posting time; None for a notice
     text: str = ""  # a notice's text
+    mentions: tuple[str, ...] = ()  # a notice's mentions
+    kind: str = "ping"  # ping, waiting, escalation, reminder, space
+    thread: str = ""  # the thread key; "" for the ticket's own thread
 
     @property
     def notice(self) -> bool:

@@ -1,7 +1,7 @@
 """Who to ping next: round robin over the Managers tab's row order, per shift."""
 from __future__ import annotations
 
-from typing import Collection, Sequence
+from typing import Collection, Mapping, Sequence
 
 from .model import Manager
 
@@ -19,8 +19,13 @@ def eligible(managers: Sequence[Manager], shift: int, busy: Collection[str]) -> 
 
 
 def pick_manager(managers: Sequence[Manager], shift: int, after: str, busy: Collection[str],
-                 passed_over: str = "") -> Manager | None:
-    """The next eligible manager after `after`; `passed_over` only if nobody else is eligible."""
+                 passed_over: str = "", load: Mapping[str, int] | None = None) -> Manager | None:
+    """The next eligible manager after `after`; `passed_over` only if nobody else is eligible.
+
+    With `load` (accepted tickets per manager), the one with the fewest, ties in turn order.
+    """
     candidates = eligible(in_turn(managers, after), shift, busy)
-    preferred = [m for m in candidates if m.chat_id != passed_over]
-    return (preferred or candidates or [None])[0]
+    preferred = [m for m in candidates if m.chat_id != passed_over] or candidates
+    if load is not None and preferred:
+        return min(preferred, key=lambda m: load.get(m.chat_id, 0))  # min keeps the first of equals
+    return (preferred or [None])[0]

@@ -11,12 +11,14 @@ from datetime import datetime, timezone
 from typing import Mapping, Sequence
 
 from .config import TabNames, normalize
-from .model import BotState, Ticket, TicketStatus, chat_user_id
+from .history import Event
+from .model import BotState, Ticket, TicketStatus, Track, chat_user_id
 
 log = logging.getLogger(__name__)
 
 TICKET_HEADER = ["Ticket", "Title", "URL", "Status", "Manager Name", "Manager GChat ID", "Message ID",
-                 "Thread ID", "Pinged At", "Deadline", "Attempts"]
+                 "Thread ID", "Pinged At", "Deadline", "Attempts", "Started At", "Accepted At", "Escalated",
+                 "Reminders", "Passed By"]
 MANAGER_HEADER = ["Manager GChat ID", "Last Activity", "DND Until"]
 POINTER_HEADER = ["Shift", "Last Manager GChat ID", "Updated At"]
 TRACKER_HEADER = ["Timestamp", "Ticket", "Manager Name", "Status", "Manager GChat ID", "Detail"]
@@ -90,7 +92,8 @@ def replay(saved: Mapping[str, Sequence[Sequence[str]]], entries: Sequence[dict]
 
 def _ticket_row(t: Ticket) -> list[str]:
     return [t.ticket_id, t.title, t.url, t.status.value, t.manager_name, t.manager_id, t.message_id,
-            t.thread_id, iso(t.pinged_at), iso(t.deadline), str(t.attempts)]
+            t.thread_id, iso(t.pinged_at), iso(t.deadline), str(t.attempts), iso(t.started_at), iso(t.accepted_at),
+            "yes" if t.escalated else "", str(t.reminders or ""), " ".join(sorted(t.passed_by))]
 
 
 # --- rows -> state -----------------------------------------------------------------------
@@ -122,7 +125,15 @@ def _records(rows: Sequence[Sequence[str]]) -> list[dict[str, str]]:
 
 def _ticket(record: dict[str, str]) -> Ticket:
     ticket = Ticket(record.get("ticket", "").strip(), record.get("title", ""), record.get("url", ""),
-                    message_id=record.get("messageid", ""), thread_id=record.get("threadid", ""))
+                    message_id=record.get("messageid", ""), thread_id=record.get("threadid", ""),
+                    escalated=record.get("escalated", "").strip().lower() == "yes",
+                    passed_by=frozenset(chat_user_id(who) for who in record.get("passedby", "").split()))
+    try:
+        ticket.started_at, ticket.accepted_at = parse_iso(record.get("startedat", "")), \
+            parse_iso(record.get("acceptedat", ""))
+        ticket.reminders = int(record.get("reminders", "") or 0)
+    except ValueError as exc:  # rows of the older bot have none of these; a bad one costs only its extras
+        log.error("TicketState: %s: %s (escalation and reminders count from now)", ticket.ticket_id, exc)
     try:
         status = TicketStatus(record.get("status", "").strip())
         attempts = int(record.get("attempts", "0") or 0)
@@ -148,3 +159,18 @@ def _put(target: dict, key, text: str) -> None:
         return
     if key and moment:
         target[key] = moment
+
+
+# --- Tracker rows -> history ------------------------------------------------------------
+
+def event_from_row(row: Sequence[str]) -> Event | None:
+    """A Tracker row (Timestamp, Ticket, Manager Name, Status, Manager GChat ID, Detail), or None
+    if it cannot be read (an ops note, an unknown status): the stats skip it."""
+    cells = list(row) + [""] * (5 - len(row))
+    try:
+        at, status = parse_iso(cells[0]), Track(cells[3].strip())
+    except ValueError:
+        return None
+    if at is None:
+        return None
+    return Event(at, cells[1].strip(), status, cells[4].strip(), cells[2].strip())

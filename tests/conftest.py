@@ -2,6 +2,8 @@
 `space` helper that reads the local space and clicks card buttons as Google Chat would."""
 from __future__ import annotations
 
+import csv
+
 import pytest
 
 from rcabot.web import create_app
@@ -86,3 +88,17 @@ def buttons(message: dict) -> dict[str, dict]:
 @pytest.fixture
 def space(client, bot) -> Space:
     return Space(client, bot)
+
+
+def set_configuration(workbook_dir, **values) -> None:
+    """Edit the wide Configuration tab as ops would (a parameter it lacks gets a new column)."""
+    path = workbook_dir / "Configuration.csv"
+    with open(path, newline="") as f:
+        header, row = list(csv.reader(f))[:2]
+    for name, value in values.items():
+        if name not in header:
+            header.append(name)
+            row.append("")
+        row[header.index(name)] = str(value)
+    with open(path, "w", newline="") as f:
+        csv.writer(f).writerows([header, row])

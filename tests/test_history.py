@@ -1,7 +1,8 @@
 """The Tracker's last month in memory: the numbers `stats`, the digest and load balancing use."""
 from datetime import datetime, timedelta, timezone
 
-from rcabot.history import Event, History, event_from_row
+from rcabot.history import Event, History
+from rcabot.state_tabs import event_from_row
 from rcabot.model import Track
 
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)

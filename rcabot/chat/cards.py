@@ -70,8 +70,9 @@ def ping_message(ticket: Ticket, manager_id: str, manager_name: str, attempt: in
                              [rotation])}
 
 
-def notice_message(text: str) -> Message:
-    return {"text": plain(text)}
+def notice_message(text: str, mentions: tuple[str, ...] = ()) -> Message:
+    """`text` made inert, after mentions of `mentions` (Chat ids the bot chose, never outside text)."""
+    return {"text": " ".join([f"<{who}>" for who in mentions] + [plain(text)])}
 
 
 def assigned_message(ticket: Ticket) -> Message:
