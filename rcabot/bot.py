@@ -22,6 +22,7 @@ from .outbox import Delivery, Outbox
 from .history import KEEP, Event, History, event_from_row
 from .journal import Journal, JournalError
 from .pacing import CHAT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINUTE, Pace
+from .shifts import ShiftSchedule
 from .state_tabs import headers, iso, journal_entry, load_state, replay, state_rows
 from .tracker import TrackerBuffer, tracker_row
 from .workbook import TabNotFound, Workbook, WorkbookError
@@ -362,6 +363,11 @@ class RcaBot:
                 "problems": list(self.problems), "degraded": dict(self.degraded),
                 "queued": {"messages": len(self.outbox), "tracker_rows": len(self.tracker)},
             }
+
+    def rota(self) -> tuple[ShiftSchedule, list[Manager], datetime]:
+        """The schedule, the team and the time, taken together from memory (for the shift calendar)."""
+        with self._lock:
+            return self.config.schedule, list(self.cycle.managers), self.clock()
 
     def manager_name(self, chat_id: str) -> str:
         return next((m.name for m in self.cycle.managers if m.chat_id == chat_id), chat_id)

@@ -2,15 +2,20 @@
 from __future__ import annotations
 
 import re
+import threading
+import urllib.request
 from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from werkzeug.serving import make_server
 
 from rcabot.calendar import description, escape, fold, render, upcoming_shifts
 from rcabot.config import parse_managers
 from rcabot.model import Manager
 from rcabot.shifts import ShiftSchedule
+from rcabot.web import create_app
+from tests.google_fixtures import API_TOKEN
 
 UTC = timezone.utc
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -176,3 +181,77 @@ def test_names_with_commas_semicolons_and_accents_come_back_as_written():
     night = events[[s.shift for s in shifts].index(1)]
     assert night["SUMMARY"] == "RCA shift 1: Park, Ada; \"the boss\", Zoë Ångström-Łukasiewicz-Øvergaard 日本語の名前"
     assert night["DESCRIPTION"] == description(shifts[[s.shift for s in shifts].index(1)], FOUR_UTC.zone)
+
+
+# --- GET /calendar.ics ----------------------------------------------------------------------------
+
+def test_the_calendar_route_answers_an_inline_icalendar_file_of_the_bots_team(client):
+    answer = client.get("/calendar.ics")
+    assert answer.status_code == 200
+    assert answer.headers["Content-Type"] == "text/calendar; charset=utf-8"
+    assert answer.headers["Content-Disposition"] == 'inline; filename="rca-shifts.ics"'
+    _, events = parse(answer.get_data(as_text=True))
+    assert len(events) == 57 and events[0]["DTSTART"] == "20261123T060000Z"
+    assert events[0]["SUMMARY"] == "RCA shift 2: Bruno Silva, Chen Wei, Hana Sato"
+    assert not any("Gus Berg" in e["DESCRIPTION"] for e in events)
+
+
+def test_the_calendar_follows_the_team_in_memory_after_a_reload(client, bot, workbook_dir):
+    managers = workbook_dir / "Managers.csv"
+    managers.write_text(managers.read_text().replace("users/1002,\"1,2\",yes", "users/1002,\"1,2\",no"))
+    assert "Bruno Silva" in client.get("/calendar.ics").get_data(as_text=True)  # not read on request
+    bot.reload()
+    assert "Bruno Silva" not in client.get("/calendar.ics").get_data(as_text=True)
+
+
+@pytest.fixture
+def guarded(workbook_dir, jobs, clock):
+    return create_app({"WORKBOOK_DIR": str(workbook_dir), "JOBS": jobs, "CLOCK": clock,
+                       "API_TOKEN": "s3cret-token"}).test_client()
+
+
+@pytest.mark.parametrize("address, headers", [
+    ("/calendar.ics", {}), ("/calendar.ics?token=wrong", {}), ("/calendar.ics?token=", {}),
+    ("/calendar.ics?token=s3cret", {}), ("/calendar.ics", {"Authorization": "Bearer wrong"}),
+    ("/calendar.ics?api_token=s3cret-token", {}),
+])
+def test_with_a_token_set_the_calendar_refuses_requests_without_it(guarded, address, headers):
+    answer = guarded.get(address, headers=headers)
+    assert answer.status_code == 401 and "?token=<token>" in answer.json["error"]
+
+
+@pytest.mark.parametrize("address, headers", [
+    ("/calendar.ics?token=s3cret-token", {}), ("/calendar.ics", {"Authorization": "Bearer s3cret-token"}),
+])
+def test_with_a_token_set_the_calendar_accepts_it_in_the_header_or_the_address(guarded, address, headers):
+    answer = guarded.get(address, headers=headers)
+    assert answer.status_code == 200 and answer.get_data(as_text=True).startswith("BEGIN:VCALENDAR\r\n")
+
+
+def test_the_token_in_the_address_does_not_open_the_ticket_api(guarded):
+    assert guarded.get("/status?token=s3cret-token").status_code == 401
+
+
+def test_in_google_mode_the_calendar_needs_the_token_and_reads_no_spreadsheet(google_app, fake):
+    client = google_app.test_client()
+    calls = len(fake.sheets.calls)
+    assert client.get("/calendar.ics").status_code == 401
+    answer = client.get(f"/calendar.ics?token={API_TOKEN}")
+    assert answer.status_code == 200 and len(parse(answer.get_data(as_text=True))[1]) == 57
+    assert len(fake.sheets.calls) == calls
+
+
+def test_the_development_server_never_logs_the_token_in_the_address(guarded, caplog):
+    server = make_server("127.0.0.1", 0, guarded.application)
+    thread = threading.Thread(target=server.handle_request)  # exactly one request
+    thread.start()
+    try:
+        with caplog.at_level("INFO", logger="werkzeug"):
+            with urllib.request.urlopen(f"http://127.0.0.1:{server.server_port}/calendar.ics?token=s3cret-token") as r:
+                assert r.status == 200
+            thread.join()
+    finally:
+        server.server_close()
+    lines = [record.getMessage() for record in caplog.records if record.name == "werkzeug"]
+    assert any("/calendar.ics?token=[hidden]" in line for line in lines)
+    assert not any("s3cret-token" in record.getMessage() for record in caplog.records)
