@@ -23,6 +23,7 @@ from .history import KEEP, Event, History
 from .journal import Journal, JournalError
 from .pacing import CHAT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINUTE, Pace
 from .reports import STATUS_HEADER, digest_text, status_rows
+from .shifts import ShiftSchedule
 from .state_tabs import event_from_row, headers, iso, journal_entry, load_state, replay, state_rows
 from .tracker import TrackerBuffer, tracker_row
 from .workbook import TabNotFound, Workbook, WorkbookError
@@ -398,6 +399,11 @@ class RcaBot:
                 "problems": list(self.problems), "degraded": dict(self.degraded),
                 "queued": {"messages": len(self.outbox), "tracker_rows": len(self.tracker)},
             }
+
+    def rota(self) -> tuple[ShiftSchedule, list[Manager], datetime]:
+        """The schedule, the team and the time, taken together from memory (for the shift calendar)."""
+        with self._lock:
+            return self.config.schedule, list(self.cycle.managers), self.clock()
 
     def manager_name(self, chat_id: str) -> str:
         return next((m.name for m in self.cycle.managers if m.chat_id == chat_id), chat_id)

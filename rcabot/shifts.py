@@ -57,11 +57,16 @@ class ShiftSchedule:
     def next_shift_start(self, now: datetime) -> datetime:
         return min(b for b in self._boundaries(now) if b[0] > now)[0]
 
+    def boundaries(self, first: date, last: date) -> list[tuple[datetime, int]]:
+        """Every shift start on the local days `first` to `last`, as (UTC instant, shift number), in
+        time order. Shift N runs from its start to the next one in this list."""
+        return sorted((_instant(first + timedelta(days=d), start, self.zone), number)
+                      for d in range((last - first).days + 1) for number, start in enumerate(self.starts, 1))
+
     def _boundaries(self, now: datetime) -> list[tuple[datetime, int]]:
-        """Every shift start from the day before `now` (local) to the day after, as UTC instants."""
+        """Every shift start from the day before `now` (local) to two days after."""
         today = now.astimezone(self.zone).date()
-        return [(_instant(today + timedelta(days=d), start, self.zone), number)
-                for d in (-1, 0, 1, 2) for number, start in enumerate(self.starts, 1)]
+        return self.boundaries(today - timedelta(days=1), today + timedelta(days=2))
 
 
 def _instant(day: date, start: time, zone: ZoneInfo) -> datetime:

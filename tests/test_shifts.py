@@ -100,3 +100,11 @@ def test_next_shift_start_is_always_after_now_and_starts_the_next_shift():
         assert FOUR.current_shift(boundary) == FOUR.current_shift(moment) % 4 + 1
         assert FOUR.current_shift(boundary - timedelta(seconds=1)) == FOUR.current_shift(moment)
         moment += timedelta(minutes=17)
+
+
+def test_the_boundaries_of_a_range_of_days_are_every_start_in_time_order():
+    starts = FOUR.boundaries(berlin(2026, 3, 28).date(), berlin(2026, 3, 29).date())
+    assert [number for _, number in starts] == [1, 2, 3, 4] * 2
+    assert starts[4] == (berlin(2026, 3, 29, 0, 0), 1)
+    assert starts[5] == (datetime(2026, 3, 29, 4, 0, tzinfo=UTC), 2)  # 06:00 CEST, after the jump
+    assert all(FOUR.current_shift(at) == number for at, number in starts)

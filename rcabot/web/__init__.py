@@ -10,6 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from .. import bootstrap
 from ..config import Settings
+from .auth import HIDE_TOKENS
 
 MAX_BODY_BYTES = 64 * 1024
 
@@ -40,6 +41,8 @@ def _logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Every job run would be logged at INFO; the bot logs what matters itself.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    # The calendar's address may carry the API token (?token=), and a token is never logged.
+    logging.getLogger("werkzeug").addFilter(HIDE_TOKENS)
 
 
 def _settings(test_config: Mapping[str, Any]) -> Settings:
@@ -50,9 +53,10 @@ def _settings(test_config: Mapping[str, Any]) -> Settings:
 
 
 def _register(app: Flask, settings: Settings) -> None:
-    from . import api, chat_events, console, health
+    from . import api, calendar, chat_events, console, health
 
     app.register_blueprint(api.bp)
+    app.register_blueprint(calendar.bp)
     app.register_blueprint(chat_events.bp)
     app.register_blueprint(health.bp)
     if settings.local:

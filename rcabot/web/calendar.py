@@ -1,0 +1,23 @@
+"""GET /calendar.ics: the next 14 days of shifts and who is on each, for calendar apps.
+
+Answered from the bot's memory (the team and the schedule of the last reload): no spreadsheet call.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, current_app
+
+from ..calendar import render, upcoming_shifts
+from .auth import require_token_or_link
+
+bp = Blueprint("calendar", __name__)
+
+
+@bp.get("/calendar.ics")
+@require_token_or_link
+def shift_calendar():
+    schedule, managers, now = current_app.extensions["rcabot"].rota()
+    body = render(upcoming_shifts(schedule, managers, now), now, schedule.zone)
+    # private: the rota names people, and the address may carry the token.
+    return Response(body, content_type="text/calendar; charset=utf-8",
+                    headers={"Content-Disposition": 'inline; filename="rca-shifts.ics"',
+                             "Cache-Control": "private"})
