@@ -15,6 +15,7 @@ class Bot:
     def deliver(self): ...
     def flush(self): ...
     def reload(self): ...
+    def digest(self): ...
 
 
 @pytest.fixture
@@ -57,3 +58,18 @@ def test_a_reloaded_configuration_changes_the_intervals(jobs):
 def test_a_timer_that_fires_late_still_runs(jobs):
     jobs.set_timer("ping-timeout:RCA-1", datetime(2026, 11, 23, 7, 5, tzinfo=timezone.utc))
     assert jobs.scheduler.get_job("ping-timeout:RCA-1").misfire_grace_time is None
+
+
+def test_a_digest_time_schedules_a_daily_digest_in_the_configured_zone_and_removing_it_stops_it(jobs):
+    from zoneinfo import ZoneInfo
+
+    from rcabot.config import parse_configuration
+
+    berlin = parse_configuration([["Parameter", "Value"], ["DigestTime", "09:30"],
+                                  ["TimeZone", "Europe/Berlin"]]).value
+    jobs.configure(berlin)
+    [digest] = [j for j in jobs.scheduler.get_jobs() if j.id == "digest"]
+    first = digest.trigger.get_next_fire_time(None, datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc))
+    assert first.astimezone(ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%d %H:%M") == "2026-11-23 09:30"
+    jobs.configure(Config())
+    assert not [j for j in jobs.scheduler.get_jobs() if j.id == "digest"]
