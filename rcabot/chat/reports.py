@@ -51,9 +51,12 @@ def who(board: Board) -> str:
 def _manager_state(manager: Manager, board: Board) -> str:
     at = _times(board)
     held, until = board.holding(manager.chat_id), board.dnd_until.get(manager.chat_id)
-    parts = [f"holding the ping for {plain(held.ticket_id)}" + (f" until {at(held.deadline)}" if held.deadline else "")
-             ] if held else []
-    parts += [f"in DND until {at(until)}"] if until else []
+    parts = []
+    if held:
+        due = f" until {at(held.deadline)}" if held.deadline else ""
+        parts.append(f"holding the ping for {plain(held.ticket_id)}{due}")
+    if until:
+        parts.append(f"in DND until {at(until)}")
     return ", and ".join(parts) or "free"
 
 
