@@ -10,16 +10,16 @@ import logging
 import threading
 import uuid
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Protocol
 
 from .chat import ChatError, ChatSpace, Message
 from .chat.cards import notice_message, ping_message, thread_key
 from .config import Config, parse_configuration, parse_managers
 from .cycle import Announce, Answer, CancelTimer, Cycle, Effect, Notice, Ping, SetTimer, Tracked
-from .model import BotState, Manager, Ticket, TicketStatus
+from .model import Board, BotState, DndChange, Manager, Ticket, TicketStatus
 from .outbox import Delivery, Outbox
-from .history import KEEP, Event, History
+from .history import KEEP, Event, History, ManagerStats
 from .journal import Journal, JournalError
 from .pacing import CHAT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINUTE, Pace
 from .reports import STATUS_HEADER, digest_text, status_rows
@@ -201,6 +201,31 @@ class RcaBot:
                 result = getattr(self.cycle, action)(ticket_id, user_id, now, attempt)
             return result, result.effects
         return self._event(answer, ticket_id)
+
+    def set_dnd(self, user_id: str, length: timedelta) -> DndChange | None:
+        """A manager's own DND for `length` from now; None when `user_id` is not in the Managers tab."""
+        return self._dnd(user_id, lambda now: self.cycle.rest(user_id, now + length, now))
+
+    def end_dnd(self, user_id: str) -> DndChange | None:
+        """A manager's own DND ends now (a waiting ticket is pinged to them at once if it can be);
+        None when `user_id` is not in the Managers tab."""
+        return self._dnd(user_id, lambda now: self.cycle.come_back(user_id, now))
+
+    def _dnd(self, user_id: str, change: Callable[[datetime], list[Effect]]) -> DndChange | None:
+        def run(now: datetime):
+            manager = next((m for m in self.cycle.managers if m.chat_id == user_id), None)
+            if manager is None:
+                return None, []
+            state = self.cycle.state
+            was = state.dnd_until[user_id] if state.in_dnd(user_id, now) else None
+            effects = change(now)
+            holding = next((_copy(t) for t in state.tickets.values()
+                            if t.status is TicketStatus.PINGED and t.manager_id == user_id), None)
+            pinged = tuple(e.ticket_id for e in effects if isinstance(e, Ping) and e.manager.chat_id == user_id)
+            on_shift = manager.active and manager.works(self.config.schedule.current_shift(now))
+            until = state.dnd_until[user_id] if state.in_dnd(user_id, now) else None
+            return DndChange(manager.name, now, until, was, holding, pinged, on_shift), effects
+        return self._event(run)
 
     def tick(self) -> None:
         self._event(lambda now: (None, self.cycle.tick(now)))
@@ -404,6 +429,22 @@ class RcaBot:
         """The schedule, the team and the time, taken together from memory (for the shift calendar)."""
         with self._lock:
             return self.config.schedule, list(self.cycle.managers), self.clock()
+
+    def board(self) -> Board:
+        """The shift, the team and the tickets as they stand, for the chat commands."""
+        with self._lock:
+            now, state, schedule = self.clock(), self.cycle.state, self.config.schedule
+            return Board(now=now, zone=schedule.zone, shift=schedule.current_shift(now), shifts=schedule.count,
+                         shift_started=schedule.shift_started_at(now), next_shift=schedule.next_shift_start(now),
+                         managers=tuple(self.cycle.managers), tickets=tuple(map(_copy, state.tickets.values())),
+                         dnd_until={who: until for who, until in state.dnd_until.items() if until > now},
+                         next_up=self.cycle.next_up(now))
+
+    def stats(self, window: timedelta) -> tuple[datetime, dict[str, ManagerStats]]:
+        """Per manager, what their pings came to over the last `window` (from the Tracker in memory)."""
+        with self._lock:
+            since = self.clock() - window
+            return since, self.history.stats(since)
 
     def manager_name(self, chat_id: str) -> str:
         return next((m.name for m in self.cycle.managers if m.chat_id == chat_id), chat_id)

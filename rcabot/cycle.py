@@ -196,6 +196,27 @@ class Cycle:
         return Answer(Outcome.COMPLETED, _copy(ticket), [CancelTimer(reminder_timer(ticket_id)),
                                                           self._track(now, ticket, Track.COMPLETED)])
 
+    def rest(self, user_id: str, until: datetime, now: datetime) -> list[Effect]:
+        """A manager puts themselves in DND until `until` (replacing any DND they had).
+
+        An open ping they hold stays theirs until it is answered or lapses; no new one comes."""
+        self.state.dnd_until[user_id] = until
+        self.state.last_activity[user_id] = now
+        return [SetTimer(dnd_timer(user_id), until)]
+
+    def come_back(self, user_id: str, now: datetime) -> list[Effect]:
+        """A manager ends their DND early: a waiting ticket goes to them at once if it can."""
+        if not self.state.in_dnd(user_id, now):
+            return []
+        self.state.dnd_until[user_id] = now
+        self.state.last_activity[user_id] = now
+        return [CancelTimer(dnd_timer(user_id))] + self._wake(now)
+
+    def next_up(self, now: datetime) -> Manager | None:
+        """Who a new ticket would be pinged to now (None: it would wait)."""
+        shift = self.rules.schedule.current_shift(now)
+        return pick_manager(self.managers, shift, self.state.last_pinged.get(shift, ""), self.busy(now))
+
     def tick(self, now: datetime) -> list[Effect]:
         """Time out lapsed pings, then give free managers to waiting tickets (DND ends, shift changes).
 
@@ -362,11 +383,9 @@ class Cycle:
         return None
 
     def _rest(self, user_id: str, now: datetime) -> list[Effect]:
-        """Accept and Decline put the manager in DND."""
-        until = now + self.rules.dnd
-        self.state.dnd_until[user_id] = until
-        self.state.last_activity[user_id] = now
-        return [SetTimer(dnd_timer(user_id), until)]
+        """Accept and Decline put the manager in DND; a longer DND they set themselves stands."""
+        asked = self.state.dnd_until.get(user_id)
+        return self.rest(user_id, max(now + self.rules.dnd, asked or now), now)
 
     def _requeue(self, ticket: Ticket, note: str) -> str:
         """Its ping is over: the ticket needs a manager again, and not the same one if avoidable."""

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from enum import Enum
 
 
@@ -86,3 +86,35 @@ class BotState:
 
     def holding_ping(self) -> set[str]:
         return {t.manager_id for t in self.tickets.values() if t.status is TicketStatus.PINGED}
+
+
+@dataclass(frozen=True)
+class Board:
+    """A consistent copy of what the chat commands show, taken in one go from memory."""
+
+    now: datetime
+    zone: tzinfo
+    shift: int
+    shifts: int
+    shift_started: datetime
+    next_shift: datetime
+    managers: tuple[Manager, ...]
+    tickets: tuple[Ticket, ...]  # arrival order
+    dnd_until: dict[str, datetime]  # only DNDs still in force
+    next_up: Manager | None  # who a new ticket would be pinged to; None: it would wait
+
+    def holding(self, chat_id: str) -> Ticket | None:
+        return next((t for t in self.tickets if t.status is TicketStatus.PINGED and t.manager_id == chat_id), None)
+
+
+@dataclass(frozen=True)
+class DndChange:
+    """What a manager's own `dnd` or `back` came to."""
+
+    name: str
+    at: datetime  # when the change was made
+    until: datetime | None  # the DND in force now; None: none
+    was_until: datetime | None  # the DND in force before
+    holding: Ticket | None  # the open ping they still hold
+    pinged: tuple[str, ...] = ()  # tickets pinged to them at once (after `back`)
+    on_shift: bool = True

@@ -9,17 +9,9 @@ from typing import Sequence
 
 from .cycle import Cycle
 from .model import Track, TicketStatus
-from .rotation import pick_manager
 from .state_tabs import iso
 
 STATUS_HEADER = ["Item", "Value", "Detail"]
-
-
-def next_up(cycle: Cycle, now: datetime) -> str:
-    """Who the rotation would ping next on the current shift, or '' if nobody is free."""
-    shift = cycle.rules.schedule.current_shift(now)
-    manager = pick_manager(cycle.managers, shift, cycle.state.last_pinged.get(shift, ""), cycle.busy(now))
-    return manager.name if manager else ""
 
 
 def status_rows(cycle: Cycle, problems: Sequence[str], now: datetime) -> list[list[str]]:
@@ -35,7 +27,8 @@ def status_rows(cycle: Cycle, problems: Sequence[str], now: datetime) -> list[li
     for m in cycle.managers:
         if m.active and m.works(shift):
             rows.append(["On shift", m.name, _doing(m.chat_id, holding, state.dnd_until, now, zone)])
-    rows.append(["Next", next_up(cycle, now) or "nobody is free", ""])
+    up = cycle.next_up(now)
+    rows.append(["Next", up.name if up else "nobody is free", ""])
     names = {m.chat_id: m.name for m in cycle.managers}
     for who, until in sorted(state.dnd_until.items(), key=lambda item: item[1]):
         if until > now:

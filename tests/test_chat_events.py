@@ -76,7 +76,7 @@ def test_the_workspace_add_on_click_shape_is_understood_and_answered_in_kind(cli
     assert bot.ticket("RCA-1")["status"] == "Accepted"
 
 
-def test_a_message_to_the_bot_is_answered_with_a_short_help(client):
+def test_a_message_that_is_no_command_is_answered_with_the_help(client):
     answer = client.post("/chat/events", json=sample("message_event.json"))
     assert answer.status_code == 200 and "Accept" in answer.json["text"]
 

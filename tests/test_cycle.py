@@ -3,7 +3,7 @@ from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
-from rcabot.cycle import (CancelTimer, Cycle, Notice, Outcome, Ping, Rules, SetTimer, Tracked,
+from rcabot.cycle import (CancelTimer, Cycle, Notice, Outcome, Ping, Rules, SetTimer, Tracked, dnd_timer,
                           timeout_timer)
 from rcabot.model import BotState, Manager, TicketStatus
 from rcabot.shifts import ShiftSchedule
@@ -244,3 +244,44 @@ def test_a_ping_not_yet_in_the_space_does_not_lapse_and_counts_its_timeout_from_
         SetTimer(timeout_timer("RCA-1"), later(1200))]
     assert tracked(cycle.tick(later(1199))) == []
     assert tracked(cycle.tick(later(1200))) == [("TimedOut", "Ada"), ("Pinged", "Bea")]
+
+
+def test_a_manager_who_rests_is_skipped_until_their_dnd_ends(cycle):
+    assert cycle.rest("users/1", later(1800), T0) == [SetTimer(dnd_timer("users/1"), later(1800))]
+    assert cycle.next_up(T0) == BEA
+    _, effects = cycle.start("RCA-1", "", "", later(1))
+    assert pings(effects) == ["Bea"]
+    assert cycle.state.in_dnd("users/1", later(1799)) and not cycle.state.in_dnd("users/1", later(1800))
+
+
+def test_resting_while_holding_a_ping_leaves_the_ping_open_and_writes_no_tracker_row(cycle):
+    cycle.start("RCA-1", "", "", T0)
+    effects = cycle.rest("users/1", later(7200), later(10))
+    assert tracked(effects) == [] and pings(effects) == []
+    assert cycle.state.tickets["RCA-1"].manager_id == "users/1"
+    assert cycle.accept("RCA-1", "users/1", later(20)).outcome is Outcome.ACCEPTED
+
+
+def test_accepting_keeps_a_longer_dnd_the_manager_set_themselves(cycle):
+    cycle.start("RCA-1", "", "", T0)
+    cycle.rest("users/1", later(7200), later(10))
+    answer = cycle.accept("RCA-1", "users/1", later(20))
+    assert SetTimer(dnd_timer("users/1"), later(7200)) in answer.effects
+    assert cycle.state.dnd_until["users/1"] == later(7200)
+
+
+def test_coming_back_pings_a_waiting_ticket_at_once(cycle):
+    cycle.reload([ADA], cycle.rules, T0)
+    cycle.rest("users/1", later(3600), T0)
+    cycle.start("RCA-1", "", "", later(5))
+    assert cycle.next_up(later(5)) is None
+    effects = cycle.come_back("users/1", later(60))
+    assert effects[0] == CancelTimer(dnd_timer("users/1"))
+    assert pings(effects) == ["Ada"] and tracked(effects) == [("Pinged", "Ada")]
+    assert not cycle.state.in_dnd("users/1", later(60))
+
+
+def test_coming_back_when_not_resting_changes_nothing(cycle):
+    before = repr(cycle.state)
+    assert cycle.come_back("users/1", T0) == []
+    assert repr(cycle.state) == before

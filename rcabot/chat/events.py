@@ -24,6 +24,8 @@ class ChatEvent:
     message: dict[str, Any] = field(default_factory=dict)
     text: str = ""
     addon: bool = False
+    command_id: str = ""  # a slash or quick command's configured id ("" for a plain message)
+    direct: bool = False  # in a direct message with the bot
 
 
 def parse_event(body: Any) -> ChatEvent:
@@ -44,7 +46,9 @@ def _classic(body: dict) -> ChatEvent:
     return ChatEvent(kind=body["type"], user_id=str(_dict(body.get("user")).get("name", "")),
                      user_name=str(_dict(body.get("user")).get("displayName", "")),
                      action=str(common.get("invokedFunction") or action.get("actionMethodName") or ""),
-                     params=params, message=message, text=_argument_text(message))
+                     params=params, message=message, text=_argument_text(message),
+                     command_id=_command_id(_dict(body.get("appCommandMetadata")), message),
+                     direct=_direct(_dict(body.get("space")) or _dict(message.get("space"))))
 
 
 def _addon(body: dict) -> ChatEvent:
@@ -56,12 +60,29 @@ def _addon(body: dict) -> ChatEvent:
     user = _dict(chat.get("user"))
     return ChatEvent(kind=kind, user_id=str(user.get("name", "")), user_name=str(user.get("displayName", "")),
                      action=params.pop("actionName", ""), params=params, message=message,
-                     text=_argument_text(message), addon=True)
+                     text=_argument_text(message), addon=True,
+                     command_id=_command_id(_dict(payload.get("appCommandMetadata")), message),
+                     direct=_direct(_dict(payload.get("space")) or _dict(message.get("space"))))
 
 
 def _argument_text(message: dict) -> str:
     text = message.get("argumentText")
     return str(text if isinstance(text, str) else message.get("text", "")).strip()
+
+
+def _command_id(metadata: dict, message: dict) -> str:
+    """The command's id as text: an int in APP_COMMAND metadata (a float in add-on payloads), a
+    string in a MESSAGE's slashCommand."""
+    raw = metadata.get("appCommandId", _dict(message.get("slashCommand")).get("commandId", ""))
+    try:
+        return str(int(float(raw)))
+    except (TypeError, ValueError):
+        return str(raw or "")
+
+
+def _direct(space: dict) -> bool:
+    return space.get("spaceType") == "DIRECT_MESSAGE" or space.get("type") == "DM" \
+        or space.get("singleUserBotDm") is True
 
 
 def _dict(value: Any) -> dict:

@@ -1,34 +1,41 @@
-"""Chat interaction events answered synchronously: card clicks, messages, being added to a space.
+"""Chat interaction events answered synchronously: card clicks, messages and commands, being
+added to a space.
 
 Only the pinged manager's Accept or Decline and the assignee's Done change anything. Anyone
 else's click gets a private answer saying so; a click on a card whose ping has moved on gets the
-card redrawn to say so. Clicks are answered from memory: no Chat or Sheets call.
+card redrawn to say so. Messages are commands (see `commands`). Everything is answered from
+memory: no Chat or Sheets call.
 """
 from __future__ import annotations
 
 from ..cycle import Answer, Outcome
 from ..web.inputs import InputError, ticket_id_value
-from . import cards
+from . import cards, commands
 from .events import ChatEvent, EventError, reply_answer, update_answer
 
 ACTIONS = ("accept", "decline", "done")
 QUIET = ("REMOVED_FROM_SPACE", "WIDGET_UPDATED")
-HELP = ("I route RCA tickets ready for review to the manager on shift. When I mention you on a "
-        "ticket card, press Accept to take it or Decline to pass it on; press Done when the review is "
-        "finished. If nobody answers in time, I ping the next manager on shift.")
-HELLO = "Hello! I'm RCA Bot. " + HELP
+HELLO = "Hello! I'm RCA Bot. " + commands.HELP
 
 
 def handle(bot, event: ChatEvent) -> dict:
     if event.kind == "CARD_CLICKED":
         return _click(bot, event)
-    if event.kind == "MESSAGE":
-        return reply_answer({"text": HELP}, event.addon)
+    if event.kind in ("MESSAGE", "APP_COMMAND"):
+        return _command(bot, event)
     if event.kind == "ADDED_TO_SPACE":
         return reply_answer({"text": HELLO}, event.addon)
     if event.kind in QUIET:
         return {}
     raise EventError(f"unknown event type {event.kind!r}")
+
+
+def _command(bot, event: ChatEvent) -> dict:
+    """A reply in the message's thread. A slash command's message is seen by its sender only, and
+    so is a refusal or a mistake: those answers are private too (a direct message is anyway)."""
+    reply = commands.answer(bot, event.text, event.user_id, event.command_id)
+    private = (reply.private or bool(event.command_id)) and not event.direct
+    return reply_answer({"text": reply.text}, event.addon, private_to=event.user_id if private else "")
 
 
 def _click(bot, event: ChatEvent) -> dict:

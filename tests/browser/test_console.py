@@ -94,6 +94,35 @@ def test_someone_else_clicking_accept_gets_a_reply_only_they_can_see(page: Page,
     assert js_errors == []
 
 
+def send(page: Page, text: str) -> None:
+    page.fill("#message-text", text)
+    page.click("#send-message")
+
+
+def test_commands_typed_in_the_message_box_are_answered_in_their_threads(page: Page, js_errors: list[str]):
+    page.goto("/console")
+    start_ticket(page, "RCA-5")
+    pinged_id, pinged_name = mentioned(message_at(page.locator('[data-testid="thread"][data-ticket="RCA-5"]'), 0))
+    page.select_option("#act-as", pinged_id)
+
+    send(page, "dnd 2h")
+    expect(page.get_by_test_id("message-result")).to_contain_text(f"Sent as {pinged_name}")
+    dnd = page.locator('[data-testid="message-text"]', has_text="You're in DND until")
+    expect(dnd).to_contain_text("The open ping for RCA-5 is still yours")
+    expect(page.locator(f'[data-testid="manager"][data-chat-id="{pinged_id}"] [data-testid="dnd"]')).to_be_visible()
+
+    send(page, "who")
+    who = page.locator('[data-testid="message-text"]', has_text="Next up:")
+    expect(who).to_contain_text(f"{pinged_name}: holding the ping for RCA-5")
+    expect(who).to_contain_text("and in DND until")
+    assert who.inner_text().count("\n") >= 3  # one line per manager, as in Chat
+
+    send(page, "frobnicate")
+    expect(page.locator('[data-testid="message"]:has([data-testid="private"])')).to_contain_text(
+        "I don't know “frobnicate”")
+    assert js_errors == []
+
+
 def test_markup_in_a_ticket_shows_as_text_and_never_runs(page: Page, js_errors: list[str]):
     page.goto("/console")
     start_ticket(page, "RCA-<b>9</b>" + XSS.replace("__xss=", "__xss=1"), XSS)

@@ -539,6 +539,7 @@
       show($("message-result"), `Refused (${result.status || "no answer"}): ${result.error}`, "error");
     }
     await refreshMessages();
+    refreshManagers(); // a command (dnd, back) may have changed someone's DND
   }
 
   // ---------------------------------------------------------------- the ticket API

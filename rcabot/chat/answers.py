@@ -1,0 +1,123 @@
+"""The text of the read-only commands (`who`, `tickets`, `stats`), built from a copy of the bot's
+memory. Times are shown in the configured time zone; names and ticket ids go through `plain`, so
+that a name cannot mention anyone or smuggle in a link.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, tzinfo
+
+from ..history import ManagerStats
+from ..model import Board, Manager, Ticket, TicketStatus
+from .cards import plain
+
+MAX_TICKETS = 40  # listed in one answer: a Chat message holds at most 32,000 bytes
+MAX_TITLE = 60
+
+
+def clock_time(moment: datetime, now: datetime, zone: tzinfo) -> str:
+    """`14:30` today, `tomorrow 09:15`, `yesterday 23:00`, else `Tue 24 Nov 14:30` (local time)."""
+    local, today = moment.astimezone(zone), now.astimezone(zone).date()
+    days = {today: "", today + timedelta(days=1): "tomorrow ", today - timedelta(days=1): "yesterday "}
+    if local.date() in days:
+        return f"{days[local.date()]}{local:%H:%M}"
+    return f"{local:%a %d %b %H:%M}"
+
+
+def span(length: timedelta) -> str:
+    """`45s`, `3m 05s`, `2h`, `1h 30m`: a length as people write it."""
+    seconds = round(length.total_seconds())
+    if seconds < 60:
+        return f"{seconds}s"
+    if seconds < 3600:
+        return f"{seconds // 60}m" + (f" {seconds % 60:02d}s" if seconds % 60 else "")
+    hours, minutes = divmod(seconds // 60, 60)
+    return f"{hours}h" + (f" {minutes:02d}m" if minutes else "")
+
+
+def who(board: Board) -> str:
+    at = _times(board)
+    lines = [f"Shift {board.shift} of {board.shifts}, {at(board.shift_started)} to {at(board.next_shift)} "
+             f"({board.zone}); now {at(board.now)}."]
+    on_shift = [m for m in board.managers if m.active and m.works(board.shift)]
+    from_before = [m for m in board.managers if m not in on_shift and board.holding(m.chat_id)]
+    if not on_shift:
+        lines.append("Nobody is on this shift.")
+    lines += [f"• {plain(m.name)}: {_manager_state(m, board)}" for m in on_shift]
+    lines += [f"• {plain(m.name)} (off shift): {_manager_state(m, board)}" for m in from_before]
+    lines.append(_next_up(board))
+    return "\n".join(lines)
+
+
+def _manager_state(manager: Manager, board: Board) -> str:
+    at = _times(board)
+    held, until = board.holding(manager.chat_id), board.dnd_until.get(manager.chat_id)
+    parts = []
+    if held:
+        due = f" until {at(held.deadline)}" if held.deadline else ""
+        parts.append(f"holding the ping for {plain(held.ticket_id)}{due}")
+    if until:
+        parts.append(f"in DND until {at(until)}")
+    return ", and ".join(parts) or "free"
+
+
+def _next_up(board: Board) -> str:
+    if board.next_up is not None:
+        return f"Next up: {plain(board.next_up.name)}."
+    waiting = sum(t.status is TicketStatus.WAITING for t in board.tickets)
+    queue = f" ({_count(waiting, 'ticket')} waiting)" if waiting else ""
+    return f"Next up: nobody is free, so a new ticket would wait{queue} until someone is."
+
+
+def tickets(board: Board) -> str:
+    if not board.tickets:
+        return "No tickets in the cycle: none waiting, pinged or in review."
+    counts = [f"{sum(t.status is s for t in board.tickets)} {s.value.lower()}" for s in TicketStatus
+              if any(t.status is s for t in board.tickets)]
+    lines = [f"{_count(len(board.tickets), 'ticket')} in the cycle ({', '.join(counts)}); times in {board.zone}:"]
+    lines += [_ticket_line(t, board) for t in board.tickets[:MAX_TICKETS]]
+    if len(board.tickets) > MAX_TICKETS:
+        lines.append(f"… and {len(board.tickets) - MAX_TICKETS} more.")
+    return "\n".join(lines)
+
+
+def _ticket_line(ticket: Ticket, board: Board) -> str:
+    title = ticket.title if len(ticket.title) <= MAX_TITLE else ticket.title[:MAX_TITLE - 1] + "…"
+    name = f"{plain(ticket.ticket_id)}" + (f" “{plain(title)}”" if title else "")
+    manager = plain(ticket.manager_name or ticket.manager_id)
+    if ticket.status is TicketStatus.PINGED:
+        due = f", answer due by {_times(board)(ticket.deadline)}" if ticket.deadline else ""
+        return f"• {name}: pinged to {manager} (ping {ticket.attempts}){due}"
+    if ticket.status is TicketStatus.ACCEPTED:
+        return f"• {name}: accepted by {manager}, in review"
+    return f"• {name}: waiting for a free manager"
+
+
+def stats(board: Board, since: datetime, rows: dict[str, ManagerStats], window: str) -> str:
+    at = _times(board)
+    head = f"Last {window} (since {at(since)} {board.zone})"
+    team = {m.chat_id: i for i, m in enumerate(board.managers)}
+    names = {m.chat_id: m.name for m in board.managers}
+    active = [r for r in rows.values() if r.pinged or r.accepted or r.declined or r.timed_out]
+    if not active:
+        return f"{head}: no pings."
+    active.sort(key=lambda r: (team.get(r.manager_id, len(team)), names.get(r.manager_id, r.name)))
+    lines = [f"{head}:"] + [_stats_line(r, names.get(r.manager_id) or r.name or r.manager_id) for r in active]
+    quiet = [m.name for m in board.managers if m.active and m.chat_id not in {r.manager_id for r in active}]
+    if quiet:
+        lines.append(f"No pings: {plain(', '.join(quiet))}.")
+    return "\n".join(lines)
+
+
+def _stats_line(row: ManagerStats, name: str) -> str:
+    median = row.median_seconds_to_accept
+    to_accept = f"; median time to accept {span(timedelta(seconds=median))}" if median is not None else ""
+    return (f"• {plain(name)}: {row.pinged} pinged, {row.accepted} accepted, {row.declined} declined, "
+            f"{row.timed_out} timed out{to_accept}")
+
+
+def _times(board: Board):
+    return lambda moment: clock_time(moment, board.now, board.zone)
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}" + ("" if n == 1 else "s")

@@ -1,0 +1,163 @@
+"""Chat commands, mentioning the bot in the space or in a direct message: help, who, tickets,
+dnd, back, stats. Each is answered synchronously from memory: no Chat or Sheets call here.
+
+`dnd` and `back` change state, so they go through the bot as clicks do (journaled before the
+answer, timers set). Words are case-insensitive, a leading slash is allowed, extra spaces are
+tolerated; anything else gets the help.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+
+from ..model import DndChange
+from . import answers
+from .cards import plain
+
+MAX_DND = timedelta(hours=24)
+DEFAULT_WINDOW = "7d"
+MAX_WINDOW = timedelta(days=30)  # the bot keeps a month of the Tracker in memory
+# The ids to give the commands when registering them as slash commands in the Chat app's configuration.
+COMMAND_IDS = {"1": "help", "2": "who", "3": "tickets", "4": "dnd", "5": "back", "6": "stats"}
+
+ABOUT = ("I route RCA tickets ready for review to the manager on shift. When I mention you on a ticket card, "
+         "press Accept to take it or Decline to pass it on; press Done when the review is finished. If nobody "
+         "answers in time, I ping the next manager on shift.")
+HELP = ABOUT + """
+
+Commands (mention me in the space, or message me directly):
+• help: this list
+• who: the current shift, who is on it (free, holding a ping, in DND until when) and who is next
+• tickets: the tickets in the cycle and where each stands
+• dnd 2h, dnd 30m, dnd 1h30m: no pings for you for that long (at most 24h; managers only)
+• back: end your DND now
+• stats, stats 24h, stats 30d: per manager over the last 7 days (or the window you give, at most 30d): \
+pinged, accepted, declined, timed out, median time to accept"""
+DND_FORMAT = "Give hours and minutes, like dnd 2h, dnd 30m or dnd 1h30m (at most 24h)."
+NOT_A_MANAGER = ("Sorry, only managers listed in the Managers tab can set or end DND, and you are not "
+                 "there. Ask whoever keeps the sheet to add your GChat ID.")
+
+_DND = re.compile(r"(?:(\d+)(?:h|hr|hrs|hours?))?(?:(\d+)(?:m|min|mins|minutes?))?")
+_WINDOW = re.compile(r"(\d+)(h|hr|hrs|hours?|d|days?|w|weeks?)")
+_HOURS = {"h": 1, "d": 24, "w": 24 * 7}
+
+
+class CommandError(ValueError):
+    """The command's words cannot be used; the message is the answer."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    private: bool = False  # meant for the asker only: a refusal or a mistake
+
+
+def parse(text: str, command_id: str = "") -> tuple[str, str]:
+    """(command, its arguments). A registered slash command is known by its id, and its text then
+    holds only the arguments; an empty name is the help, an unknown one is returned as it is."""
+    words = text.split()
+    if command_id in COMMAND_IDS:
+        name = COMMAND_IDS[command_id]
+        if words and words[0].lower().lstrip("/") == name:
+            words = words[1:]
+        return name, " ".join(words)
+    if not words:
+        return "help", ""
+    return words[0].lower().lstrip("/").rstrip("?!.:") or "help", " ".join(words[1:])
+
+
+def answer(bot, text: str, user_id: str, command_id: str = "") -> Reply:
+    name, args = parse(text, command_id)
+    try:
+        if name == "help":
+            return Reply(HELP)
+        if name == "who":
+            return Reply(answers.who(bot.board()))
+        if name == "tickets":
+            return Reply(answers.tickets(bot.board()))
+        if name == "stats":
+            return _stats(bot, args)
+        if name == "dnd":
+            return _back(bot, user_id) if args.lower() in ("off", "end") else _dnd(bot, user_id, args)
+        if name == "back":
+            return _back(bot, user_id)
+    except CommandError as exc:
+        return Reply(str(exc), private=True)
+    return Reply(f"I don't know “{plain(name[:40])}”.\n\n{HELP}", private=True)
+
+
+def dnd_length(text: str) -> timedelta:
+    compact = re.sub(r"\s+", "", text.lower())
+    if not compact:
+        raise CommandError(f"For how long? {DND_FORMAT}")
+    match = _DND.fullmatch(compact)
+    if not match or not any(match.groups()):
+        raise CommandError(f"“{plain(text[:40])}” is not a length I can use. {DND_FORMAT}")
+    minutes = int(match[1] or 0) * 60 + int(match[2] or 0)
+    if minutes == 0:
+        raise CommandError("A DND of no time at all ends at once: give at least 1m, or say back to take pings.")
+    if minutes > MAX_DND.total_seconds() // 60:
+        raise CommandError(f"DND goes up to 24h at a time, and {plain(text.strip()[:40])} is longer. {DND_FORMAT}")
+    return timedelta(minutes=minutes)
+
+
+def stats_window(text: str) -> tuple[timedelta, str]:
+    """The window and how to say it: `7d` -> (7 days, "7 days")."""
+    compact = re.sub(r"\s+", "", text.lower()) or DEFAULT_WINDOW
+    match = _WINDOW.fullmatch(compact)
+    usage = "Give a window like stats 24h, stats 7d or stats 30d (at most 30d)."
+    if not match:
+        raise CommandError(f"“{plain(text[:40])}” is not a window I can use. {usage}")
+    number, unit = int(match[1]), match[2][0]
+    if number == 0 or number * _HOURS[unit] > MAX_WINDOW.total_seconds() // 3600:
+        raise CommandError(f"Stats cover between 1 hour and 30 days (I keep a month of the Tracker). {usage}")
+    word = {"h": "hour", "d": "day", "w": "week"}[unit]
+    return timedelta(hours=number * _HOURS[unit]), f"{number} {word}" + ("s" if number > 1 else "")
+
+
+def _stats(bot, args: str) -> Reply:
+    window, label = stats_window(args)
+    since, rows = bot.stats(window)
+    return Reply(answers.stats(bot.board(), since, rows, label))
+
+
+def _dnd(bot, user_id: str, args: str) -> Reply:
+    length = dnd_length(args)
+    change = bot.set_dnd(user_id, length)
+    if change is None:
+        return Reply(NOT_A_MANAGER, private=True)
+    until = f"{_at(bot, change, change.until)} ({bot.config.schedule.zone})"
+    text = f"You're in DND until {until}, {answers.span(length)} from now: no new pings until then. " \
+           "Say back to end it sooner."
+    return Reply(text + _still_holding(bot, change))
+
+
+def _back(bot, user_id: str) -> Reply:
+    change = bot.end_dnd(user_id)
+    if change is None:
+        return Reply(NOT_A_MANAGER, private=True)
+    if change.was_until is None:
+        text = "You're not in DND: pings can come to you already."
+    else:
+        text = f"Welcome back: your DND (until {_at(bot, change, change.was_until)}) is over."
+    if change.pinged:
+        text += f" {plain(', '.join(change.pinged))} was waiting and is now pinged to you: see its card."
+    elif not change.on_shift:
+        text += " You're not on the current shift, though: pings come to you on your own shifts."
+    elif change.was_until is not None and change.holding is None:
+        text += " The next ticket can go to you."
+    return Reply(text + _still_holding(bot, change))
+
+
+def _still_holding(bot, change: DndChange) -> str:
+    held = change.holding
+    if held is None or held.ticket_id in change.pinged:
+        return ""
+    lapse = f", or at {_at(bot, change, held.deadline)} it times out and goes to the next manager" \
+        if held.deadline else ""
+    return f" The open ping for {plain(held.ticket_id)} is still yours: answer it on its card{lapse}."
+
+
+def _at(bot, change: DndChange, moment) -> str:
+    return answers.clock_time(moment, change.at, bot.config.schedule.zone)
