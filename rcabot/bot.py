@@ -133,8 +133,12 @@ class RcaBot:
 
     def _refresh_status(self) -> None:
         """The BotStatus tab's rows, written by the next flush."""
+        self._status_rows = self.status_rows()
+
+    def status_rows(self) -> list[list[str]]:
+        """The BotStatus rows as of now (the console shows them live)."""
         with self._lock:
-            self._status_rows = status_rows(self.cycle, self.problems, self.clock())
+            return status_rows(self.cycle, self.problems, self.clock())
 
     def digest(self) -> None:
         """The daily digest job: one message in the space."""

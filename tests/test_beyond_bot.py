@@ -54,3 +54,12 @@ def test_a_ticket_id_cannot_smuggle_a_mention_into_an_escalation(client, bot, sp
     [escalation] = [m for m in bot.chat.messages() if "Escalation" in m.get("text", "")]
     assert escalation["text"].startswith("@Dana Kim Escalation: \u2039users/all\u203a")
     assert [a["userMention"]["user"]["name"] for a in escalation.get("annotations", [])] == ["users/1004"]
+
+
+def test_the_console_serves_the_bot_status_rows_live(client, workbook_dir, bot):
+    set_configuration(workbook_dir, RotationMode="random")
+    bot.reload()
+    rows = client.get("/console/status").json["rows"]
+    assert rows[0] == ["Item", "Value", "Detail"]
+    problems = [r for r in rows if r[0] == "Problem"]
+    assert problems == [["Problem", "Configuration Q2", "RotationMode is 'random'; write round_robin or load_balance"]]

@@ -17,6 +17,12 @@ def messages():
     return jsonify(messages=current_app.extensions["rcabot"].chat.messages())
 
 
+@bp.get("/console/status")
+def bot_status():
+    """What the BotStatus tab shows, as of now."""
+    return jsonify(rows=current_app.extensions["rcabot"].status_rows())
+
+
 @bp.get("/console/managers")
 def managers():
     status = current_app.extensions["rcabot"].status()

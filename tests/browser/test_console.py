@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 import pytest
 
@@ -198,4 +199,15 @@ def test_a_refused_click_and_a_refused_ticket_are_shown(page: Page, js_errors: l
     page.click("#start-ticket")
     expect(page.get_by_test_id("start-result")).to_contain_text("url must be an http(s) link")
     expect(page.locator("#ticket-id")).to_have_value("RCA-2")
+    assert js_errors == []
+
+
+def test_the_status_panel_shows_what_the_bot_status_tab_shows(page: Page, js_errors: list[str]):
+    page.goto("/console")
+    panel = page.get_by_test_id("bot-status")
+    expect(panel.get_by_role("row", name=re.compile(r"^Shift \d"))).to_be_visible()
+    expect(panel.get_by_role("row", name=re.compile(r"^Next "))).to_be_visible()
+    start_ticket(page, "RCA-7")
+    pinged_id, pinged_name = mentioned(message_at(page.locator('[data-testid="thread"][data-ticket="RCA-7"]'), 0))
+    expect(panel.get_by_role("row", name=re.compile(f"^On shift {pinged_name}"))).to_contain_text("pinged for RCA-7")
     assert js_errors == []

@@ -198,6 +198,26 @@
     renderManagers();
   }
 
+  let lastStatusJson = "";
+
+  async function refreshStatus() {
+    let data;
+    try {
+      data = await getJson("/console/status");
+    } catch (error) {
+      connection(error.message);
+      return;
+    }
+    const json = JSON.stringify(data);
+    if (json === lastStatusJson) return;
+    lastStatusJson = json;
+    const rows = (Array.isArray(data.rows) ? data.rows : []).slice(1).filter((r) => r[0] !== "Refreshed");
+    const body = rows.map((r) => h("tr", { "data-testid": "status-row", class: r[0] === "Problem" ? "is-problem" : "" },
+      h("th", { scope: "row" }, String(r[0] || "")), h("td", {}, String(r[1] || "")),
+      h("td", { class: "muted" }, String(r[2] || ""))));
+    $("bot-status").querySelector("tbody").replaceChildren(...body);
+  }
+
   function loop(refresh, everyMs) {
     const run = () => refresh().finally(() => setTimeout(run, everyMs));
     run();
@@ -589,6 +609,7 @@
       token.addEventListener("input", () => sessionStorage.setItem(KEEP.token, token.value));
     }
     loop(refreshManagers, MANAGERS_EVERY_MS);
+    loop(refreshStatus, MANAGERS_EVERY_MS);
     loop(refreshMessages, MESSAGES_EVERY_MS);
   }
 
