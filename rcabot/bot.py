@@ -349,9 +349,10 @@ class RcaBot:
         self._degrade("chat", f"posting failed ({exc}); retrying in {delay} s")
         self.jobs.retry_later("deliver", delay)
 
-    def flush(self) -> None:
+    def flush(self, paced: bool = True) -> None:
         """Write the state tabs that changed (one batch) and the waiting Tracker rows (one append),
-        then forget the journal entries the workbook now holds."""
+        then forget the journal entries the workbook now holds. Unpaced only at shutdown: two
+        requests over the quota at worst, where waiting would outlast the server's grace period."""
         with self._flushing:
             with self._lock:
                 tabs = self.config.tabs
@@ -359,7 +360,7 @@ class RcaBot:
                 if self._status_rows:
                     rows[tabs.status] = self._status_rows
                 changed = {tab: r for tab, r in rows.items() if self._written.get(tab) != r}
-                if not self._paced(self.sheets_pace, "flush", bool(changed) + bool(len(self.tracker))):
+                if paced and not self._paced(self.sheets_pace, "flush", bool(changed) + bool(len(self.tracker))):
                     return
                 # Sealed with the snapshot: what the journal holds from here on is not in this flush.
                 sealed = self.journal.seal() if self.journal else []
@@ -399,7 +400,7 @@ class RcaBot:
     def close(self) -> None:
         """Stop the jobs and write what is still pending (at shutdown)."""
         self.jobs.shutdown()
-        self.flush()
+        self.flush(paced=False)
         if self.journal:
             self.journal.close()
 

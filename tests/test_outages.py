@@ -154,3 +154,12 @@ def test_a_ping_that_could_not_be_posted_does_not_lapse_and_its_card_shows_the_r
 def read_tracker(workbook_dir):
     with open(workbook_dir / "Tracker.csv", newline="") as f:
         return list(csv.reader(f))[1:]
+
+
+def test_the_shutdown_flush_writes_even_when_the_minute_s_write_quota_is_spent(client, bot, jobs, workbook_dir):
+    client.post("/tickets", json={"ticket_id": "RCA-1"})
+    bot.sheets_pace.record(bot.clock(), 60)  # the minute's 60 writes are spent
+    bot.flush()
+    assert read_tracker(workbook_dir) == [] and jobs.retries[-1][0] == "flush"  # a paced flush waits its turn
+    bot.close()
+    assert [row[3] for row in read_tracker(workbook_dir)] == ["Pinged"]
