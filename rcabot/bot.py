@@ -50,6 +50,9 @@ class Jobs(Protocol):
     def configure(self, config: Config) -> None: ...
 
 
+REFUSED = "refused-by-chat"  # the message id of a message Chat refused as invalid (see deliver)
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -308,8 +311,14 @@ class RcaBot:
                     thread = item.thread or thread_key(item.ticket_id)
                     posted = self.chat.create_message(space, message, thread_key=thread, request_id=item.request_id)
                 except ChatError as exc:
-                    self._retry_delivery(exc)
-                    return
+                    if not exc.rejected:
+                        self._retry_delivery(exc)
+                        return
+                    # Posting it again would fail again and hold up every message behind it. Count
+                    # it as posted, so that a ping's time runs and the ticket moves on.
+                    log.error("chat: Chat refused the %s for %s and it is dropped (%s)", item.kind,
+                              item.ticket_id or "the space", exc)
+                    posted = {"name": REFUSED}
                 self._recover("chat")
                 self._event(lambda now: self._delivered(item, posted, now), item.ticket_id, changed=True)
 

@@ -7,6 +7,7 @@ import pytest
 
 from rcabot.web import create_app
 from tests.fakes.jobs import RecordingJobs
+from tests.fakes.google import SPACE
 from tests.google_fixtures import API_TOKEN
 
 OUTLASTS_RETRIES = 5  # the Google workbook tries 5 times per flush
@@ -135,3 +136,17 @@ def test_a_crash_after_the_tracker_append_but_before_the_journal_is_cleared_writ
     again = create_app({"JOBS": RecordingJobs(clock), "CLOCK": clock, "CHAT_TRANSPORT": fake.http()})
     again.extensions["rcabot"].flush()
     assert tracker_rows(fake, "RCA-1") == ["Pinged", "Declined", "Pinged"]
+
+
+def test_a_message_chat_refuses_as_invalid_is_dropped_and_holds_up_nothing(gspace, fake, api, clock, jobs):
+    fake.chat.fail_next(400, count=1)
+    api("RCA-1")
+    api("RCA-2")
+    gspace.bot.deliver()
+    posted = [m["text"] for m in fake.chat.messages(SPACE)]
+    assert len(posted) == 1 and "RCA-2" in posted[0]  # RCA-1's ping was refused; RCA-2's went
+    assert "chat" not in gspace.bot.degraded
+    clock.advance(gspace.bot.config.ticket_timeout)
+    jobs.fire_due()
+    gspace.bot.deliver()
+    assert gspace.bot.ticket("RCA-1")["attempts"] == 2  # its time ran: the next manager got it

@@ -7,11 +7,12 @@ Message = dict[str, Any]  # a Chat API Message object: name, text, cardsV2, thre
 
 
 class ChatError(Exception):
-    """A message could not be posted; `retryable` says whether trying again may help."""
+    """A message could not be posted; `retryable` says whether trying again may help, and
+    `rejected` that Chat refused this one message as invalid (400), not the space or the app."""
 
-    def __init__(self, message: str, retryable: bool = True):
+    def __init__(self, message: str, retryable: bool = True, rejected: bool = False):
         super().__init__(message)
-        self.retryable = retryable
+        self.retryable, self.rejected = retryable, rejected
 
 
 class ChatSpace(Protocol):

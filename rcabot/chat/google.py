@@ -43,7 +43,8 @@ class GoogleChat:
                 return request.execute(num_retries=0)  # the bot's outbox retries, paced
         except HttpError as exc:
             status = exc.status_code or 0
-            raise ChatError(_explain(space, status, exc.reason), retryable=status == 429 or status >= 500) from exc
+            raise ChatError(_explain(space, status, exc.reason), retryable=status == 429 or status >= 500,
+                            rejected=status == 400) from exc
         except google.auth.exceptions.RefreshError as exc:
             raise ChatError(f"cannot get an access token for the service account: {exc}") from exc
         except (httplib2.HttpLib2Error, socket.timeout, OSError) as exc:
