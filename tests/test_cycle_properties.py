@@ -24,7 +24,7 @@ which tickets wait. After every step it checks that:
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, time, timedelta, timezone
 
 from hypothesis import HealthCheck, example, given, settings
@@ -199,6 +199,10 @@ class Day:
         self.dnd_until: dict[str, datetime] = {}
         self.last_pinged: dict[int, str] = {}  # shift -> manager
         self.stories: dict[str, list[Track]] = {}
+        self.started: dict[str, datetime] = {}  # ticket -> when it entered the cycle
+        self.accepted_at: dict[str, datetime] = {}
+        self.escalated: set[str] = set()
+        self.reminded: dict[str, int] = {}
         self.timers: dict[str, datetime] = {}
         self.completing = ""  # the ticket whose assignee just clicked Done
         self.resuming = False
@@ -221,6 +225,9 @@ class Day:
             return
         self.tickets[ticket_id] = "waiting"
         self.stories[ticket_id] = []  # a finished id that comes back starts a new story
+        self.started[ticket_id] = self.now
+        self.escalated.discard(ticket_id)
+        self.reminded[ticket_id] = 0
         self.see(self.cycle.start(ticket_id, "title", "url", self.now)[1])
 
     def ticket_id(self, pick: int) -> str:
@@ -309,7 +316,8 @@ class Day:
         self.see(self.cycle.reload(team, self.rules, self.now))
 
     def reconfigure(self, step: Reconfigure) -> None:
-        self.rules = Rules(timedelta(seconds=step.timeout), timedelta(seconds=step.dnd), self.rules.schedule)
+        self.rules = replace(self.rules, ticket_timeout=timedelta(seconds=step.timeout),
+                             dnd=timedelta(seconds=step.dnd))
         self.see(self.cycle.reload(self.team, self.rules, self.now))
 
     def restart(self, step: Restart) -> None:
@@ -422,6 +430,8 @@ class Day:
     def tracked(self, row: Tracked) -> None:
         ticket_id, status = row.ticket_id, row.status
         assert row.at == self.now, f"a Tracker row for {ticket_id} is dated {row.at}, not now ({self.now})"
+        if status in (Track.ESCALATED, Track.REMINDED):
+            return self.escalated_or_reminded(ticket_id, status)
         story = self.stories.setdefault(ticket_id, [])
         error = story_error(ticket_id, story, status)
         assert error is None, error
@@ -434,9 +444,29 @@ class Day:
             assert row.manager_id == pinged, \
                 f"{ticket_id}: the {status.value} row names {row.manager_id}, the ping went to {pinged}"
             self.tickets[ticket_id] = "accepted" if status is Track.ACCEPTED else "waiting"
+            if status is Track.ACCEPTED:
+                self.accepted_at[ticket_id] = self.now
         elif status is Track.COMPLETED:
             assert self.completing == ticket_id, f"{ticket_id} was completed without its assignee's Done"
             del self.tickets[ticket_id]
+
+    def escalated_or_reminded(self, ticket_id: str, status: Track) -> None:
+        """Escalated: once per stay in the cycle, never once accepted, only if turned on. Reminded:
+        only while accepted, each at its interval after the Accept, at most MaxDoneReminders."""
+        rules, phase = self.rules, self.tickets.get(ticket_id)
+        if status is Track.ESCALATED:
+            assert rules.escalation_contacts, f"{ticket_id} was escalated with no EscalationContacts"
+            assert phase in ("waiting", "pinged"), f"{ticket_id} was escalated while {phase}"
+            assert ticket_id not in self.escalated, f"{ticket_id} was escalated twice"
+            self.escalated.add(ticket_id)
+            return
+        assert rules.remind_after, f"{ticket_id} got a Done reminder with DoneReminderAfterSeconds off"
+        assert phase == "accepted", f"{ticket_id} got a Done reminder while {phase}"
+        self.reminded[ticket_id] += 1
+        n = self.reminded[ticket_id]
+        assert n <= rules.max_reminders, f"{ticket_id} got reminder {n} of {rules.max_reminders}"
+        assert self.now >= self.accepted_at[ticket_id] + rules.remind_after * n, \
+            f"{ticket_id}'s reminder {n} came at {self.now}, before its time"
 
     # --- after every step ------------------------------------------------------------------
 
@@ -458,6 +488,17 @@ class Day:
 
     def check(self) -> None:
         state = self.cycle.state.tickets
+        # escalations and reminders that fell due have happened (time moves only with the timers)
+        rules = self.rules
+        if rules.escalation_contacts and rules.escalate_after:
+            late = [t for t, phase in self.tickets.items() if phase != "accepted" and t not in self.escalated
+                    and self.started[t] + rules.escalate_after <= self.now]
+            assert not late, f"{late} are not accepted {rules.escalate_after} after their start, yet not escalated"
+        if rules.remind_after:
+            unreminded = [t for t, phase in self.tickets.items() if phase == "accepted"
+                          and self.reminded[t] < rules.max_reminders
+                          and self.accepted_at[t] + rules.remind_after * (self.reminded[t] + 1) <= self.now]
+            assert not unreminded, f"{unreminded} are due a Done reminder at {self.now:%H:%M:%S} and got none"
         # 3. no ticket dropped, none appears from nowhere
         dropped, appeared = set(self.tickets) - set(state), set(state) - set(self.tickets)
         assert not dropped, f"tickets dropped from the cycle: {sorted(dropped)}"
@@ -483,23 +524,33 @@ class Day:
 # --- the properties -----------------------------------------------------------------------
 
 
+# Escalation and Done reminders, off (the default) or on at various settings.
+extras = st.one_of(st.just({}), st.fixed_dictionaries({
+    "escalation_contacts": st.sampled_from([(), ("users/77",)]),
+    "escalate_after": st.sampled_from([None, timedelta(minutes=10), timedelta(hours=1)]),
+    "remind_after": st.sampled_from([None, timedelta(minutes=30), timedelta(hours=2)]),
+    "max_reminders": st.integers(1, 3),
+}))
+
 ALONE = [Manager("Ada", "users/1", shifts=frozenset({2})), Manager("Nia", "users/9", shifts=frozenset({3}))]
 
 
 @FAST
 # Nia's shift begins at noon while RCA-1 waits: the shift-boundary timer alone must wake it.
 @example(team=ALONE, now=MIDNIGHT + timedelta(hours=11), timeout=300, dnd=4 * 3600,
-         steps=[Start(0), Click("accept", 0, None, "current"), Start(1), Wait(3 * 3600, True)])
+         steps=[Start(0), Click("accept", 0, None, "current"), Start(1), Wait(3 * 3600, True)], extras={})
 # Ada's DND ends while RCA-1 waits: the DND timer alone must wake it.
 @example(team=ALONE, now=MIDNIGHT + timedelta(hours=7), timeout=300, dnd=1800,
-         steps=[Start(0), Click("accept", 0, None, "current"), Start(1), Wait(2000, True)])
+         steps=[Start(0), Click("accept", 0, None, "current"), Start(1), Wait(2000, True)], extras={})
 # The same after a restart: resume must set the DND timer again.
 @example(team=ALONE, now=MIDNIGHT + timedelta(hours=7), timeout=300, dnd=1800,
-         steps=[Start(0), Click("accept", 0, None, "current"), Start(1), Restart(), Wait(2000, True)])
+         steps=[Start(0), Click("accept", 0, None, "current"), Start(1), Restart(), Wait(2000, True)],
+         extras={})
 @given(team=teams(), now=starts_of_day, timeout=timeouts, dnd=dnds,
-       steps=st.lists(any_step, min_size=10, max_size=50))
-def test_the_cycle_keeps_its_promises_over_random_days(team, now, timeout, dnd, steps):
-    day = Day(team, Rules(timedelta(seconds=timeout), timedelta(seconds=dnd), SCHEDULE), now)
+       steps=st.lists(any_step, min_size=10, max_size=50), extras=extras)
+def test_the_cycle_keeps_its_promises_over_random_days(team, now, timeout, dnd, steps, extras):
+    rules = Rules(timedelta(seconds=timeout), timedelta(seconds=dnd), SCHEDULE)
+    day = Day(team, replace(rules, **extras), now)
     for step in steps:
         day.run(step)
 
