@@ -330,15 +330,17 @@ class Cycle:
         return effects
 
     def _reminders(self, now: datetime) -> list[Effect]:
-        """Remind the assignee of each accepted ticket not Done in time, up to MaxDoneReminders."""
+        """Remind the assignee of each accepted ticket not Done in time, up to MaxDoneReminders.
+        Reminders missed while the bot was down are not sent in a row: one goes, counting for them."""
         after = self.rules.remind_after
         effects: list[Effect] = []
         for ticket in self.state.tickets.values():
-            if not (after and ticket.status is TicketStatus.ACCEPTED and ticket.accepted_at
-                    and ticket.reminders < self.rules.max_reminders
-                    and ticket.accepted_at + after * (ticket.reminders + 1) <= now):
+            if not (after and ticket.status is TicketStatus.ACCEPTED and ticket.accepted_at):
                 continue
-            ticket.reminders += 1
+            due = min(int((now - ticket.accepted_at) / after), self.rules.max_reminders)
+            if due <= ticket.reminders:
+                continue
+            ticket.reminders = due
             text = (f"A reminder: you accepted {ticket.ticket_id} "
                     f"{_duration(now - ticket.accepted_at)} ago and it is not marked Done yet. Press Done on "
                     f"its card when the review is finished.")

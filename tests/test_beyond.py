@@ -229,3 +229,12 @@ def test_the_new_parameters_are_read_and_default_to_the_old_behaviour():
 def test_a_bad_new_parameter_is_reported_with_its_cell(name, value, message):
     problems = parse_configuration([["Parameter", "Value"], [name, value]]).problems
     assert len(problems) == 1 and problems[0].startswith(message)
+
+
+def test_reminders_missed_while_the_bot_slept_are_not_sent_in_a_row():
+    c = cycle(replace(REMINDING, max_reminders=3))
+    c.start("RCA-1", "", "", T0)
+    c.accept("RCA-1", "users/1", T0, attempt=1)
+    effects = c.tick(later(5 * 3600))  # the 2 h and 4 h reminders fell due while the bot was down
+    assert [e.detail for e in of(Tracked, effects)] == ["reminder 2 of 3"]
+    assert SetTimer(reminder_timer("RCA-1"), later(6 * 3600)) in effects

@@ -101,6 +101,14 @@ class Restart:
 
 
 @dataclass(frozen=True)
+class SelfDnd:
+    """A manager (a Managers-tab row) types `dnd <minutes>`, or `back` when minutes is 0."""
+
+    row: int
+    minutes: int
+
+
+@dataclass(frozen=True)
 class NewTicket:
     """A ticket never seen before."""
 
@@ -145,6 +153,7 @@ any_step = st.one_of(
               st.integers(0, 9), shift_sets),
     st.builds(Reconfigure, timeouts, dnds),
     st.just(Restart()),
+    st.builds(SelfDnd, st.integers(0, 9), st.sampled_from([0, 0, 30, 120, 24 * 60])),
 )
 
 quiet_step = st.one_of(st.just(NewTicket()), st.builds(AcceptOpen, st.integers(0, 9)), waits)
@@ -265,7 +274,7 @@ class Day:
         else:
             assert ticket.status is TicketStatus.PINGED and user == ticket.manager_id, \
                 f"{ticket_id} was {answer.outcome.value} by {user}, but its open ping is {ticket.manager_id!r}'s"
-            self.dnd_until[user] = self.now + self.rules.dnd  # Accept and Decline put the manager in DND
+            self.rest(user, self.now + self.rules.dnd)  # Accept and Decline put the manager in DND
         self.see(answer.effects)
         self.completing = ""
 
@@ -326,6 +335,22 @@ class Day:
         self.see(self.cycle.resume(self.now))
         self.resuming = False
 
+    def rest(self, who: str, until: datetime) -> None:
+        """A click's DND does not cut short a longer one the manager set themselves."""
+        self.dnd_until[who] = max(until, self.dnd_until.get(who, until))
+
+    def selfdnd(self, step: SelfDnd) -> None:
+        if not self.team:
+            return
+        who = self.team[step.row % len(self.team)].chat_id
+        if step.minutes:
+            self.dnd_until[who] = self.now + timedelta(minutes=step.minutes)  # replaces any DND
+            self.see(self.cycle.rest(who, self.dnd_until[who], self.now))
+        else:
+            if self.in_dnd(who):
+                self.dnd_until[who] = self.now
+            self.see(self.cycle.come_back(who, self.now))
+
     def newticket(self, step: NewTicket) -> None:
         self.start(Start(100 + len(self.stories)))
 
@@ -333,7 +358,7 @@ class Day:
         if self.open:
             ticket_id = list(self.open)[step.pick % len(self.open)]
             manager, attempt = self.open[ticket_id]
-            self.dnd_until[manager] = self.now + self.rules.dnd
+            self.rest(manager, self.now + self.rules.dnd)
             answer = self.cycle.accept(ticket_id, manager, self.now, attempt)
             assert answer.outcome is Outcome.ACCEPTED, \
                 f"{manager}'s Accept of {ticket_id} was {answer.outcome.value}"
@@ -431,7 +456,7 @@ class Day:
         ticket_id, status = row.ticket_id, row.status
         assert row.at == self.now, f"a Tracker row for {ticket_id} is dated {row.at}, not now ({self.now})"
         if status in (Track.ESCALATED, Track.REMINDED):
-            return self.escalated_or_reminded(ticket_id, status)
+            return self.escalated_or_reminded(ticket_id, status, row.detail)
         story = self.stories.setdefault(ticket_id, [])
         error = story_error(ticket_id, story, status)
         assert error is None, error
@@ -450,9 +475,10 @@ class Day:
             assert self.completing == ticket_id, f"{ticket_id} was completed without its assignee's Done"
             del self.tickets[ticket_id]
 
-    def escalated_or_reminded(self, ticket_id: str, status: Track) -> None:
+    def escalated_or_reminded(self, ticket_id: str, status: Track, detail: str) -> None:
         """Escalated: once per stay in the cycle, never once accepted, only if turned on. Reminded:
-        only while accepted, each at its interval after the Accept, at most MaxDoneReminders."""
+        only while accepted, reminder n not before n intervals after the Accept, n at most
+        MaxDoneReminders (one reminder may stand for several missed while the scheduler slept)."""
         rules, phase = self.rules, self.tickets.get(ticket_id)
         if status is Track.ESCALATED:
             assert rules.escalation_contacts, f"{ticket_id} was escalated with no EscalationContacts"
@@ -462,8 +488,9 @@ class Day:
             return
         assert rules.remind_after, f"{ticket_id} got a Done reminder with DoneReminderAfterSeconds off"
         assert phase == "accepted", f"{ticket_id} got a Done reminder while {phase}"
-        self.reminded[ticket_id] += 1
-        n = self.reminded[ticket_id]
+        n = int(detail.split()[1])  # "reminder N of M"
+        assert n > self.reminded[ticket_id], f"{ticket_id} got reminder {n} after {self.reminded[ticket_id]}"
+        self.reminded[ticket_id] = n
         assert n <= rules.max_reminders, f"{ticket_id} got reminder {n} of {rules.max_reminders}"
         assert self.now >= self.accepted_at[ticket_id] + rules.remind_after * n, \
             f"{ticket_id}'s reminder {n} came at {self.now}, before its time"
