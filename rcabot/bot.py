@@ -17,10 +17,10 @@ from .chat import ChatError, ChatSpace, Message
 from .chat.cards import notice_message, ping_message, thread_key
 from .config import Config, parse_configuration, parse_managers
 from .cycle import Announce, Answer, CancelTimer, Cycle, Effect, Notice, Ping, SetTimer, Tracked
-from .model import Board, BotState, DndChange, Manager, Ticket, TicketStatus
-from .outbox import Delivery, Outbox
 from .history import KEEP, Event, History, ManagerStats
 from .journal import Journal, JournalError
+from .model import Board, BotState, DndChange, Manager, Ticket, TicketStatus
+from .outbox import Delivery, Outbox
 from .pacing import CHAT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINUTE, Pace
 from .reports import STATUS_HEADER, digest_text, status_rows
 from .shifts import ShiftSchedule
