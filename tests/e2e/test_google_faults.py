@@ -268,6 +268,48 @@ def test_sheets_5xx_and_writes_done_but_answered_503_write_no_row_twice(make_goo
     assert numbers["refused"].get("sheets 503", 0) >= 4 and numbers["refused"].get("sheets 500") == 1
 
 
+def test_an_append_carried_out_but_answered_503_then_a_stretch_of_503s_writes_its_rows_once(make_google_bot):
+    """Sheets carries out a Tracker append but answers 503, and answers 503 to the four tries
+    that follow (the adapter's check "did it land?" is a read, and fails too). The flush gives up
+    with the rows in the Tracker but still queued; the next flush, Sheets answering again, must
+    not append them a second time."""
+    bot, team = make_google_bot(backoff_scale=BACKOFF)
+    bot.start()
+    sc = GoogleScenario(bot, team)
+    sc.google.sheets_fail_after_post(1, kind="values.append")
+    sc.google.sheets_fail(503, 4, kind="values.get")
+    sc.start(sc.new_ticket())
+    sc.degraded("workbook")
+    sc.faults_spent()
+    sc.healthy()
+    sc.tracker_has(1)
+    sc.finish()
+    sc.stop_and_check(again=False, duplicate_rows=0)
+
+
+def test_a_sigkill_after_an_append_answered_503_and_a_later_failed_flush_writes_its_rows_once(make_google_bot):
+    """As above, then one more flush fails (its state write answered 503 five times) with new
+    rows sealed into the journal behind the first ones, and the process is SIGKILLed. At start-up
+    the Tracker ends with the first flush's rows but not the second's: the first must not be
+    written again."""
+    bot, team = make_google_bot(backoff_scale=BACKOFF)
+    bot.start()
+    sc = GoogleScenario(bot, team)
+    g = sc.google
+    g.sheets_fail_after_post(1, kind="values.append")
+    g.sheets_fail(503, 4, kind="values.get")
+    sc.start(sc.new_ticket())
+    sc.wait_for(lambda: g.pending_faults() <= 4, 10, "the append carried out and answered 503")
+    g.sheets_fail(503, 5, kind="values.batchUpdate")  # the next flush fails on its state write
+    sc.degraded("workbook")
+    sc.start(sc.new_ticket())
+    sc.faults_spent()
+    sc.kill_restart("after two failed flushes")
+    sc.healthy()
+    sc.finish()
+    sc.stop_and_check(again=False, duplicate_rows=0)
+
+
 # --- 3. Chat throttled and failing: pings go late, their timeouts count from the post ------------
 
 def test_chat_throttled_pings_are_posted_late_once_and_time_out_from_their_post(make_google_bot):
