@@ -419,6 +419,40 @@ def test_hangs_longer_than_the_client_timeout_on_chat_and_state_writes_post_and_
     sc.stop_and_check(again=False, duplicate_rows=0)
 
 
+def test_a_tracker_append_answered_after_the_client_timeout_is_written_once(make_google_bot):
+    """The clients' timeout cut to 1 s (test-only; the product's is 30 s) and a Tracker append
+    that Sheets carries out 2 s after it was sent. The bot's try times out, its retry (after
+    the backoff) finds the rows not there yet and appends them, and then the first append lands
+    too. The rows must be in the Tracker once (append_rows: "a retry never writes the rows twice").
+    With the product's numbers this takes an append that Sheets carries out more than 31 s late."""
+    bot, team = make_google_bot(client_timeout=1, backoff_scale=0.25)
+    bot.start()
+    sc = GoogleScenario(bot, team)
+    sc.google.sheets_hang(2, 1, kind="values.append")
+    sc.start(sc.new_ticket())
+    sc.faults_spent()
+    sc.wait_for(lambda: not sc.google.in_flight("sheets"), 10, "the hung append carried out")
+    sc.finish()
+    sc.stop_and_check(again=False, duplicate_rows=0)
+
+
+def test_a_sigkill_while_a_tracker_append_hangs_writes_its_rows_once(make_google_bot):
+    """A Tracker append that takes 2.5 s (shorter than the client timeout), and the process is
+    SIGKILLed while it waits. Sheets carries it out anyway; the process started again does not
+    find the rows at start-up (they are not there yet) and writes the journaled rows again."""
+    bot, team = make_google_bot()
+    bot.start()
+    sc = GoogleScenario(bot, team)
+    sc.google.sheets_hang(2.5, 1, kind="values.append")
+    sc.start(sc.new_ticket())
+    sc.faults_spent()  # the append is in flight
+    sc.kill_restart("while a Tracker append hangs", healthy=True)
+    sc.wait_for(lambda: not sc.client.status()["queued"]["tracker_rows"], 10, "the Tracker rows written")
+    sc.wait_for(lambda: not sc.google.in_flight("sheets"), 10, "the hung append carried out")
+    sc.finish()
+    sc.stop_and_check(again=False, duplicate_rows=0)
+
+
 # --- 6. Clicks racing their timeouts ------------------------------------------------------------
 
 RACE_TIMEOUT = 2
