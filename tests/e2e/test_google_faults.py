@@ -453,6 +453,32 @@ def test_a_sigkill_while_a_tracker_append_hangs_writes_its_rows_once(make_google
     sc.stop_and_check(again=False, duplicate_rows=0)
 
 
+def test_a_state_write_carried_out_after_a_newer_one_does_not_undo_an_accept(make_google_bot):
+    """The flush that writes RCA-1 as Pinged takes 3 s at Sheets (shorter than the client
+    timeout); meanwhile RCA-1 is accepted and the process is SIGKILLed. Started again, the bot
+    writes RCA-1 as Accepted; then the old write lands on top. SIGKILLed and started again before
+    RCA-1 changes once more, the bot must still know RCA-1 as Accepted: nobody is pinged again."""
+    bot, team = make_google_bot()
+    bot.start()
+    sc = GoogleScenario(bot, team)
+    g = sc.google
+    g.sheets_hang(3, 1, kind="values.batchUpdate")
+    sc.start(sc.new_ticket())
+    sc.wait_for(sc.all_posted, 5, "the ping posted")
+    sc.faults_spent()  # the state write is in flight
+    view = sc.client.ticket("RCA-1")
+    assert sc.click("RCA-1", sc.ping_card(view), "accept", view["manager"]["chat_id"]) == "accepted"
+    sc.kill_restart("while a state write hangs", healthy=True)
+    sc.wait_for(lambda: [row[3] for row in g.tab("TicketState")] == ["Accepted"], 10, "RCA-1 written as Accepted")
+    sc.wait_for(lambda: not g.in_flight("sheets"), 10, "the hung state write carried out")
+    sc.kill_restart("after the old state write landed", healthy=True)
+    view = sc.client.ticket("RCA-1")  # Accepted; or, read back as Pinged, its old deadline is long past
+    sc.wait_for(lambda: (lambda v: v["status"] == "Accepted" or v["attempts"] > 1)(sc.client.ticket("RCA-1")), 5,
+                "RCA-1 Accepted, or pinged again")
+    sc.finish()
+    sc.stop_and_check(again=False, duplicate_rows=0)
+
+
 # --- 6. Clicks racing their timeouts ------------------------------------------------------------
 
 RACE_TIMEOUT = 2
