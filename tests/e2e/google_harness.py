@@ -71,6 +71,8 @@ class FakeGoogleServer:
                                  chat=FakeChat(spaces=(SPACE,), token=ACCESS_TOKEN, seed=seed))
         self.sheets, self.chat = self.google.sheets, self.google.chat
         self.certs = GoogleCerts()
+        self.certs.published()  # makes the signing key now: tokens.signing_key's cache is not safe to fill
+        # from several threads at once (two racing clicks would sign with two different keys)
         self.injected: Counter[str] = Counter()
         self._in_flight: Counter[str] = Counter()
         self._counting = threading.Lock()
@@ -81,7 +83,8 @@ class FakeGoogleServer:
         router.routes[f"{self.base}/service_accounts/"] = self.certs.handle
         router.routes[f"{self.base}/oauth2/"] = self.certs.handle
         self._app = router.wsgi(self.base)
-        self._thread = threading.Thread(target=self.server.serve_forever, name="fake-google", daemon=True)
+        self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="fake-google", daemon=True)
         self._thread.start()
 
     def close(self) -> None:
