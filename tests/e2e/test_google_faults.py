@@ -487,8 +487,8 @@ JITTER = 0.2
 
 def test_clicks_sent_right_at_the_deadline_count_once_either_way(make_google_bot):
     """TicketTimeout 2 s; every ping gets an Accept or a Decline from its manager within 0.2 s
-    either side of its deadline (counted from the card's post), so some clicks win and some lose
-    the race with the timeout; a SIGKILL lands among them. Each answer must match the Tracker:
+    of its deadline (counted from the card's post), before it and after it in turn, so some clicks
+    win and some lose the race with the timeout; a SIGKILL lands among them. Each answer must match the Tracker:
     "accepted"/"declined" with that row, "expired" only where the ping timed out."""
     bot, team = make_google_bot(timeout=RACE_TIMEOUT)
     bot.start()
@@ -497,10 +497,15 @@ def test_clicks_sent_right_at_the_deadline_count_once_either_way(make_google_bot
         sc.start(sc.new_ticket())
     clicks: list[threading.Thread] = []
     scheduled: set[tuple[str, int]] = set()
+    raced: list[tuple[float, str | None]] = []  # (seconds after the deadline it was sent, the answer)
+    errors: list[AssertionError] = []
 
-    def at_deadline(when: float, ticket_id: str, card: dict, function: str, user: str) -> None:
+    def at_deadline(when: float, ticket_id: str, card: dict, function: str, user: str, offset: float) -> None:
         time.sleep(max(0.0, when - time.monotonic()))
-        sc.click(ticket_id, card, function, user)
+        try:
+            raced.append((offset, sc.click(ticket_id, card, function, user)))
+        except AssertionError as exc:  # an answer nobody expected: fail the test, not only this thread
+            errors.append(exc)
 
     def race(seconds: float) -> None:
         end = time.monotonic() + seconds
@@ -513,24 +518,26 @@ def test_clicks_sent_right_at_the_deadline_count_once_either_way(make_google_bot
                 if card is None or posted is None:
                     continue
                 scheduled.add((ticket_id, view["attempts"]))
-                when = posted + RACE_TIMEOUT + sc.rng.uniform(-JITTER, JITTER)
-                thread = threading.Thread(target=at_deadline, args=(when, ticket_id, card, sc.rng.choice(
-                    ["accept", "accept", "decline"]), view["manager"]["chat_id"]))
+                offset = (-1) ** len(scheduled) * sc.rng.uniform(0.01, JITTER)  # before, after, before...
+                thread = threading.Thread(target=at_deadline, args=(
+                    posted + RACE_TIMEOUT + offset, ticket_id, card, sc.rng.choice(["accept", "accept", "decline"]),
+                    view["manager"]["chat_id"], offset))
                 thread.start()
                 clicks.append(thread)
             time.sleep(0.02)
 
-    race(2.5)
+    race(2.2)
     sc.kill_restart("among racing clicks", healthy=True)
     race(2)
     for thread in clicks:
         thread.join(10)
+    assert not errors, errors
     sc.finish()
-    numbers = sc.stop_and_check(again=False, duplicate_rows=0)
-    outcomes = numbers["answered_by_kind"]
-    won = outcomes.get("accept:accepted", 0) + outcomes.get("decline:declined", 0)
-    lost = outcomes.get("accept:expired", 0) + outcomes.get("decline:expired", 0)
-    assert len(scheduled) >= 8 and won and lost, (len(scheduled), outcomes)
+    sc.stop_and_check(again=False, duplicate_rows=0)
+    won = sorted(round(offset, 2) for offset, outcome in raced if outcome in ("accepted", "declined"))
+    lost = sorted(round(offset, 2) for offset, outcome in raced if outcome == "expired")
+    assert len(raced) >= 6 and won and lost, f"sent this long after the deadline: won {won}, lost {lost}"
+    print(f"racing clicks sent this long after the deadline: won {won}, lost {lost}")
 
 
 def _posted_at(google: FakeGoogleServer, ticket_id: str, attempt: int) -> float | None:
