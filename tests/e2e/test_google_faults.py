@@ -540,6 +540,31 @@ def test_clicks_sent_right_at_the_deadline_count_once_either_way(make_google_bot
     print(f"racing clicks sent this long after the deadline: won {won}, lost {lost}")
 
 
+def test_a_restart_keeps_a_pings_deadline_to_the_fraction_of_a_second(make_google_bot):
+    """A ping posted at about hh:mm:ss.6 has its deadline TicketTimeout later, at about .6 of a
+    second. The process is SIGKILLed and started again before then, and the manager accepts a
+    quarter of a second before that deadline: the ping has not lapsed, the Accept must count.
+    (The journal and TicketState keep times to the whole second, so a restart moves every open
+    deadline up to a second earlier.)"""
+    bot, team = make_google_bot(timeout=RACE_TIMEOUT)
+    bot.start()
+    sc = GoogleScenario(bot, team, timeout=RACE_TIMEOUT)
+    time.sleep((0.6 - time.time()) % 1)  # to the next wall-clock .6 of a second
+    sc.start(sc.new_ticket())
+    sc.wait_for(sc.all_posted, 5, "the ping posted")
+    posted = _posted_at(sc.google, "RCA-1", 1)
+    view = sc.client.ticket("RCA-1")
+    card, manager = sc.ping_card(view), view["manager"]["chat_id"]
+    sc.kill_restart("before the ping's deadline", healthy=True)
+    assert time.monotonic() < posted + RACE_TIMEOUT - 0.3, "the restart took longer than the test expected"
+    time.sleep(posted + RACE_TIMEOUT - 0.25 - time.monotonic())  # to a quarter second before the deadline
+    outcome = sc.click("RCA-1", card, "accept", manager)
+    sc.finish()
+    sc.stop_and_check(again=False, duplicate_rows=0)
+    assert outcome == "accepted", (f"an Accept sent 0.25 s before the ping's deadline, after a restart, was "
+                                   f"answered {outcome!r}")
+
+
 def _posted_at(google: FakeGoogleServer, ticket_id: str, attempt: int) -> float | None:
     """When (time.monotonic) the card of the ticket's `attempt` reached the fake Chat, if it did."""
     key = f"rca-ticket-{ticket_id}"
