@@ -5,7 +5,8 @@
   threaded werkzeug server on 127.0.0.1 through `Router.wsgi`. werkzeug puts the raw request line
   in RAW_URI / REQUEST_URI, so a range like `'My Tab'!A1` reaches the fake still percent-encoded
   (wsgiref would hand over the decoded PATH_INFO). Faults are injected through the fakes' own
-  `fail_next`, `fail_after_post_next` and `hang_next`, and counted here (`injected`).
+  `fail_next`, `fail_after_post_next` and `hang_next`, and counted here (`injected`); `in_flight`
+  says whether a (hung) request is still being served, so a test can wait for a late write to land.
 - `prepare_google_workbook`: the Configuration and Managers of harness.prepare_workbook (short
   times, a team on shift at any hour), put in the fake spreadsheet with the fake space's SpaceId.
 - `GoogleBot`: harness.BotProcess in Google mode: `python app.py` with RCABOT_BACKEND=google and
