@@ -132,9 +132,12 @@ class BotProcess:
         self._launch(argv, env, kill_at)
         self._wait_healthy(began)
 
+    def settings_env(self) -> dict[str, str]:
+        """The deployment settings the process gets (a Google-mode subclass gives its own)."""
+        return {"RCABOT_BACKEND": "local", "RCABOT_WORKBOOK_DIR": str(self.workbook), "RCABOT_API_TOKEN": ""}
+
     def _launch(self, argv: list[str], extra_env: dict[str, str], note: str = "") -> None:
-        env = {**os.environ, "PORT": str(self.port), "RCABOT_BACKEND": "local",
-               "RCABOT_WORKBOOK_DIR": str(self.workbook), "RCABOT_API_TOKEN": "", "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PORT": str(self.port), **self.settings_env(), "PYTHONUNBUFFERED": "1"}
         env.pop(KILL_AT_ENV, None)
         env.update(extra_env)
         with open(self.log_path, "ab") as log:
