@@ -254,8 +254,8 @@ class Cycle:
         if ticket.status is not TicketStatus.PINGED:
             return []
         ticket.message_id = message_id
-        if ticket.deadline and now + self.rules.ticket_timeout > ticket.deadline:
-            ticket.deadline = now + self.rules.ticket_timeout
+        if ticket.deadline and self._deadline(now) > ticket.deadline:
+            ticket.deadline = self._deadline(now)
             return [SetTimer(timeout_timer(ticket_id), ticket.deadline)]
         return []
 
@@ -432,11 +432,17 @@ class Cycle:
     def _ping(self, ticket: Ticket, manager: Manager, shift: int, now: datetime, note: str) -> list[Effect]:
         ticket.status, ticket.attempts = TicketStatus.PINGED, ticket.attempts + 1
         ticket.manager_id, ticket.manager_name, ticket.message_id = manager.chat_id, manager.name, ""
-        ticket.pinged_at, ticket.deadline = now, now + self.rules.ticket_timeout
+        ticket.pinged_at, ticket.deadline = now, self._deadline(now)
         self.state.last_pinged[shift], self.state.pointer_updated[shift] = manager.chat_id, now
         ping = Ping(ticket.ticket_id, ticket.title, ticket.url, manager, ticket.attempts, ticket.deadline, note)
         return [ping, self._track(now, ticket, Track.PINGED, detail=f"shift {shift}, attempt {ticket.attempts}"),
                 SetTimer(timeout_timer(ticket.ticket_id), ticket.deadline)]
+
+    def _deadline(self, now: datetime) -> datetime:
+        """TicketTimeout from now, rounded up to the second: the tabs store whole seconds, and a
+        deadline read back after a restart must not come sooner than the one promised."""
+        due = now + self.rules.ticket_timeout
+        return due + timedelta(microseconds=-due.microsecond % 1_000_000) if due.microsecond else due
 
     def _announce_wait(self, ticket: Ticket, now: datetime, shift: int, note: str) -> list[Effect]:
         return [CancelTimer(timeout_timer(ticket.ticket_id)),

@@ -285,3 +285,8 @@ def test_coming_back_when_not_resting_changes_nothing(cycle):
     before = repr(cycle.state)
     assert cycle.come_back("users/1", T0) == []
     assert repr(cycle.state) == before
+
+
+def test_a_deadline_is_rounded_up_to_the_second_the_tabs_can_store(cycle):
+    ticket, _ = cycle.start("RCA-1", "", "", T0 + timedelta(microseconds=250_000))
+    assert ticket.deadline == later(301)  # never sooner than TicketTimeout, and the same after a restart

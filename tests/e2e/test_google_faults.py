@@ -22,6 +22,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+from datetime import datetime
 from typing import Callable
 
 import pytest
@@ -487,7 +488,7 @@ JITTER = 0.2
 
 def test_clicks_sent_right_at_the_deadline_count_once_either_way(make_google_bot):
     """TicketTimeout 2 s; every ping gets an Accept or a Decline from its manager within 0.2 s
-    of its deadline (counted from the card's post), before it and after it in turn, so some clicks
+    of its deadline (TicketTimeout after the card's post, rounded up to the second), before it and after it in turn, so some clicks
     win and some lose the race with the timeout; a SIGKILL lands among them. Each answer must match the Tracker:
     "accepted"/"declined" with that row, "expired" only where the ping timed out."""
     bot, team = make_google_bot(timeout=RACE_TIMEOUT)
@@ -519,8 +520,11 @@ def test_clicks_sent_right_at_the_deadline_count_once_either_way(make_google_bot
                     continue
                 scheduled.add((ticket_id, view["attempts"]))
                 offset = (-1) ** len(scheduled) * sc.rng.uniform(0.01, JITTER)  # before, after, before...
+                # the deadline the bot keeps: TicketTimeout after the post, rounded up to the second
+                deadline = datetime.fromisoformat(view["deadline"].replace("Z", "+00:00")).timestamp()
                 thread = threading.Thread(target=at_deadline, args=(
-                    posted + RACE_TIMEOUT + offset, ticket_id, card, sc.rng.choice(["accept", "accept", "decline"]),
+                    time.monotonic() + deadline - time.time() + offset, ticket_id, card,
+                    sc.rng.choice(["accept", "accept", "decline"]),
                     view["manager"]["chat_id"], offset))
                 thread.start()
                 clicks.append(thread)
