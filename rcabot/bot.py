@@ -27,7 +27,7 @@ from .shifts import ShiftSchedule
 from .state_tabs import event_from_row, headers, iso, journal_entry, load_state, replay, state_rows
 from .tracker import TrackerBuffer, tracker_row
 from .workbook import TabNotFound, Workbook, WorkbookError
-from .workbook.cells import trimmed
+from .workbook.cells import landed
 
 log = logging.getLogger(__name__)
 LOCAL_SPACE = "spaces/local"
@@ -108,18 +108,19 @@ class RcaBot:
     def _unwritten_tracker_rows(self, entries: list[dict], tab: str) -> list[list[str]]:
         """The journal's Tracker rows that the Tracker does not hold yet.
 
-        A flush appends the rows of the sealed journal files in one request, then deletes those
-        files. Killed in between, the files survive although the Tracker has their rows: then the
-        Tracker ends with exactly those rows, and they must not go again.
+        A flush appends the rows of the sealed journal files, then deletes those files. Killed in
+        between (or after an append that failed but may have been carried out), the files survive
+        although the Tracker has some of their rows: a head of them, since appends go in order and
+        whole. The Tracker then ends with that head, and it must not go again.
         """
         rows = [row for entry in entries for row in entry.get("tracker", [])]
-        sealed = [trimmed(row) for entry in self.journal.sealed_entries() for row in entry.get("tracker", [])] \
+        sealed = [row for entry in self.journal.sealed_entries() for row in entry.get("tracker", [])] \
             if self.journal else []
-        if sealed and self.workbook.last_rows(tab, len(sealed)) == sealed:
-            log.warning("journal: the Tracker already holds the %d rows of the flush that was cut short; "
-                        "they are not written again", len(sealed))
-            return rows[len(sealed):]
-        return rows
+        done = landed(self.workbook.last_rows(tab, len(sealed)), sealed) if sealed else 0
+        if done:
+            log.warning("journal: the Tracker already holds %d rows of a flush that was cut short; they are not "
+                        "written again", done)
+        return rows[done:]
 
     def reload(self) -> None:
         """Re-read Configuration and Managers; a tab with problems leaves the last good one in force."""

@@ -143,3 +143,14 @@ def test_the_endpoint_can_be_pointed_elsewhere():
         workbook = GoogleWorkbook(fake.sheets.spreadsheet_id, fake.credentials(SHEETS_SCOPE),
                                   endpoint="https://sheets.example.internal")
         assert workbook.read_tabs(["Managers"])["Managers"] == [["Name"], ["Ada"]]
+
+
+def test_an_append_that_landed_but_gave_up_is_not_written_again_by_the_next_one(fake, workbook):
+    workbook.ensure_tabs(HEADERS)
+    fake.sheets.fail_after_post_next(503, kind="values.append")  # carried out, answered 503
+    fake.sheets.fail_next(503, count=4)  # and each of the 4 retries fails at its first call, a read
+    with pytest.raises(WorkbookError):
+        workbook.append_rows("Tracker", [["t1", "RCA-1", "Pinged"]])
+    assert fake.sheets.pending_faults() == 0 and fake.sheets.rows("Tracker")[1:] == [["t1", "RCA-1", "Pinged"]]
+    workbook.append_rows("Tracker", [["t1", "RCA-1", "Pinged"], ["t2", "RCA-1", "Accepted"]])  # the next flush
+    assert fake.sheets.rows("Tracker")[1:] == [["t1", "RCA-1", "Pinged"], ["t2", "RCA-1", "Accepted"]]

@@ -24,3 +24,12 @@ def trimmed(row) -> list[str]:
     while row and row[-1] == "":
         row.pop()
     return row
+
+
+def landed(tail, rows) -> int:
+    """How many of `rows`, from the first, the tab already ends with (`tail`: its last rows).
+
+    Appends are all or nothing and go in order, so what reached the tab of rows sent (and maybe
+    sent again) is a head of them."""
+    tail, rows = [trimmed(r) for r in tail], [trimmed(r) for r in rows]
+    return next((k for k in range(min(len(tail), len(rows)), 0, -1) if tail[-k:] == rows[:k]), 0)

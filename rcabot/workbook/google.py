@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import random
-import re
 import threading
 import time
 from typing import Callable, Mapping, Sequence, TypeVar
@@ -23,14 +22,13 @@ from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
 from gspread.utils import absolute_range_name, rowcol_to_a1
 
 from . import Rows, TabNotFound, WorkbookError
-from .cells import trimmed
+from .cells import landed, trimmed
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 RETRIES = 4  # tries after the first: waits of about 1, 2, 4, 8 s
 NEW_TAB_ROWS, NEW_TAB_COLUMNS = 1000, 26
-_END_ROW = re.compile(r"!\$?[A-Z]+\$?(\d+)(?::\$?[A-Z]+\$?(\d+))?$")
 
 
 def pause(seconds: float) -> None:
@@ -63,7 +61,7 @@ class GoogleWorkbook:
         self._spreadsheet: gspread.Spreadsheet | None = None
         self._grids: dict[str, dict] | None = None  # title -> sheet properties, from the last metadata read
         self._extent: dict[str, tuple[int, int]] = {}  # rows and columns the bot last saw in a tab
-        self._ends: dict[str, int] = {}  # the last row an append wrote, per tab
+        self._unsure: set[str] = set()  # tabs whose last append failed in a way it may have landed
         self._lock = threading.Lock()
 
     # --- the Workbook interface -------------------------------------------------------------
@@ -134,29 +132,37 @@ class GoogleWorkbook:
                 self._extent[tab] = (len(rows), shapes[tab][1])
 
     def append_rows(self, tab: str, rows: Sequence[Sequence[str]]) -> None:
-        """One values.append after the tab's last row; a retry never writes the rows twice."""
+        """One values.append after the tab's last row. After a failure that may have been carried
+        out (a timeout, a 5xx), in this call or in an earlier one that gave up, the tab's last rows
+        are read first and the head of `rows` already there is not sent again."""
         values = [[str(cell) for cell in row] for row in rows]
         if not values:
             return
         params = {"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"}
-        body = {"values": values}
         target = absolute_range_name(tab, "A1")
 
         def append():
-            if self._ambiguous and self._landed(tab, values):
-                return None  # the try that timed out did write them
-            return self._sheet().values_append(target, params=params, body=body)
+            rest = values
+            if self._ambiguous:
+                done = landed(self._last_rows(tab, len(values))[1], values)
+                if done:
+                    log.warning("spreadsheet: %d of the %d rows for %s had been written by a try that failed",
+                                done, len(values), tab)
+                rest = values[done:]
+            if rest:
+                self._sheet().values_append(target, params=params, body={"values": rest})
 
         with self._lock:
-            self._ambiguous = False
+            self._ambiguous = tab in self._unsure
             try:
-                answer = self._call(f"append {len(values)} rows to {tab}", append)
+                self._call(f"append {len(values)} rows to {tab}", append)
             except _UnknownRange:
                 raise TabNotFound(tab) from None
-            if answer is not None:
-                match = _END_ROW.search(answer.get("updates", {}).get("updatedRange", ""))
-                if match:
-                    self._ends[tab] = int(match.group(2) or match.group(1))
+            except WorkbookError:
+                if self._ambiguous:
+                    self._unsure.add(tab)
+                raise
+            self._unsure.discard(tab)
 
     # --- requests -----------------------------------------------------------------------------
 
@@ -247,20 +253,6 @@ class GoogleWorkbook:
     def last_rows(self, tab: str, count: int) -> Rows:
         with self._lock:
             return self._call(f"read the last rows of {tab}", lambda: self._last_rows(tab, count)[1])
-
-    def _landed(self, tab: str, rows: list[list[str]]) -> bool:
-        """After an ambiguous failure: are `rows` already the last rows of `tab`?"""
-        end = self._ends.get(tab)
-        if end is None:
-            end, found = self._last_rows(tab, len(rows))
-        else:
-            found = self._rows(tab, end + 1, len(rows))
-            end += len(found)
-        landed = len(rows) == len(found) and found == [trimmed(row) for row in rows]
-        if landed:
-            self._ends[tab] = end
-            log.warning("spreadsheet: the %d rows for %s had been written by the try that failed", len(rows), tab)
-        return landed
 
     def _last_rows(self, tab: str, count: int) -> tuple[int, Rows]:
         """The number of the tab's last row, and its last `count` rows below the header."""
