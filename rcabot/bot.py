@@ -24,7 +24,8 @@ from .outbox import Delivery, Outbox
 from .pacing import CHAT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINUTE, Pace
 from .reports import STATUS_HEADER, digest_text, status_rows
 from .shifts import ShiftSchedule
-from .state_tabs import event_from_row, headers, iso, journal_entry, load_state, replay, state_rows
+from .state_tabs import (event_from_row, headers, iso, journal_entry, load_state, replay, revision_of, revision_row,
+                         state_rows)
 from .tracker import TrackerBuffer, tracker_row
 from .workbook import TabNotFound, Workbook, WorkbookError
 from .workbook.cells import landed
@@ -78,6 +79,7 @@ class RcaBot:
         self._written: dict[str, list[list[str]]] = {}
         self._status_rows: list[list[str]] = []  # the BotStatus tab, as of the last reload
         self._retries = 0
+        self._revision = 0  # the last state write's (see _newest_state)
         self.chat_pace = Pace(CHAT_WRITES_PER_MINUTE)
         self.sheets_pace = Pace(SHEETS_WRITES_PER_MINUTE)
 
@@ -88,14 +90,15 @@ class RcaBot:
         config, managers = self._read_team(initial=True)
         self.workbook.ensure_tabs({**headers(config.tabs), config.tabs.status: STATUS_HEADER})
         saved = self.workbook.read_tabs(list(headers(config.tabs)))  # one request: state tabs and Tracker
+        state_tables = self._newest_state(saved, config.tabs)
         entries = list(self.journal.entries()) if self.journal else []
         unwritten = self._unwritten_tracker_rows(entries, config.tabs.tracker)
         with self._lock:
             self.config = config
             self.history = History(e for row in saved[config.tabs.tracker][1:] + unwritten
                                    if (e := event_from_row(row)) and e.at >= self.clock() - KEEP)
-            self.cycle = Cycle(load_state(replay(saved, entries, config.tabs), config.tabs), managers, config.rules,
-                               self.history)
+            self.cycle = Cycle(load_state(replay(state_tables, entries, config.tabs), config.tabs), managers,
+                               config.rules, self.history)
             self._written = state_rows(load_state(saved, config.tabs), config.tabs)
             self.tracker.add_rows(unwritten)
         if entries:
@@ -104,6 +107,25 @@ class RcaBot:
         self._event(lambda now: (None, self.cycle.resume(now)))
         self._refresh_status()
         log.info("RCA Bot ready: %d managers, %d tickets in the cycle", len(managers), len(self.cycle.state.tickets))
+
+    def _newest_state(self, saved: dict[str, list[list[str]]], tabs) -> dict[str, list[list[str]]]:
+        """The state tabs from the spreadsheet, unless this machine wrote newer ones.
+
+        A state write that timed out (or was in flight at a crash) can still be carried out by
+        Sheets later, on top of a newer one. Each write carries a revision (its time in ms), and
+        the journal keeps a copy of the last write that succeeded: if the spreadsheet holds an
+        older revision, the copy is used, and the next flush writes it back. A sheet without a
+        revision row (cleared by hand, or the older bot's) is taken as it is.
+        """
+        local = self.journal.saved_state() if self.journal else None
+        in_sheet = revision_of(saved.get(tabs.state, []))
+        self._revision = max(in_sheet or 0, local[0] if local else 0)
+        if local is None or in_sheet is None or local[0] <= in_sheet:
+            return saved
+        log.warning("state: the spreadsheet holds state write %d, older than this machine's last (%d), a delayed "
+                    "write that landed late; the newer copy is used and written back", in_sheet, local[0])
+        return {**saved, **{tab: rows for tab, rows in local[1].items() if tab in (tabs.state, tabs.tickets,
+                                                                                   tabs.manager_state)}}
 
     def _unwritten_tracker_rows(self, entries: list[dict], tab: str) -> list[list[str]]:
         """The journal's Tracker rows that the Tracker does not hold yet.
@@ -366,19 +388,23 @@ class RcaBot:
         with self._flushing:
             with self._lock:
                 tabs = self.config.tabs
-                rows = state_rows(self.cycle.state, tabs)
-                if self._status_rows:
-                    rows[tabs.status] = self._status_rows
+                state = state_rows(self.cycle.state, tabs)
+                rows = {**state, tabs.status: self._status_rows} if self._status_rows else dict(state)
                 changed = {tab: r for tab, r in rows.items() if self._written.get(tab) != r}
+                revision = self._next_revision() if changed else 0
+                writes = {**changed, tabs.state: state[tabs.state] + [revision_row(revision, self.clock())]} \
+                    if changed else {}
                 if paced and not self._paced(self.sheets_pace, "flush", bool(changed) + bool(len(self.tracker))):
                     return
                 # Sealed with the snapshot: what the journal holds from here on is not in this flush.
                 sealed = self.journal.seal() if self.journal else []
                 pending = len(self.tracker)
             try:
-                if changed:
-                    self.workbook.replace_tabs(changed)
+                if writes:
+                    self.workbook.replace_tabs(writes)
                     self._written.update(changed)
+                    if self.journal:
+                        self.journal.save_state(revision, state)
                 self.tracker.flush(self.workbook, tabs.tracker, limit=pending)
             except WorkbookError as exc:
                 self._degrade("workbook", f"writing failed ({exc}); the rows stay queued for the next flush")
@@ -386,6 +412,11 @@ class RcaBot:
             if self.journal:
                 self.journal.discard(sealed)
             self._recover("workbook")
+
+    def _next_revision(self) -> int:
+        """Each state write's revision: its time in ms, and always above the last one."""
+        self._revision = max(self._revision + 1, int(self.clock().timestamp() * 1000))
+        return self._revision
 
     def _paced(self, pace: Pace, job: str, calls: int) -> bool:
         """True when `calls` more writes fit in the quota now (and counts them); else `job` runs later."""

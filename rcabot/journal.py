@@ -22,6 +22,7 @@ from typing import Iterator
 log = logging.getLogger(__name__)
 
 CURRENT = "journal.jsonl"
+STATE = "state.json"  # the state tabs as the bot last wrote them, with that write's revision
 SEALED = "journal.{:012d}.sealed.jsonl"
 LOCK = "rcabot.lock"
 
@@ -90,6 +91,30 @@ class Journal:
         """The entries of a flush that did not finish: the workbook may or may not hold them."""
         for path in self._sealed():
             yield from _read(path)
+
+    def save_state(self, revision: int, tables: dict) -> None:
+        """Keep the state tabs just written (atomically: a crash leaves the old copy or this one)."""
+        text = json.dumps({"revision": revision, "tables": tables}, separators=(",", ":"), ensure_ascii=False)
+        tmp = self.folder / (STATE + ".tmp")
+        try:
+            with open(tmp, "w", encoding="utf-8") as out:
+                out.write(text)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(tmp, self.folder / STATE)
+        except OSError as exc:
+            log.error("journal: cannot keep the local copy of the state tabs (%s)", exc)
+
+    def saved_state(self) -> tuple[int, dict] | None:
+        """(revision, tables) of the last state write this machine made, or None."""
+        try:
+            saved = json.loads((self.folder / STATE).read_text(encoding="utf-8"))
+            return int(saved["revision"]), saved["tables"]
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            log.error("journal: the local copy of the state tabs cannot be read (%s); the spreadsheet's is used", exc)
+            return None
 
     def close(self) -> None:
         """Close the file and give up ownership (a process that ends does so anyway)."""

@@ -24,6 +24,21 @@ POINTER_HEADER = ["Shift", "Last Manager GChat ID", "Updated At"]
 TRACKER_HEADER = ["Timestamp", "Ticket", "Manager Name", "Status", "Manager GChat ID", "Detail"]
 
 
+REVISION = "Revision"  # a StateManagement row: which state write the tabs hold
+
+
+def revision_row(revision: int, now: datetime) -> list[str]:
+    return [REVISION, str(revision), iso(now)]
+
+
+def revision_of(rows: Sequence[Sequence[str]]) -> int | None:
+    """The revision a StateManagement tab holds (None: none, as in sheets of the older bot)."""
+    for row in rows[1:]:
+        if len(row) > 1 and row[0].strip() == REVISION and row[1].strip().isdigit():
+            return int(row[1])
+    return None
+
+
 def headers(tabs: TabNames) -> dict[str, list[str]]:
     return {tabs.state: POINTER_HEADER, tabs.tickets: TICKET_HEADER,
             tabs.manager_state: MANAGER_HEADER, tabs.tracker: TRACKER_HEADER}

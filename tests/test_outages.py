@@ -79,8 +79,10 @@ def test_state_tabs_are_written_in_one_batch_and_only_when_they_changed(client, 
     bot.flush()
     space.click(space.last_card("RCA-1"), "accept", space.pinged("RCA-1"))
     bot.flush()
-    # the first write carries the BotStatus tab (refreshed at each reload) in the same batch
-    assert bot.workbook.replaced == [["BotStatus", "StateManagement", "TicketState"], ["ManagerState", "TicketState"]]
+    # the first write carries the BotStatus tab (refreshed at each reload) in the same batch; every
+    # write carries StateManagement, whose Revision row says which write the tabs hold
+    assert bot.workbook.replaced == [["BotStatus", "StateManagement", "TicketState"],
+                                     ["ManagerState", "StateManagement", "TicketState"]]
 
 
 def test_chat_posts_are_paced_to_sixty_a_minute_and_none_is_dropped(client, bot, jobs, clock):

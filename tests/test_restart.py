@@ -150,3 +150,34 @@ def test_a_waiting_notice_not_yet_posted_at_the_crash_is_posted_once_after_it(cl
 def thread(bot, ticket_id):
     name = bot.ticket(ticket_id)["thread"]
     return [m for m in bot.chat.messages() if name and m["thread"]["name"] == name]
+
+
+def test_an_older_state_write_landing_late_does_not_undo_a_newer_one(client, bot, space, clock, workbook_dir):
+    client.post("/tickets", json={"ticket_id": "RCA-1"})
+    bot.flush()
+    older = {tab: (workbook_dir / f"{tab}.csv").read_bytes() for tab in ("TicketState", "StateManagement")}
+    clock.advance(5)
+    space.click(space.last_card("RCA-1"), "accept", space.pinged("RCA-1"))
+    bot.flush()
+    for tab, content in older.items():  # the first write, delayed at Sheets, lands on top of the second
+        (workbook_dir / f"{tab}.csv").write_bytes(content)
+    die(bot)
+
+    again, jobs = restart(workbook_dir, clock)
+    assert again.ticket("RCA-1")["status"] == "Accepted"
+    assert "ping-timeout:RCA-1" not in jobs.timers
+    again.flush()  # and the spreadsheet is put right
+    assert [row[3] for row in read(workbook_dir / "TicketState.csv")[1:]] == ["Accepted"]
+
+
+def test_state_tabs_cleared_by_hand_while_the_bot_was_stopped_are_taken_as_they_are(client, bot, clock,
+                                                                                     workbook_dir):
+    client.post("/tickets", json={"ticket_id": "RCA-1"})
+    bot.flush()
+    die(bot)
+    for tab in ("TicketState", "StateManagement"):  # ops reset the bot's state
+        rows = read(workbook_dir / f"{tab}.csv")[:1]
+        with open(workbook_dir / f"{tab}.csv", "w", newline="") as f:
+            csv.writer(f).writerows(rows)
+    again, _ = restart(workbook_dir, clock)
+    assert again.ticket("RCA-1") is None
