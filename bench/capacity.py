@@ -20,7 +20,7 @@ from pathlib import Path
 from rcabot.state_tabs import MANAGER_HEADER, POINTER_HEADER, TICKET_HEADER, TRACKER_HEADER, iso
 from tests.fakes.google import SPACE
 
-from .fakegoogle import ServedGoogle, fake_google, manager_id
+from .fakegoogle import ServedGoogle, fake_google, manager_id, refused_gaps
 from .process import SKIPPED, BotProcess
 from .report import Metric, Target, metric, percentile
 
@@ -87,6 +87,8 @@ def _load(count: int, latency: float, home: Path) -> dict:
             "outbox_at_end": stats["outbox"], "degraded": stats["degraded"], "lead_s": lead,
             "sheets_writes": len(fake.sheets.writes()), "chat_writes": len(fake.chat.writes()),
             "sheets_429": fake.sheets.count(status=429), "chat_429": fake.chat.count(status=429),
+            "refused_after_s": {"sheets": refused_gaps(fake.sheets.writes()),
+                                "chat": refused_gaps(fake.chat.writes(SPACE))},
             "thread_names": stats["thread_names"], "skipped_job_runs": bot.log_count(SKIPPED)}
 
 

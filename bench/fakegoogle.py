@@ -63,6 +63,18 @@ def fake_google(managers: int, config: dict, latency: float, *, clock: Callable 
     return fake
 
 
+def refused_gaps(writes: list) -> list[float]:
+    """For each write refused with 429: how long after the 60th write before it (that the quota
+    let through) it arrived. Under 60 s is what the quota refuses."""
+    gaps, admitted = [], []
+    for call in writes:
+        if call.status == 429 and len(admitted) >= SHEETS_PER_MINUTE:
+            gaps.append(round(call.at - admitted[-SHEETS_PER_MINUTE], 3))
+        if call.charged:
+            admitted.append(call.at)
+    return gaps
+
+
 class _KeepAlive(WSGIRequestHandler):
     protocol_version = "HTTP/1.1"  # the clients keep their connections, as they would with Google
 

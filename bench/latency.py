@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .fakegoogle import ServedGoogle, fake_google
+from .fakegoogle import ServedGoogle, fake_google, refused_gaps
 from .process import SKIPPED, BotProcess, Clients
 from .report import Metric, Target, metric, percentile
 
@@ -61,6 +61,8 @@ def run(cycles: int, latency: float, home: Path) -> tuple[list[Metric], dict]:
                "google_calls_during_run": {"sheets": len(fake.sheets.calls) - calls_before[0],
                                            "chat": len(fake.chat.calls) - calls_before[1]},
                "http_429": fake.sheets.count(status=429) + fake.chat.count(status=429),
+               "refused_after_s": {"sheets": refused_gaps(fake.sheets.writes()),
+                                   "chat": refused_gaps(fake.chat.writes())},
                "skipped_job_runs": skipped, "bot_rss_mb": stats["rss_mb"], "bot_threads": stats["threads"]}
     return metrics, details
 

@@ -24,6 +24,7 @@ from pathlib import Path
 from tests.fakes.chat import CREATE
 from tests.fakes.google import SPACE
 
+from .fakegoogle import refused_gaps
 from .report import Metric, Target, metric
 from .sim import Sim, simulated_bot
 
@@ -125,6 +126,8 @@ def _lifecycles(count: int, latency: float, home: Path, burst: bool) -> dict:
                 "http_429": sum(c.status == 429 for c in sheets) + sum(c.status == 429 for c in chat),
                 "sheets_429": sum(c.status == 429 for c in sheets), "chat_429": sum(c.status == 429 for c in chat),
                 "chat_writes_peak_admitted": sim.fake.chat.peak_writes_per_minute(SPACE, admitted_only=True),
+                "refused_after_s": {"sheets": refused_gaps(sim.fake.sheets.writes()),
+                                    "chat": refused_gaps(sim.fake.chat.writes(SPACE))},
                 "sheets_calls_by_kind": dict(Counter(c.kind for c in sheets)),
                 "lifecycles_as_planned": sum(stories.get(t) == STORY for t in ticket_ids)}
 
