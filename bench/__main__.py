@@ -1,6 +1,6 @@
 """`python -m bench`: every scenario, a markdown table on stdout, bench/results/latest.json.
 
-    python -m bench                      # the full run (about 6 minutes on 2 cores)
+    python -m bench                      # the full run (about 4 minutes on 2 cores)
     python -m bench --size 10 --latency 0 --out /tmp/bench.json   # every scenario, tiny
 """
 from __future__ import annotations
