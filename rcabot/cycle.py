@@ -410,12 +410,16 @@ class Cycle:
         effects: list[Effect] = []
         if eligible(self.managers, shift, busy):
             load = self.history.accepted_counts(now - LOAD_WINDOW) if self.rules.load_balance else None
-            for last_resort in (False, True):
-                for ticket in [t for t in self.state.tickets.values() if t.status is TicketStatus.WAITING]:
-                    manager = self._choose(ticket, shift, busy, last_resort, load)
-                    if manager is not None:
-                        busy.add(manager.chat_id)
-                        effects += self._ping(ticket, manager, shift, now, needs_manager.pop(ticket.ticket_id, ""))
+            waiting = [t for t in self.state.tickets.values() if t.status is TicketStatus.WAITING]
+            for last_resort, ticket in ((last_resort, t) for last_resort in (False, True) for t in waiting):
+                if ticket.status is not TicketStatus.WAITING:
+                    continue  # given a manager in the first pass
+                manager = self._choose(ticket, shift, busy, last_resort, load)
+                if manager is not None:
+                    busy.add(manager.chat_id)
+                    effects += self._ping(ticket, manager, shift, now, needs_manager.pop(ticket.ticket_id, ""))
+                    if not eligible(self.managers, shift, busy):
+                        break  # nobody left to give: the rest keep waiting, and a long queue costs nothing
         for ticket_id, note in needs_manager.items():
             effects += self._announce_wait(self.state.tickets[ticket_id], now, shift, note)
         return effects

@@ -37,10 +37,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     return app
 
 
+def _quiet_skips(record: logging.LogRecord) -> bool:
+    """A kicked job that is already running is skipped by design (the running one does the work):
+    no warning for that."""
+    return "maximum number of running instances reached" not in record.getMessage()
+
+
 def _logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Every job run would be logged at INFO; the bot logs what matters itself.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("apscheduler.scheduler").addFilter(_quiet_skips)
     # The calendar's address may carry the API token (?token=), and a token is never logged.
     logging.getLogger("werkzeug").addFilter(HIDE_TOKENS)
 
