@@ -382,34 +382,33 @@ class RcaBot:
         self.jobs.retry_later("deliver", delay)
 
     def flush(self, paced: bool = True) -> None:
-        """Write the state tabs that changed (one batch) and the waiting Tracker rows (one append),
-        then forget the journal entries the workbook now holds. Unpaced only at shutdown: two
-        requests over the quota at worst, where waiting would outlast the server's grace period."""
+        """Write the state tabs that changed and the waiting Tracker rows (one request), then
+        forget the journal entries the workbook now holds. Unpaced only at shutdown: one request
+        over the quota at worst, where waiting would outlast the server's grace period."""
         with self._flushing:
             with self._lock:
                 tabs = self.config.tabs
                 state = state_rows(self.cycle.state, tabs)
                 rows = {**state, tabs.status: self._status_rows} if self._status_rows else dict(state)
                 changed = {tab: r for tab, r in rows.items() if self._written.get(tab) != r}
+                batch = self.tracker.waiting()
+                if paced and not self._paced(self.sheets_pace, "flush", int(bool(changed or batch))):
+                    return
                 revision = self._next_revision() if changed else 0
                 writes = {**changed, tabs.state: state[tabs.state] + [revision_row(revision, self.clock())]} \
                     if changed else {}
-                if paced and not self._paced(self.sheets_pace, "flush", bool(changed) + bool(len(self.tracker))):
-                    return
                 # Sealed with the snapshot: what the journal holds from here on is not in this flush.
                 sealed = self.journal.seal() if self.journal else []
-                pending = len(self.tracker)
             try:
-                if writes:
-                    self.workbook.replace_tabs(writes)
-                    self._written.update(changed)
-                    if self.journal:
-                        self.journal.save_state(revision, state)
-                self.tracker.flush(self.workbook, tabs.tracker, limit=pending)
+                self.workbook.write(writes, {tabs.tracker: batch} if batch else {})
             except WorkbookError as exc:
                 self._degrade("workbook", f"writing failed ({exc}); the rows stay queued for the next flush")
                 return
+            self._written.update(changed)
+            self.tracker.written(len(batch))
             if self.journal:
+                if writes:
+                    self.journal.save_state(revision, state)
                 self.journal.discard(sealed)
             self._recover("workbook")
 

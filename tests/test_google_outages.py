@@ -51,13 +51,13 @@ def test_a_429_on_the_state_write_during_accept_loses_neither_the_acceptance_nor
     assert tracker_rows(fake, "RCA-1") == ["Pinged", "Accepted"]
 
 
-def test_a_429_on_the_tracker_append_of_an_accept_and_a_redelivered_click_write_one_accepted_row(
+def test_a_429_on_the_write_of_an_accept_and_a_redelivered_click_write_one_accepted_row(
         gspace, fake, api):
     api("RCA-1")
     gspace.bot.deliver()
     manager = gspace.pinged("RCA-1")
     card = gspace.last_card("RCA-1")
-    fake.sheets.fail_next(429, count=OUTLASTS_RETRIES, kind="values.append")
+    fake.sheets.fail_next(429, count=OUTLASTS_RETRIES, kind="values.batchUpdate")
     assert gspace.click(card, "accept", manager).status_code == 200
     gspace.bot.flush()
     assert gspace.click(card, "accept", manager).status_code == 200  # Chat redelivers the event
@@ -81,11 +81,11 @@ def test_a_429_on_a_read_is_reported_and_leaves_no_orphan_row(gspace, fake, api)
     assert tracker_rows(fake, "RCA-1") == ["Pinged", "Accepted", "Completed"]
 
 
-def test_a_throttled_tracker_append_drops_no_row_and_keeps_the_order(gspace, fake, api):
+def test_a_throttled_tracker_write_drops_no_row_and_keeps_the_order(gspace, fake, api):
     for n in range(3):
         api(f"RCA-{n}")
     gspace.bot.deliver()
-    fake.sheets.fail_next(429, count=OUTLASTS_RETRIES, kind="values.append")
+    fake.sheets.fail_next(429, count=OUTLASTS_RETRIES, kind="values.batchUpdate")
     gspace.bot.flush()
     assert fake.sheets.rows("Tracker")[1:] == []
     gspace.bot.flush()

@@ -2,6 +2,8 @@
 soon nor write twice, and errors an operator can act on."""
 from __future__ import annotations
 
+import json
+
 import pytest
 import requests
 import responses
@@ -10,7 +12,7 @@ from rcabot.bootstrap import SHEETS_SCOPE
 from rcabot.workbook import WorkbookError
 from rcabot.workbook.google import GoogleWorkbook
 from tests.fakes.google import SHEETS, TOKEN_URI, FakeGoogle
-from tests.fakes.transport import Router
+from tests.fakes.transport import FakeRequest, Router
 
 HEADERS = {"TicketState": ["Ticket", "Status"], "Tracker": ["Timestamp", "Ticket", "Status"]}
 
@@ -41,20 +43,32 @@ def test_reading_several_tabs_is_one_request(fake, workbook):
     assert [c.kind for c in fake.sheets.calls[before:]] == ["values.batchGet"]
 
 
-def test_a_flush_is_one_batch_update_and_one_raw_append_pinned_at_a1(fake, workbook):
+def test_a_flush_is_one_raw_batch_update_with_the_tracker_rows_at_numbered_rows(fake, workbook):
+    workbook.ensure_tabs(HEADERS)
+    workbook.read_tabs(["Tracker"])  # the bot reads it at start-up: the end is known from then
+    before = fake.sheets.count()
+    workbook.write({"TicketState": [["Ticket", "Status"], ["RCA-1", "Pinged"]]},
+                   {"Tracker": [["t1", "RCA-1", "Pinged"]]})
+    workbook.write({}, {"Tracker": [["t2", "RCA-1", "Accepted"], ["t3", "RCA-1", "Completed"]]})
+    first, second = fake.sheets.calls[before:]
+    assert first.kind == second.kind == "values.batchUpdate" and first.body["valueInputOption"] == "RAW"
+    assert [d["range"] for d in first.body["data"]] == ["'TicketState'!A1:B2", "'Tracker'!A2:C2"]
+    assert [d["range"] for d in second.body["data"]] == ["'Tracker'!A3:C4"]
+    assert fake.sheets.rows("Tracker")[1:] == [["t1", "RCA-1", "Pinged"], ["t2", "RCA-1", "Accepted"],
+                                               ["t3", "RCA-1", "Completed"]]
+
+
+def test_the_end_of_a_tab_not_read_yet_is_found_with_one_read(fake, workbook):
     workbook.ensure_tabs(HEADERS)
     before = fake.sheets.count()
-    workbook.replace_tabs({"TicketState": [["Ticket", "Status"], ["RCA-1", "Pinged"]]})
     workbook.append_rows("Tracker", [["t1", "RCA-1", "Pinged"]])
-    update, append = fake.sheets.calls[before:]
-    assert update.kind == "values.batchUpdate" and update.body["valueInputOption"] == "RAW"
-    assert append.kind == "values.append" and append.path.endswith("/values/%27Tracker%27%21A1:append")
-    assert append.query["valueInputOption"] == ["RAW"] and append.query["insertDataOption"] == ["INSERT_ROWS"]
+    assert [c.kind for c in fake.sheets.calls[before:]] == ["values.get", "values.batchUpdate"]
 
 
 def test_throttling_is_retried_with_growing_waits_and_writes_once(fake, workbook, waits):
     workbook.ensure_tabs(HEADERS)
-    fake.sheets.fail_next(429, count=2, kind="values.append")
+    workbook.read_tabs(["Tracker"])
+    fake.sheets.fail_next(429, count=2, kind="values.batchUpdate")
     workbook.append_rows("Tracker", [["t1", "RCA-1", "Pinged"]])
     assert fake.sheets.rows("Tracker")[1:] == [["t1", "RCA-1", "Pinged"]]
     assert len(waits) == 2 and 1 <= waits[0] < 2 <= waits[1] < 3
@@ -77,7 +91,7 @@ def test_an_append_whose_answer_was_lost_is_not_written_twice(fake, workbook, mo
 
     def answer_lost_once(request):
         status, payload = handle(request)
-        if request.path.endswith(":append") and not lost:
+        if request.path.endswith(":batchUpdate") and not lost:
             lost.append(payload)
             return 500, {"error": {"code": 500, "message": "Internal error encountered.", "status": "INTERNAL"}}
         return status, payload
@@ -91,7 +105,7 @@ def test_an_append_whose_answer_was_lost_is_not_written_twice(fake, workbook, mo
 
 def test_an_append_that_did_not_land_is_written_on_the_retry(fake, workbook):
     workbook.ensure_tabs(HEADERS)
-    fake.sheets.fail_next(500, kind="values.append")
+    fake.sheets.fail_next(500, kind="values.batchUpdate")
     workbook.append_rows("Tracker", [["t1", "RCA-1", "Pinged"]])
     assert fake.sheets.rows("Tracker")[1:] == [["t1", "RCA-1", "Pinged"]]
 
@@ -147,10 +161,25 @@ def test_the_endpoint_can_be_pointed_elsewhere():
 
 def test_an_append_that_landed_but_gave_up_is_not_written_again_by_the_next_one(fake, workbook):
     workbook.ensure_tabs(HEADERS)
-    fake.sheets.fail_after_post_next(503, kind="values.append")  # carried out, answered 503
-    fake.sheets.fail_next(503, count=4)  # and each of the 4 retries fails at its first call, a read
+    workbook.read_tabs(["Tracker"])
+    fake.sheets.fail_after_post_next(503, kind="values.batchUpdate")  # carried out, answered 503
+    fake.sheets.fail_next(503, count=4)  # and each of the 4 retries fails
     with pytest.raises(WorkbookError):
         workbook.append_rows("Tracker", [["t1", "RCA-1", "Pinged"]])
     assert fake.sheets.pending_faults() == 0 and fake.sheets.rows("Tracker")[1:] == [["t1", "RCA-1", "Pinged"]]
     workbook.append_rows("Tracker", [["t1", "RCA-1", "Pinged"], ["t2", "RCA-1", "Accepted"]])  # the next flush
     assert fake.sheets.rows("Tracker")[1:] == [["t1", "RCA-1", "Pinged"], ["t2", "RCA-1", "Accepted"]]
+
+
+def test_a_write_carried_out_after_its_retry_fills_the_same_cells(fake, workbook):
+    workbook.ensure_tabs(HEADERS)
+    workbook.read_tabs(["Tracker"])
+    rows = [["t1", "RCA-1", "Pinged"], ["t2", "RCA-1", "Declined"]]
+    workbook.append_rows("Tracker", rows)
+    sent = fake.sheets.calls[-1]
+    workbook.append_rows("Tracker", [["t3", "RCA-1", "Pinged"]])
+    # the first write's request, carried out once more by Sheets, late (a timed-out try, say)
+    late = FakeRequest(sent.method, sent.path, sent.query, json.dumps(sent.body).encode(),
+                       {"Authorization": f"Bearer {sent.bearer}"})
+    assert fake.sheets.handle(late)[0] == 200
+    assert fake.sheets.rows("Tracker")[1:] == rows + [["t3", "RCA-1", "Pinged"]]

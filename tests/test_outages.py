@@ -48,7 +48,7 @@ def test_tracker_rows_survive_a_failed_flush_and_are_written_once_in_order(clien
     client.post("/tickets", json={"ticket_id": "RCA-1"})
     space.click(space.last_card("RCA-1"), "decline", space.pinged("RCA-1"))
     real = bot.workbook
-    bot.workbook = Failing(real, "append_rows", WorkbookError("429 from Sheets"), failures=1)
+    bot.workbook = Failing(real, "write", WorkbookError("429 from Sheets"), failures=1)
     bot.flush()
     assert "429 from Sheets" in bot.degraded["workbook"]
     bot.flush()
@@ -59,7 +59,7 @@ def test_tracker_rows_survive_a_failed_flush_and_are_written_once_in_order(clien
 
 
 class Recording:
-    """Wraps the real workbook and records which tabs each replace_tabs call wrote."""
+    """Wraps the real workbook and records which tabs each write replaced."""
 
     def __init__(self, inner):
         self.inner, self.replaced = inner, []
@@ -67,9 +67,10 @@ class Recording:
     def __getattr__(self, name):
         return getattr(self.inner, name)
 
-    def replace_tabs(self, tabs):
-        self.replaced.append(sorted(tabs))
-        self.inner.replace_tabs(tabs)
+    def write(self, replace, append):
+        if replace:
+            self.replaced.append(sorted(replace))
+        self.inner.write(replace, append)
 
 
 def test_state_tabs_are_written_in_one_batch_and_only_when_they_changed(client, bot, space):

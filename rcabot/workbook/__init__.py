@@ -36,5 +36,10 @@ class Workbook(Protocol):
     def append_rows(self, tab: str, rows: Sequence[Sequence[str]]) -> None:
         """Add rows after the tab's last row (the Tracker)."""
 
+    def write(self, replace: Mapping[str, Sequence[Sequence[str]]],
+              append: Mapping[str, Sequence[Sequence[str]]]) -> None:
+        """`replace_tabs(replace)` and `append_rows` for each of `append`, in one request where the
+        backend allows it (a flush: the state tabs that changed and the waiting Tracker rows)."""
+
     def last_rows(self, tab: str, count: int) -> Rows:
         """The tab's last `count` rows below the header (fewer if it has fewer), trailing blanks trimmed."""

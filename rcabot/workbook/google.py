@@ -2,9 +2,11 @@
 
 Quota is the constraint (60 reads and 60 writes a minute for the one service account), so each
 method is one request where the API allows it: a read is one values.batchGet, a state write is
-one values.batchUpdate, a Tracker write is one values.append. Everything is written RAW, so a
-ticket id like `=IMPORTXML(...)` stays text. Throttling and server errors are retried here a few
-times with backoff; after that the bot keeps the data queued and tries again at its next flush.
+one values.batchUpdate, a Tracker write is one values.batchUpdate to the numbered rows after the
+last (so that a write carried out late and its retry land on the same cells). Everything is
+written RAW, so a ticket id like `=IMPORTXML(...)` stays text. Throttling and server errors are
+retried here a few times with backoff; after that the bot keeps the data queued and tries again
+at its next flush.
 """
 from __future__ import annotations
 
@@ -22,7 +24,7 @@ from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
 from gspread.utils import absolute_range_name, rowcol_to_a1
 
 from . import Rows, TabNotFound, WorkbookError
-from .cells import landed, trimmed
+from .cells import trimmed
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -61,7 +63,6 @@ class GoogleWorkbook:
         self._spreadsheet: gspread.Spreadsheet | None = None
         self._grids: dict[str, dict] | None = None  # title -> sheet properties, from the last metadata read
         self._extent: dict[str, tuple[int, int]] = {}  # rows and columns the bot last saw in a tab
-        self._unsure: set[str] = set()  # tabs whose last append failed in a way it may have landed
         self._lock = threading.Lock()
 
     # --- the Workbook interface -------------------------------------------------------------
@@ -109,64 +110,74 @@ class GoogleWorkbook:
         return missing + repaired
 
     def replace_tabs(self, tabs: Mapping[str, Sequence[Sequence[str]]]) -> None:
-        """One values.batchUpdate; rows the tab held beyond the new content are blanked."""
-        with self._lock:
-            writes, shapes = [], {}
-            for tab, rows in tabs.items():
-                old_rows, old_cols = self._extent.get(tab, (0, 0))
-                width = max(old_cols, max(map(len, rows), default=0), 1)
-                height = max(old_rows, len(rows), 1)
-                values = [_pad(row, width) for row in rows] + [[""] * width] * (height - len(rows))
-                writes.append({"range": absolute_range_name(tab, f"A1:{rowcol_to_a1(height, width)}"),
-                               "values": values})
-                shapes[tab] = (height, width)
-            self._grow(shapes)
-            try:
-                self._write_values("write " + ", ".join(tabs), writes)
-            except _UnknownRange:
-                self._grids = None  # a tab went away since the last look (deleted by hand)
-                self._extent = {tab: extent for tab, extent in self._extent.items() if tab not in tabs}
-                self._grow(shapes)
-                self._write_values("write " + ", ".join(tabs), writes)
-            for tab, rows in tabs.items():
-                self._extent[tab] = (len(rows), shapes[tab][1])
+        self.write(tabs, {})
 
     def append_rows(self, tab: str, rows: Sequence[Sequence[str]]) -> None:
-        """One values.append after the tab's last row. After a failure that may have been carried
-        out (a timeout, a 5xx), in this call or in an earlier one that gave up, the tab's last rows
-        are read first and the head of `rows` already there is not sent again."""
-        values = [[str(cell) for cell in row] for row in rows]
-        if not values:
+        self.write({}, {tab: rows})
+
+    def write(self, replace: Mapping[str, Sequence[Sequence[str]]],
+              append: Mapping[str, Sequence[Sequence[str]]]) -> None:
+        """One values.batchUpdate for all of it (growing grids first where they must).
+
+        A replaced tab's rows beyond the new content are blanked. Appended rows go to the numbered
+        rows just after the tab's last one, not through values.append: a write that Sheets carries
+        out late (after a timeout, or after the process died) and the retry of it then fill the
+        same cells with the same rows, instead of adding them twice.
+        """
+        append = {tab: [[str(cell) for cell in row] for row in rows] for tab, rows in append.items() if rows}
+        if not replace and not append:
             return
-        params = {"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"}
-        target = absolute_range_name(tab, "A1")
-
-        def append():
-            rest = values
-            if self._ambiguous:
-                done = landed(self._last_rows(tab, len(values))[1], values)
-                if done:
-                    log.warning("spreadsheet: %d of the %d rows for %s had been written by a try that failed",
-                                done, len(values), tab)
-                rest = values[done:]
-            if rest:
-                self._sheet().values_append(target, params=params, body={"values": rest})
-
         with self._lock:
-            self._ambiguous = tab in self._unsure
             try:
-                self._call(f"append {len(values)} rows to {tab}", append)
+                writes, shapes = self._writes(replace, append)
+                self._grow(shapes)
+                self._write_values("write " + ", ".join([*replace, *append]), writes)
             except _UnknownRange:
-                raise TabNotFound(tab) from None
-            except WorkbookError:
-                if self._ambiguous:
-                    self._unsure.add(tab)
-                raise
-            self._unsure.discard(tab)
+                # a tab went away since the last look (deleted by hand): a bot state tab is made
+                # again; the Tracker is not (its history would look complete while it is not)
+                self._grids = None
+                self._extent = {tab: e for tab, e in self._extent.items() if tab not in replace and tab not in append}
+                for tab in append:
+                    if tab not in self._metadata():
+                        raise TabNotFound(tab) from None
+                writes, shapes = self._writes(replace, append)
+                self._grow(shapes)
+                self._write_values("write " + ", ".join([*replace, *append]), writes)
+            for tab, rows in replace.items():
+                self._extent[tab] = (len(rows), shapes[tab][1])
+            for tab in append:
+                self._extent[tab] = shapes[tab]
+
+    def _writes(self, replace, append) -> tuple[list[dict], dict[str, tuple[int, int]]]:
+        """The ranges and values of one write, and the grid each tab needs (rows, columns)."""
+        writes, shapes = [], {}
+        for tab, rows in replace.items():
+            old_rows, old_cols = self._extent.get(tab, (0, 0))
+            width = max(old_cols, max(map(len, rows), default=0), 1)
+            height = max(old_rows, len(rows), 1)
+            values = [_pad(row, width) for row in rows] + [[""] * width] * (height - len(rows))
+            writes.append({"range": absolute_range_name(tab, f"A1:{rowcol_to_a1(height, width)}"), "values": values})
+            shapes[tab] = (height, width)
+        for tab, rows in append.items():
+            end, width = self._end_row(tab), max(map(len, rows))
+            last = end + len(rows)
+            writes.append({"range": absolute_range_name(tab, f"A{end + 1}:{rowcol_to_a1(last, width)}"),
+                           "values": [_pad(row, width) for row in rows]})
+            shapes[tab] = (last, max(width, self._extent.get(tab, (0, 0))[1]))
+        return writes, shapes
+
+    def _end_row(self, tab: str) -> int:
+        """The number of the tab's last row with a value: known from the last read or write, else
+        read (column A: the Tracker's Timestamp, never blank in a row the bot wrote)."""
+        if tab not in self._extent:
+            if tab not in self._metadata():
+                self._raise_missing([tab])
+            column = self._call(f"find the end of {tab}", lambda: self._sheet().values_get(
+                absolute_range_name(tab, "A:A")))
+            self._extent[tab] = (len(column.get("values", [])), 0)
+        return self._extent[tab][0]
 
     # --- requests -----------------------------------------------------------------------------
-
-    _ambiguous = False  # the last failed try may have been carried out (a timeout, a 5xx)
 
     def _call(self, what: str, request: Callable[[], T]) -> T:
         """Run `request`, retrying throttling, server errors and network failures with backoff."""
@@ -180,7 +191,6 @@ class GoogleWorkbook:
                 if status != 429 and status < 500:
                     raise WorkbookError(_refusal(self.spreadsheet_id, what, exc)) from exc
                 failure = f"{what}: Sheets answered {status}"
-                self._ambiguous = self._ambiguous or status >= 500
             except PermissionError as exc:  # gspread's answer to a 403 when opening
                 raise WorkbookError(_refusal(self.spreadsheet_id, what, exc)) from exc
             except gspread.SpreadsheetNotFound as exc:
@@ -188,7 +198,6 @@ class GoogleWorkbook:
                     from exc
             except requests.RequestException as exc:
                 failure = f"{what}: {type(exc).__name__}"
-                self._ambiguous = True
             if attempt < self._retries:
                 wait = min(2 ** attempt + random.random(), 32)
                 log.warning("spreadsheet: %s; trying again in %.1f s", failure, wait)

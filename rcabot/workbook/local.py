@@ -60,6 +60,14 @@ class LocalWorkbook:
             for tab, rows in tabs.items():
                 self._write(tab, rows)
 
+    def write(self, replace: Mapping[str, Sequence[Sequence[str]]],
+              append: Mapping[str, Sequence[Sequence[str]]]) -> None:
+        """Each file is replaced atomically; a crash between two leaves the journal to replay."""
+        self.replace_tabs(replace)
+        for tab, rows in append.items():
+            if rows:
+                self.append_rows(tab, rows)
+
     def append_rows(self, tab: str, rows: Sequence[Sequence[str]]) -> None:
         # Copy, append, rename: a crash leaves the old file or the new one, never half a row.
         with self._lock:

@@ -342,13 +342,13 @@ def _apply_test_settings() -> None:
     point = os.environ.get(KILL_AT_ENV, "")
     if point == "after-tracker-append":
         from rcabot.workbook.google import GoogleWorkbook
-        append_rows = GoogleWorkbook.append_rows
+        write = GoogleWorkbook.write
 
-        def patched_append(self, tab, rows):
-            append_rows(self, tab, rows)
-            if tab == "Tracker":
+        def patched_write(self, replace, append):
+            write(self, replace, append)
+            if "Tracker" in append:
                 _die()  # the spreadsheet has the rows; the journal still holds them
-        GoogleWorkbook.append_rows = patched_append
+        GoogleWorkbook.write = patched_write
     elif point == "after-ping-post":
         from rcabot.chat.google import GoogleChat
         create_message = GoogleChat.create_message

@@ -243,8 +243,8 @@ def test_sheets_5xx_and_writes_done_but_answered_503_write_no_row_twice(make_goo
         sc.start(sc.new_ticket())
 
     g = sc.google
-    g.sheets_fail(500, 1, kind="values.append")
-    g.sheets_fail_after_post(1, kind="values.append")
+    g.sheets_fail(500, 1, kind="values.batchUpdate")
+    g.sheets_fail_after_post(1, kind="values.batchUpdate")
     g.sheets_fail_after_post(1, kind="values.batchUpdate")
     g.sheets_fail(502, 1, kind="values.batchUpdate")
     g.sheets_fail(503, 2)
@@ -258,7 +258,7 @@ def test_sheets_5xx_and_writes_done_but_answered_503_write_no_row_twice(make_goo
     rows = len(g.tracker())
     bot.kill()
     sc.kills["at a random moment"] += 1
-    g.sheets_fail_after_post(1, kind="values.append")
+    g.sheets_fail_after_post(1, kind="values.batchUpdate")
     sc.killed_at("after-tracker-append", lambda: sc.start(sc.new_ticket()))
     assert len(g.tracker()) > rows
 
@@ -270,15 +270,14 @@ def test_sheets_5xx_and_writes_done_but_answered_503_write_no_row_twice(make_goo
 
 
 def test_an_append_carried_out_but_answered_503_then_a_stretch_of_503s_writes_its_rows_once(make_google_bot):
-    """Sheets carries out a Tracker append but answers 503, and answers 503 to the four tries
-    that follow (the adapter's check "did it land?" is a read, and fails too). The flush gives up
-    with the rows in the Tracker but still queued; the next flush, Sheets answering again, must
-    not append them a second time."""
+    """Sheets carries out a flush's write (state tabs and Tracker rows) but answers 503, and
+    answers 503 to the four retries too. The flush gives up with the rows in the Tracker but still
+    queued; the next flush, Sheets answering again, must not add them a second time."""
     bot, team = make_google_bot(backoff_scale=BACKOFF)
     bot.start()
     sc = GoogleScenario(bot, team)
-    sc.google.sheets_fail_after_post(1, kind="values.append")
-    sc.google.sheets_fail(503, 4, kind="values.get")
+    sc.google.sheets_fail_after_post(1, kind="values.batchUpdate")
+    sc.google.sheets_fail(503, 4, kind="values.batchUpdate")
     sc.start(sc.new_ticket())
     sc.degraded("workbook")
     sc.faults_spent()
@@ -297,10 +296,10 @@ def test_a_sigkill_after_an_append_answered_503_and_a_later_failed_flush_writes_
     bot.start()
     sc = GoogleScenario(bot, team)
     g = sc.google
-    g.sheets_fail_after_post(1, kind="values.append")
-    g.sheets_fail(503, 4, kind="values.get")
+    g.sheets_fail_after_post(1, kind="values.batchUpdate")
+    g.sheets_fail(503, 4, kind="values.batchUpdate")
     sc.start(sc.new_ticket())
-    sc.wait_for(lambda: g.pending_faults() <= 4, 10, "the append carried out and answered 503")
+    sc.wait_for(lambda: g.pending_faults() == 0, 10, "the write carried out and answered 503, then 4 × 503")
     g.sheets_fail(503, 5, kind="values.batchUpdate")  # the next flush fails on its state write
     sc.degraded("workbook")
     sc.start(sc.new_ticket())
@@ -366,7 +365,7 @@ def test_hangs_shorter_than_the_client_timeout_do_not_hold_up_answers(make_googl
     sc.wait_for(sc.all_posted, 10, "the first pings posted")
 
     g = sc.google
-    g.sheets_hang(2, 1, kind="values.append")
+    g.sheets_hang(2, 1, kind="values.batchUpdate")
     g.chat_hang(3.5, 1)
     waits = [sc.timed(lambda: sc.start(sc.new_ticket()))]
     sc.faults_spent(5)  # both calls are in flight, and hang
@@ -429,7 +428,7 @@ def test_a_tracker_append_answered_after_the_client_timeout_is_written_once(make
     bot, team = make_google_bot(client_timeout=1, backoff_scale=0.25)
     bot.start()
     sc = GoogleScenario(bot, team)
-    sc.google.sheets_hang(2, 1, kind="values.append")
+    sc.google.sheets_hang(2, 1, kind="values.batchUpdate")
     sc.start(sc.new_ticket())
     sc.faults_spent()
     sc.wait_for(lambda: not sc.google.in_flight("sheets"), 10, "the hung append carried out")
@@ -444,7 +443,7 @@ def test_a_sigkill_while_a_tracker_append_hangs_writes_its_rows_once(make_google
     bot, team = make_google_bot()
     bot.start()
     sc = GoogleScenario(bot, team)
-    sc.google.sheets_hang(2.5, 1, kind="values.append")
+    sc.google.sheets_hang(2.5, 1, kind="values.batchUpdate")
     sc.start(sc.new_ticket())
     sc.faults_spent()  # the append is in flight
     sc.kill_restart("while a Tracker append hangs", healthy=True)
