@@ -208,20 +208,7 @@ class GoogleBot(BotProcess):
         if healthy:
             self._wait_healthy(began)
         else:
-            self._wait_answering(began)
-
-    def _wait_answering(self, began: float, within: float = 20.0) -> None:
-        while time.monotonic() < began + within:
-            try:
-                requests.get(f"{self.url}/healthz", timeout=1)
-                self.start_seconds.append(time.monotonic() - began)
-                return
-            except requests.RequestException:
-                pass
-            if self.process.poll() is not None:
-                raise AssertionError(f"the bot exited at start-up (code {self.process.returncode})\n{self.log_tail()}")
-            time.sleep(0.02)
-        raise AssertionError(f"the bot did not answer within {within:.0f} s\n{self.log_tail()}")
+            self._wait_healthy(began, answering_will_do=True)
 
     def start_supervised(self, attempts: int = 5) -> None:
         """Start as a process supervisor would: a start-up that exits (Sheets unreachable) is
