@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "samples" / "chat"
+SAMPLES = Path(__file__).resolve().parent / "samples" / "chat"  # copied from ../shared/reference/samples
 
 
 def sample(name: str) -> dict:

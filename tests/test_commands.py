@@ -17,7 +17,7 @@ from rcabot.web import create_app
 from tests.fakes.jobs import RecordingJobs
 
 ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT.parents[0] / "shared" / "reference" / "samples" / "chat"
+SAMPLES = Path(__file__).resolve().parent / "samples" / "chat"  # copied from ../shared/reference/samples
 BRUNO, CHEN, HANA, ADA = "users/1002", "users/1003", "users/1008", "users/1001"
 STRANGER = "users/4242"
 SLASH = {name: command_id for command_id, name in COMMAND_IDS.items()}

@@ -20,7 +20,7 @@ from tests.fakes.transport import Router
 
 SPACE = "spaces/AAQAv7Rk3mE"
 FALLBACK = "REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD"
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "samples" / "chat"
+SAMPLES = Path(__file__).resolve().parent / "samples" / "chat"  # copied from ../shared/reference/samples
 
 CARD = {"cardId": "ping-RCA-2041",
         "card": {"header": {"title": "RCA ticket ready for review", "subtitle": "RCA-2041"},

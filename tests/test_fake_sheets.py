@@ -18,7 +18,7 @@ from gspread.exceptions import APIError
 from tests.fakes.sheets import FORMULA_SHOWN_AS, FakeSheets
 from tests.fakes.transport import FakeRequest, Router
 
-SAMPLES = Path(__file__).resolve().parents[2] / "shared" / "reference" / "samples" / "sheets"
+SAMPLES = Path(__file__).resolve().parent / "samples" / "sheets"  # copied from ../shared/reference/samples
 BASE = "https://sheets.googleapis.com"
 
 
