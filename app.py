@@ -16,6 +16,11 @@ if __name__ == "__main__":
           f"-H 'Content-Type: application/json' -d '{{\"ticket_id\": \"RCA-1\", \"title\": \"Checkout latency\"}}'\n",
           flush=True)
     # SIGTERM (a service manager's stop) ends the process through the normal exit, so the
-    # shutdown flush runs; gunicorn does the same for its workers.
-    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(0))
+    # shutdown flush runs; gunicorn does the same for its workers. A second SIGTERM (a shell and
+    # its child both passing one on) must not interrupt that exit.
+    def stop(signum, frame):
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        sys.exit(0)
+
+    signal.signal(signal.SIGTERM, stop)
     app.run(host=host, port=settings.port, threaded=True, use_reloader=False)
