@@ -4,6 +4,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
@@ -11,11 +12,18 @@ from typing import Callable
 from .bot import RcaBot, utcnow
 from .config import Settings
 from .journal import Journal, JournalBusy
+from .workbook import WorkbookError
 
 log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).resolve().parent.parent / "config" / "workbook"
 SHEETS_SCOPE = "https://www.googleapis.com/auth/spreadsheets"
 CHAT_SCOPE = "https://www.googleapis.com/auth/chat.bot"
+STARTUP_WAIT_CAP = 60  # seconds between start-up tries while the spreadsheet is unreachable
+
+
+def pause(seconds: float) -> None:
+    """The wait between start-up tries (the tests' fake Google replaces it)."""
+    time.sleep(seconds)
 
 
 class StartupError(SystemExit):
@@ -42,10 +50,27 @@ def build(settings: Settings, jobs=None, clock: Callable[[], datetime] = utcnow,
         bot = _google_bot(settings, jobs, clock, chat_transport, journal)
     if hasattr(bot.jobs, "bind"):
         bot.jobs.bind(bot)
-    bot.boot()
+    _boot(bot)
     if not settings.local and not bot.config.space_id:
         raise StartupError(["the Configuration tab has no SpaceId (the Chat space to post in, spaces/...)"])
     return bot
+
+
+def _boot(bot: RcaBot) -> None:
+    """Boot, trying again while the spreadsheet is throttling or failing (a Google outage at
+    start-up is waited out, not a crash); anything else (no access, no such spreadsheet) stops
+    the start with what to fix."""
+    wait = 2
+    while True:
+        try:
+            bot.boot()
+            return
+        except WorkbookError as exc:
+            if not exc.transient:
+                raise StartupError([str(exc)]) from None
+            log.error("start-up: %s; trying again in %d s (the journal keeps every answered event)", exc, wait)
+            pause(wait)
+            wait = min(wait * 2, STARTUP_WAIT_CAP)
 
 
 def workbook_for(settings: Settings):

@@ -52,6 +52,7 @@ def no_backoff(monkeypatch) -> list[float]:
     """The Google workbook's backoff waits, recorded instead of slept."""
     waits: list[float] = []
     monkeypatch.setattr("rcabot.workbook.google.pause", waits.append)
+    monkeypatch.setattr("rcabot.bootstrap.pause", waits.append)
     return waits
 
 

@@ -134,3 +134,21 @@ def test_google_mode_refuses_to_start_without_a_space_id(google_env, jobs, clock
         with pytest.raises(StartupError) as refused:
             create_app({"JOBS": jobs, "CLOCK": clock, "CHAT_TRANSPORT": fresh.http()})
     assert "SpaceId" in str(refused.value)
+
+
+def test_a_sheets_outage_at_start_up_is_waited_out(google_env, fake, certs, jobs, clock, no_backoff):
+    fake.sheets.fail_next(503, count=12)  # more than the workbook's 5 tries, twice over
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake.install(rsps)
+        bot = create_app({"JOBS": jobs, "CLOCK": clock, "CHAT_TRANSPORT": fake.http()}).extensions["rcabot"]
+    assert fake.sheets.pending_faults() == 0 and bot.status()["managers"]
+    assert [w for w in no_backoff if w in (2, 4)] == [2, 4]  # start-up's own waits (the workbook's have jitter)
+
+
+def test_a_spreadsheet_not_shared_stops_the_start_with_what_to_fix(google_env, fake, jobs, clock, no_backoff):
+    fake.sheets.fail_next(403, count=1)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake.install(rsps)
+        with pytest.raises(StartupError) as refused:
+            create_app({"JOBS": jobs, "CLOCK": clock, "CHAT_TRANSPORT": fake.http()})
+    assert "share it" in str(refused.value)

@@ -11,7 +11,12 @@ Rows = list[list[str]]
 
 
 class WorkbookError(Exception):
-    """The workbook could not be read or written; the message says which tab and why."""
+    """The workbook could not be read or written; the message says which tab and why.
+    `transient`: the spreadsheet was throttling or failing, and trying later may help."""
+
+    def __init__(self, message: str, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
 
 
 class TabNotFound(WorkbookError):

@@ -202,7 +202,7 @@ class GoogleWorkbook:
                 wait = min(2 ** attempt + random.random(), 32)
                 log.warning("spreadsheet: %s; trying again in %.1f s", failure, wait)
                 self._sleep(wait)
-        raise WorkbookError(f"{failure} (gave up after {self._retries + 1} tries)")
+        raise WorkbookError(f"{failure} (gave up after {self._retries + 1} tries)", transient=True)
 
     def _sheet(self) -> gspread.Spreadsheet:
         if self._spreadsheet is None:
