@@ -80,7 +80,7 @@ def workbook_for(settings: Settings):
         return LocalWorkbook.from_templates(settings.workbook_dir, TEMPLATES)
     from .workbook.google import GoogleWorkbook
     return GoogleWorkbook(settings.spreadsheet_id, _credentials(settings, SHEETS_SCOPE),
-                          endpoint=settings.sheets_endpoint or None)
+                          endpoint=settings.sheets_endpoint or None, timeout=settings.google_timeout)
 
 
 def verifier_for(settings: Settings):
@@ -114,7 +114,7 @@ def _google_bot(settings: Settings, jobs, clock, chat_transport, journal) -> Rca
     from .jobs import SchedulerJobs
 
     chat = GoogleChat(_credentials(settings, CHAT_SCOPE), endpoint=settings.chat_endpoint or None,
-                      transport=chat_transport)
+                      timeout=settings.google_timeout, transport=chat_transport)
     return RcaBot(workbook_for(settings), chat, jobs or SchedulerJobs(), clock, default_space="", journal=journal)
 
 

@@ -291,6 +291,17 @@ def _column(index: int) -> str:
 
 # --- Environment -------------------------------------------------------------------------
 
+def _seconds_setting(text: str) -> float:
+    """RCABOT_GOOGLE_TIMEOUT: a positive number of seconds; anything else is a problem (-1)."""
+    if not text.strip():
+        return 30.0
+    try:
+        value = float(text)
+    except ValueError:
+        return -1.0
+    return value if value > 0 else -1.0
+
+
 @dataclass(frozen=True)
 class Settings:
     """Deployment settings and secrets, from the environment (everything else is in the sheet)."""
@@ -308,6 +319,7 @@ class Settings:
     chat_addon_account: str = ""  # service-<number>@gcp-sa-gsuiteaddons...: an add-on app's token e-mail
     certs_endpoint: str = ""  # replaces https://www.googleapis.com for Google's token certificates
     journal_dir: str = ""  # local disk for the journal; empty: next to the workbook, or var/journal
+    google_timeout: float = 30.0  # seconds a Sheets or Chat call may take before it is retried
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -325,6 +337,7 @@ class Settings:
             chat_addon_account=env.get("RCABOT_CHAT_ADDON_SERVICE_ACCOUNT", ""),
             certs_endpoint=env.get("RCABOT_CERTS_ENDPOINT", ""),
             journal_dir=env.get("RCABOT_JOURNAL_DIR", ""),
+            google_timeout=_seconds_setting(env.get("RCABOT_GOOGLE_TIMEOUT", "")),
         )
 
     @property
@@ -355,4 +368,6 @@ class Settings:
         if audience and not (audience.isdigit() or audience.startswith(("https://", "http://"))):
             found.append(f"RCABOT_CHAT_AUDIENCE is {audience!r}; set the Cloud project number or the endpoint "
                          f"URL, whichever the Chat app's 'Authentication Audience' names")
+        if self.google_timeout <= 0:
+            found.append("RCABOT_GOOGLE_TIMEOUT must be a positive number of seconds (default 30)")
         return found

@@ -107,3 +107,12 @@ def test_google_mode_names_every_setting_it_is_missing():
     assert missing_file.problems() == ["GOOGLE_APPLICATION_CREDENTIALS names /nowhere/key.json, which is not a file"]
     assert Settings(backend="cloud").problems() == ["RCABOT_BACKEND is 'cloud'; use local or google"]
     assert Settings().problems() == []
+
+
+def test_the_google_timeout_is_a_setting_with_a_default_and_a_clear_problem():
+    assert Settings.from_env({}).google_timeout == 30
+    assert Settings.from_env({"RCABOT_GOOGLE_TIMEOUT": "12.5"}).google_timeout == 12.5
+    google = {"RCABOT_BACKEND": "google", "RCABOT_SPREADSHEET_ID": "x", "RCABOT_SERVICE_ACCOUNT_JSON": "{}",
+              "RCABOT_CHAT_AUDIENCE": "123", "RCABOT_API_TOKEN": "t", "RCABOT_GOOGLE_TIMEOUT": "soon"}
+    assert Settings.from_env(google).problems() == [
+        "RCABOT_GOOGLE_TIMEOUT must be a positive number of seconds (default 30)"]

@@ -21,7 +21,6 @@
 
 Run as `python -m tests.e2e.google_harness` (cwd: the repository) it is `python app.py` with
 test-only changes the bot has no setting for (each through an environment variable):
-RCABOT_E2E_CLIENT_TIMEOUT, seconds, replaces the 30 s timeout of the Google clients;
 RCABOT_E2E_BACKOFF_SCALE multiplies the Sheets adapter's backoff waits (1, 2, 4, 8 s), so that an
 outage longer than its five tries does not take 15 s of real time per flush; RCABOT_E2E_KILL_AT
 arms one kill point (see KILL_POINTS): the process SIGKILLs itself right there, the first time.
@@ -50,7 +49,6 @@ from tests.fakes.sheets import FakeSheets
 from tests.fakes.tokens import PROJECT_NUMBER, GoogleCerts, project_number_claims
 
 API_TOKEN = "e2e-api-token-not-a-secret"
-CLIENT_TIMEOUT_ENV = "RCABOT_E2E_CLIENT_TIMEOUT"
 BACKOFF_SCALE_ENV = "RCABOT_E2E_BACKOFF_SCALE"
 KILL_AT_ENV = "RCABOT_E2E_KILL_AT"
 KILL_POINTS = ("after-tracker-append", "after-ping-post")
@@ -170,8 +168,9 @@ def prepare_google_workbook(google: FakeGoogleServer, folder: Path, **config) ->
 # --- the process ----------------------------------------------------------------------------
 
 class GoogleBot(BotProcess):
-    """`python app.py` in Google mode against `google`. With `client_timeout` or `backoff_scale`
-    it runs through this module's main() instead, which sets them (the bot has no setting)."""
+    """`python app.py` in Google mode against `google`. `client_timeout` is the bot's
+    RCABOT_GOOGLE_TIMEOUT; with `backoff_scale` it runs through this module's main() instead,
+    which scales the Sheets backoff (the bot has no setting for that)."""
 
     def __init__(self, home: Path, google: FakeGoogleServer, *, client_timeout: float | None = None,
                  backoff_scale: float | None = None):
@@ -179,8 +178,8 @@ class GoogleBot(BotProcess):
         home.mkdir(parents=True, exist_ok=True)
         self.google = google
         self.test_env: dict[str, str] = {}
-        if client_timeout is not None:
-            self.test_env[CLIENT_TIMEOUT_ENV] = str(client_timeout)
+        if client_timeout is not None:  # a real setting: the bot's Google clients' timeout
+            self.test_env["RCABOT_GOOGLE_TIMEOUT"] = str(client_timeout)
         if backoff_scale is not None:
             self.test_env[BACKOFF_SCALE_ENV] = str(backoff_scale)
         self.boot_failures = 0
@@ -316,12 +315,6 @@ def _die() -> None:
 
 
 def _apply_test_settings() -> None:
-    timeout = os.environ.get(CLIENT_TIMEOUT_ENV, "")
-    if timeout:
-        from rcabot.chat.google import GoogleChat
-        from rcabot.workbook.google import GoogleWorkbook
-        GoogleWorkbook.__init__.__kwdefaults__["timeout"] = float(timeout)
-        GoogleChat.__init__.__kwdefaults__["timeout"] = float(timeout)
     scale = os.environ.get(BACKOFF_SCALE_ENV, "")
     if scale:
         import rcabot.workbook.google as workbook
