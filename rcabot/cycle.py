@@ -318,7 +318,7 @@ class Cycle:
                 ticket.started_at + self.rules.escalate_after <= now
             if late:
                 why = f"not accepted {_duration(self.rules.escalate_after)} after it was ready"
-            elif team and team <= ticket.passed_by:
+            elif team and team <= set(ticket.passed_by):
                 why = f"declined or let lapse by every manager of shift {shift}"
             else:
                 continue
@@ -391,8 +391,7 @@ class Cycle:
 
     def _requeue(self, ticket: Ticket, note: str) -> str:
         """Its ping is over: the ticket needs a manager again, and not the same one if avoidable."""
-        ticket.passed_over = ticket.manager_id
-        ticket.passed_by = ticket.passed_by | {ticket.manager_id}
+        ticket.passed_by = tuple(who for who in ticket.passed_by if who != ticket.manager_id) + (ticket.manager_id,)
         ticket.status, ticket.pinged_at, ticket.deadline = TicketStatus.WAITING, None, None
         ticket.manager_id = ticket.manager_name = ticket.message_id = ""
         return note

@@ -90,8 +90,3 @@ class History:
             if e.status is Track.ACCEPTED:
                 counts[e.manager_id] = counts.get(e.manager_id, 0) + 1
         return counts
-
-    def passed_by(self, ticket_id: str, since: datetime) -> set[str]:
-        """Who declined or let lapse `ticket_id`'s pings since `since`."""
-        return {e.manager_id for e in self.since(since)
-                if e.ticket_id == ticket_id and e.status in (Track.DECLINED, Track.TIMED_OUT)}

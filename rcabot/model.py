@@ -60,13 +60,16 @@ class Ticket:
     pinged_at: datetime | None = None
     deadline: datetime | None = None
     attempts: int = 0
-    # Who let the last ping lapse; pinged again only when nobody else can be.
-    passed_over: str = ""
     started_at: datetime | None = None
     accepted_at: datetime | None = None
     escalated: bool = False
     reminders: int = 0  # Done reminders sent since it was accepted
-    passed_by: frozenset[str] = frozenset()  # who declined it or let it lapse
+    passed_by: tuple[str, ...] = ()  # who declined it or let it lapse, the latest last
+
+    @property
+    def passed_over(self) -> str:
+        """Who let its last ping go: pinged for it again only when nobody else can be."""
+        return self.passed_by[-1] if self.passed_by else ""
 
 
 @dataclass

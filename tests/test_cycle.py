@@ -290,3 +290,14 @@ def test_coming_back_when_not_resting_changes_nothing(cycle):
 def test_a_deadline_is_rounded_up_to_the_second_the_tabs_can_store(cycle):
     ticket, _ = cycle.start("RCA-1", "", "", T0 + timedelta(microseconds=250_000))
     assert ticket.deadline == later(301)  # never sooner than TicketTimeout, and the same after a restart
+
+
+def test_who_passed_a_ticket_on_is_kept_in_the_tabs_in_order(cycle):
+    from rcabot.config import TabNames
+    from rcabot.state_tabs import load_state, state_rows
+
+    cycle.start("RCA-1", "", "", T0)
+    cycle.tick(later(300))  # Ada let it lapse; Bea is pinged
+    cycle.decline("RCA-1", "users/2", later(310), attempt=2)
+    restored = load_state(state_rows(cycle.state, TabNames()), TabNames()).tickets["RCA-1"]
+    assert restored.passed_by == ("users/1", "users/2") and restored.passed_over == "users/2"

@@ -39,7 +39,6 @@ def test_only_events_since_the_given_moment_count():
     history = day_of_two_tickets()
     assert history.stats(since=at(10))["users/1"].pinged == 1
     assert history.accepted_counts(since=at(10)) == {"users/2": 1}
-    assert history.passed_by("RCA-2", since=T0) == {"users/1"}
 
 
 def test_events_older_than_a_month_are_let_go():
