@@ -35,10 +35,6 @@ class TabNames:
     tracker: str = "Tracker"
     status: str = "BotStatus"
 
-    @property
-    def bot_owned(self) -> tuple[str, ...]:
-        return (self.state, self.tickets, self.manager_state, self.tracker, self.status)
-
 
 @dataclass(frozen=True)
 class Config:
