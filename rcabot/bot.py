@@ -13,7 +13,7 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Protocol
 
-from .chat import ChatError, ChatSpace, Message
+from .chat import ChatError, ChatSpace, Message, answers
 from .chat.cards import notice_message, ping_message, thread_key
 from .config import Config, parse_configuration, parse_managers
 from .cycle import Announce, Answer, CancelTimer, Cycle, Effect, Notice, Ping, SetTimer, Tracked
@@ -22,7 +22,7 @@ from .journal import Journal, JournalError
 from .model import Board, BotState, DndChange, Manager, Ticket, TicketStatus
 from .outbox import Delivery, Outbox
 from .pacing import CHAT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINUTE, Pace
-from .reports import STATUS_HEADER, digest_text, status_rows
+from .status_tab import STATUS_HEADER, status_rows
 from .shifts import ShiftSchedule
 from .state_tabs import (event_from_row, headers, iso, journal_entry, load_state, replay, revision_of, revision_row,
                          state_rows)
@@ -90,9 +90,11 @@ class RcaBot:
         config, managers = self._read_team(initial=True)
         self.workbook.ensure_tabs({**headers(config.tabs), config.tabs.status: STATUS_HEADER})
         saved = self.workbook.read_tabs(list(headers(config.tabs)))  # one request: state tabs and Tracker
-        state_tables = self._newest_state(saved, config.tabs)
-        entries = list(self.journal.entries()) if self.journal else []
-        unwritten = self._unwritten_tracker_rows(entries, config.tabs.tracker)
+        state_tables, self._revision = self._newest_state(saved, config.tabs)
+        sealed, current = (list(self.journal.sealed_entries()), list(self.journal.current_entries())) \
+            if self.journal else ([], [])
+        entries = sealed + current
+        unwritten = self._unwritten_tracker_rows(sealed, current, config.tabs.tracker)
         with self._lock:
             self.config = config
             self.history = History(e for row in saved[config.tabs.tracker][1:] + unwritten
@@ -108,8 +110,9 @@ class RcaBot:
         self._refresh_status()
         log.info("RCA Bot ready: %d managers, %d tickets in the cycle", len(managers), len(self.cycle.state.tickets))
 
-    def _newest_state(self, saved: dict[str, list[list[str]]], tabs) -> dict[str, list[list[str]]]:
-        """The state tabs from the spreadsheet, unless this machine wrote newer ones.
+    def _newest_state(self, saved: dict[str, list[list[str]]], tabs) -> tuple[dict[str, list[list[str]]], int]:
+        """The state tabs from the spreadsheet, unless this machine wrote newer ones; and the
+        revision of the last state write either knows of.
 
         A state write that timed out (or was in flight at a crash) can still be carried out by
         Sheets later, on top of a newer one. Each write carries a revision (its time in ms), and
@@ -119,15 +122,15 @@ class RcaBot:
         """
         local = self.journal.saved_state() if self.journal else None
         in_sheet = revision_of(saved.get(tabs.state, []))
-        self._revision = max(in_sheet or 0, local[0] if local else 0)
+        last = max(in_sheet or 0, local[0] if local else 0)
         if local is None or in_sheet is None or local[0] <= in_sheet:
-            return saved
+            return saved, last
         log.warning("state: the spreadsheet holds state write %d, older than this machine's last (%d), a delayed "
                     "write that landed late; the newer copy is used and written back", in_sheet, local[0])
-        return {**saved, **{tab: rows for tab, rows in local[1].items() if tab in (tabs.state, tabs.tickets,
-                                                                                   tabs.manager_state)}}
+        state_tabs = (tabs.state, tabs.tickets, tabs.manager_state)
+        return {**saved, **{tab: rows for tab, rows in local[1].items() if tab in state_tabs}}, last
 
-    def _unwritten_tracker_rows(self, entries: list[dict], tab: str) -> list[list[str]]:
+    def _unwritten_tracker_rows(self, sealed: list[dict], current: list[dict], tab: str) -> list[list[str]]:
         """The journal's Tracker rows that the Tracker does not hold yet.
 
         A flush appends the rows of the sealed journal files, then deletes those files. Killed in
@@ -135,14 +138,12 @@ class RcaBot:
         although the Tracker has some of their rows: a head of them, since appends go in order and
         whole. The Tracker then ends with that head, and it must not go again.
         """
-        rows = [row for entry in entries for row in entry.get("tracker", [])]
-        sealed = [row for entry in self.journal.sealed_entries() for row in entry.get("tracker", [])] \
-            if self.journal else []
-        done = landed(self.workbook.last_rows(tab, len(sealed)), sealed) if sealed else 0
+        in_flush = [row for entry in sealed for row in entry.get("tracker", [])]
+        done = landed(self.workbook.last_rows(tab, len(in_flush)), in_flush) if in_flush else 0
         if done:
             log.warning("journal: the Tracker already holds %d rows of a flush that was cut short; they are not "
                         "written again", done)
-        return rows[done:]
+        return in_flush[done:] + [row for entry in current for row in entry.get("tracker", [])]
 
     def reload(self) -> None:
         """Re-read Configuration and Managers; a tab with problems leaves the last good one in force."""
@@ -164,15 +165,16 @@ class RcaBot:
     def status_rows(self) -> list[list[str]]:
         """The BotStatus rows as of now (the console shows them live)."""
         with self._lock:
-            return status_rows(self.cycle, self.problems, self.clock())
+            return status_rows(self.board(), self.problems)
 
     def digest(self) -> None:
         """The daily digest job: one message in the space."""
         with self._lock:
-            now = self.clock()
-            day = now.astimezone(self.config.schedule.zone).date().isoformat()
-            self.outbox.add(Delivery("", 0, _request_id("", f"digest-{day}"), text=digest_text(self.cycle, now),
-                                     kind="space", thread=f"rcabot-digest-{day}"))
+            board = self.board()
+            since, day = board.now - timedelta(days=1), board.now.astimezone(board.zone).date().isoformat()
+            text = answers.digest(board, since, self.history.since(since), self.history.stats(since))
+            self.outbox.add(Delivery("", 0, _request_id("", f"digest-{day}"), text=text, kind="space",
+                                     thread=f"rcabot-digest-{day}"))
         self.jobs.kick("deliver")
 
     def _read_team(self, initial: bool) -> tuple[Config, list[Manager]]:
@@ -362,10 +364,10 @@ class RcaBot:
         if item.ping is None:
             return notice_message(item.text, item.mentions)
         ping, timeout = item.ping, self.cycle.rules.ticket_timeout
-        # Posted late, the ping's timeout counts from now (Cycle.delivered): the card says so.
-        deadline = max(ping.deadline, now + timeout)
+        # Posted late, the ping's timeout counts from its posting: the card says so.
         return ping_message(Ticket(ping.ticket_id, ping.title, ping.url), ping.manager.chat_id, ping.manager.name,
-                            ping.attempt, deadline, int(timeout.total_seconds()), ping.note)
+                            ping.attempt, self.cycle.posted_deadline(ping.deadline, now),
+                            int(timeout.total_seconds()), ping.note)
 
     def _delivered(self, item: Delivery, posted: Message, now: datetime):
         self.outbox.posted(item)
@@ -476,14 +478,9 @@ class RcaBot:
             return self.config.schedule, list(self.cycle.managers), self.clock()
 
     def board(self) -> Board:
-        """The shift, the team and the tickets as they stand, for the chat commands."""
+        """The shift, the team and the tickets as they stand, for the views."""
         with self._lock:
-            now, state, schedule = self.clock(), self.cycle.state, self.config.schedule
-            return Board(now=now, zone=schedule.zone, shift=schedule.current_shift(now), shifts=schedule.count,
-                         shift_started=schedule.shift_started_at(now), next_shift=schedule.next_shift_start(now),
-                         managers=tuple(self.cycle.managers), tickets=tuple(map(_copy, state.tickets.values())),
-                         dnd_until={who: until for who, until in state.dnd_until.items() if until > now},
-                         next_up=self.cycle.next_up(now))
+            return self.cycle.board(self.clock())
 
     def stats(self, window: timedelta) -> tuple[datetime, dict[str, ManagerStats]]:
         """Per manager, what their pings came to over the last `window` (from the Tracker in memory)."""

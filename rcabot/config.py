@@ -158,7 +158,7 @@ def _extras(params: Mapping[str, tuple[str, str]], problems: list[str]) -> dict[
             problems.append(f"Configuration {cell}: DigestTime: {exc}")
     mode, cell = params.get("rotationmode", ("", ""))
     if mode:
-        if normalize(mode) not in ("roundrobin", "loadbalance"):
+        if normalize(mode) not in {normalize(m) for m in ROTATION_MODES}:
             problems.append(f"Configuration {cell}: RotationMode is {mode!r}; write {' or '.join(ROTATION_MODES)}")
         else:
             out["load_balance"] = normalize(mode) == "loadbalance"

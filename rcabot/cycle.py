@@ -15,7 +15,7 @@ from enum import Enum
 from typing import Sequence, Union
 
 from .history import History
-from .model import BotState, Manager, Ticket, TicketStatus, Track
+from .model import Board, BotState, Manager, Ticket, TicketStatus, Track
 from .rotation import eligible, pick_manager
 from .shifts import ShiftSchedule
 
@@ -212,6 +212,15 @@ class Cycle:
         self.state.last_activity[user_id] = now
         return [CancelTimer(dnd_timer(user_id))] + self._wake(now)
 
+    def board(self, now: datetime) -> Board:
+        """A copy of where things stand, for the views (chat answers, the BotStatus tab, the digest)."""
+        schedule, state = self.rules.schedule, self.state
+        return Board(now=now, zone=schedule.zone, shift=schedule.current_shift(now), shifts=schedule.count,
+                     shift_started=schedule.shift_started_at(now), next_shift=schedule.next_shift_start(now),
+                     managers=tuple(self.managers), tickets=tuple(map(_copy, state.tickets.values())),
+                     dnd_until={who: until for who, until in state.dnd_until.items() if until > now},
+                     next_up=self.next_up(now))
+
     def next_up(self, now: datetime) -> Manager | None:
         """Who a new ticket would be pinged to now (None: it would wait)."""
         shift = self.rules.schedule.current_shift(now)
@@ -254,10 +263,14 @@ class Cycle:
         if ticket.status is not TicketStatus.PINGED:
             return []
         ticket.message_id = message_id
-        if ticket.deadline and self._deadline(now) > ticket.deadline:
-            ticket.deadline = self._deadline(now)
+        if ticket.deadline and self.posted_deadline(ticket.deadline, now) > ticket.deadline:
+            ticket.deadline = self.posted_deadline(ticket.deadline, now)
             return [SetTimer(timeout_timer(ticket_id), ticket.deadline)]
         return []
+
+    def posted_deadline(self, deadline: datetime, now: datetime) -> datetime:
+        """A ping's deadline if it reaches the space at `now`: TicketTimeout from then, if later."""
+        return max(deadline, self._deadline(now))
 
     def resume(self, now: datetime) -> list[Effect]:
         """After a restart: the timers the state implies, then whatever fell due meanwhile."""

@@ -83,14 +83,18 @@ class Journal:
 
     def entries(self) -> Iterator[dict]:
         """Every entry, oldest first: the sealed files, then the current one."""
-        for path in self._sealed() + [self.folder / CURRENT]:
-            if path.exists():
-                yield from _read(path)
+        yield from self.sealed_entries()
+        yield from self.current_entries()
 
     def sealed_entries(self) -> Iterator[dict]:
         """The entries of a flush that did not finish: the workbook may or may not hold them."""
         for path in self._sealed():
             yield from _read(path)
+
+    def current_entries(self) -> Iterator[dict]:
+        """The entries no flush has taken up yet."""
+        if (self.folder / CURRENT).exists():
+            yield from _read(self.folder / CURRENT)
 
     def save_state(self, revision: int, tables: dict) -> None:
         """Keep the state tabs just written (atomically: a crash leaves the old copy or this one)."""

@@ -30,9 +30,9 @@ class TrackerBuffer:
         """Rows the journal kept from before a restart."""
         self._rows.extend(list(row) for row in rows)
 
-    def waiting(self, limit: int | None = None) -> list[list[str]]:
-        """The first `limit` waiting rows (all of them if None), still waiting."""
-        return list(self._rows)[:limit]
+    def waiting(self) -> list[list[str]]:
+        """The rows waiting, oldest first (they stay until `written`)."""
+        return list(self._rows)
 
     def written(self, count: int) -> None:
         """The workbook took the first `count` rows: they leave the buffer."""

@@ -10,7 +10,8 @@ from rcabot.config import Config, parse_configuration
 from rcabot.cycle import (Announce, Cycle, Notice, Rules, SetTimer, Tracked, escalation_timer, reminder_timer)
 from rcabot.history import Event, History
 from rcabot.model import BotState, Manager, Track
-from rcabot.reports import digest_text, status_rows
+from rcabot.chat import answers
+from rcabot.status_tab import status_rows
 from rcabot.shifts import ShiftSchedule
 
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)  # shift 2
@@ -175,8 +176,8 @@ def test_the_bot_status_rows_show_the_shift_who_is_on_who_is_next_dnd_waiting_an
     c = cycle(replace(BASE, schedule=ShiftSchedule(SCHEDULE.starts, zone)))
     c.start("RCA-1", "", "", T0)
     c.accept("RCA-1", "users/1", T0, attempt=1)
-    rows = status_rows(c, ["Configuration B2: TicketTimeout is 'soon'; it must be a whole number of at least 1"],
-                       T0)
+    rows = status_rows(c.board(T0),
+                       ["Configuration B2: TicketTimeout is 'soon'; it must be a whole number of at least 1"])
     assert rows[0] == ["Item", "Value", "Detail"]
     assert ["Shift", "2", "06:00 to 12:00 (Europe/Berlin)"] in rows
     assert ["On shift", "Ada", "in DND until 09:00"] in rows  # 08:00 Berlin + 1 h
@@ -197,10 +198,14 @@ def test_the_digest_gives_the_days_numbers_and_what_is_still_open():
     c = cycle(history=history)
     c.start("RCA-1", "", "", T0)
     c.accept("RCA-1", "users/1", T0, attempt=1)
-    text = digest_text(c, later(60))
-    assert text.startswith("Daily digest, the last 24 hours: 1 tickets in play, 1 accepted, 1 done")
-    assert "By manager: Ada 1 accepted, 0 declined, 0 timed out." in text
-    assert "Accepted, not done: RCA-1 (Ada)." in text
+    now = later(60)
+    since = now - timedelta(days=1)
+    text = answers.digest(c.board(now), since, history.since(since), history.stats(since))
+    head, by_manager, still_open = text.split("\n\n")
+    assert head == "Daily digest. In the last 24 hours: 1 ticket in play, 1 accepted, 1 done, 0 declined, 0 timed out."
+    assert "• Ada: 1 pinged, 1 accepted, 0 declined, 0 timed out; median time to accept 10m" in by_manager
+    assert "Bea" not in by_manager.split("No pings")[0]  # her accept was three days ago
+    assert "• RCA-1: accepted by Ada, in review" in still_open
 
 
 # --- the Configuration ---------------------------------------------------------------------

@@ -41,7 +41,7 @@ def test_the_digest_is_one_message_in_the_space(client, bot, space):
     bot.digest()  # the same day's digest again (a misfire, a retry) is not posted twice
     digests = [m for m in bot.chat.messages() if m.get("text", "").startswith("Daily digest")]
     assert len(digests) == 1
-    assert "Accepted, not done: RCA-1" in digests[0]["text"]
+    assert "RCA-1: accepted by" in digests[0]["text"]
     assert digests[0]["thread"]["name"] != bot.ticket("RCA-1")["thread"]
 
 

@@ -1,13 +1,15 @@
-"""The text of the read-only commands (`who`, `tickets`, `stats`), built from a copy of the bot's
-memory. Times are shown in the configured time zone; names and ticket ids go through `plain`, so
+"""The text of the read-only commands (`who`, `tickets`, `stats`) and of the daily digest, built
+from a copy of the bot's memory. Times are shown in the configured time zone; names and ticket ids go through `plain`, so
 that a name cannot mention anyone or smuggle in a link.
 """
 from __future__ import annotations
 
+from collections import Counter
 from datetime import datetime, timedelta, tzinfo
+from typing import Sequence
 
-from ..history import ManagerStats
-from ..model import Board, Manager, Ticket, TicketStatus
+from ..history import Event, ManagerStats
+from ..model import Board, Manager, Ticket, TicketStatus, Track
 from .cards import plain
 
 MAX_TICKETS = 40  # listed in one answer: a Chat message holds at most 32,000 bytes
@@ -106,6 +108,17 @@ def stats(board: Board, since: datetime, rows: dict[str, ManagerStats], window: 
     if quiet:
         lines.append(f"No pings: {plain(', '.join(quiet))}.")
     return "\n".join(lines)
+
+
+def digest(board: Board, since: datetime, events: Sequence[Event], rows: dict[str, ManagerStats]) -> str:
+    """The daily digest: the day's numbers, then what `stats 24h` and `tickets` would answer."""
+    count = Counter(e.status for e in events)
+    in_play = len({e.ticket_id for e in events if e.status in (Track.PINGED, Track.WAITING)})
+    escalated = f", {count[Track.ESCALATED]} escalated" if count[Track.ESCALATED] else ""
+    head = (f"Daily digest. In the last 24 hours: {_count(in_play, 'ticket')} in play, {count[Track.ACCEPTED]} "
+            f"accepted, {count[Track.COMPLETED]} done, {count[Track.DECLINED]} declined, "
+            f"{count[Track.TIMED_OUT]} timed out{escalated}.")
+    return "\n\n".join([head, stats(board, since, rows, "24 hours"), tickets(board)])
 
 
 def _stats_line(row: ManagerStats, name: str) -> str:

@@ -129,9 +129,7 @@ class GoogleWorkbook:
             return
         with self._lock:
             try:
-                writes, shapes = self._writes(replace, append)
-                self._grow(shapes)
-                self._write_values("write " + ", ".join([*replace, *append]), writes)
+                shapes = self._write_once(replace, append)
             except _UnknownRange:
                 # a tab went away since the last look (deleted by hand): a bot state tab is made
                 # again; the Tracker is not (its history would look complete while it is not)
@@ -140,13 +138,17 @@ class GoogleWorkbook:
                 for tab in append:
                     if tab not in self._metadata():
                         raise TabNotFound(tab) from None
-                writes, shapes = self._writes(replace, append)
-                self._grow(shapes)
-                self._write_values("write " + ", ".join([*replace, *append]), writes)
+                shapes = self._write_once(replace, append)
             for tab, rows in replace.items():
                 self._extent[tab] = (len(rows), shapes[tab][1])
             for tab in append:
                 self._extent[tab] = shapes[tab]
+
+    def _write_once(self, replace, append) -> dict[str, tuple[int, int]]:
+        writes, shapes = self._writes(replace, append)
+        self._grow(shapes)
+        self._write_values("write " + ", ".join([*replace, *append]), writes)
+        return shapes
 
     def _writes(self, replace, append) -> tuple[list[dict], dict[str, tuple[int, int]]]:
         """The ranges and values of one write, and the grid each tab needs (rows, columns)."""
