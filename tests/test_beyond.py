@@ -243,3 +243,14 @@ def test_reminders_missed_while_the_bot_slept_are_not_sent_in_a_row():
     effects = c.tick(later(5 * 3600))  # the 2 h and 4 h reminders fell due while the bot was down
     assert [e.detail for e in of(Tracked, effects)] == ["reminder 2 of 3"]
     assert SetTimer(reminder_timer("RCA-1"), later(6 * 3600)) in effects
+
+
+def test_a_ticket_whose_pings_all_lapsed_on_the_shift_is_escalated_by_the_timeout():
+    c = cycle(replace(BASE, escalation_contacts=("users/77",)), team=(ADA, BEA))
+    c.start("RCA-1", "", "", T0)
+    posted(c)
+    c.tick(later(300))  # Ada's ping lapses; Bea is pinged
+    posted(c)
+    effects = c.tick(later(600))  # Bea's lapses too: everyone on shift 2 let it go
+    assert ("Escalated", "RCA-1") in tracked(effects)
+    assert "declined or let lapse by every manager of shift 2" in of(Notice, effects)[-1].text
