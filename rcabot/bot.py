@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Protocol
 
@@ -40,6 +40,15 @@ MAX_QUEUED_TRACKER_ROWS = 100_000
 class Overloaded(Exception):
     """The bot cannot take new work now; the message says why and the caller should retry."""
 
+    retry_after = 60
+
+
+class NotStored(Overloaded):
+    """The journal cannot be written, so an answer would promise what a crash could lose: the
+    request is refused (503) and, where it could be, nothing was changed."""
+
+    retry_after = 10
+
 
 class Jobs(Protocol):
     """What the bot asks of the scheduler."""
@@ -52,6 +61,18 @@ class Jobs(Protocol):
 
 
 REFUSED = "refused-by-chat"  # the message id of a message Chat refused as invalid (see deliver)
+
+
+@dataclass
+class Unjournaled:
+    """What changed while the journal could not be written: it goes in as soon as it can."""
+
+    tickets: set[str]
+    tracker: list[list[str]]
+
+    def add(self, tickets: set[str], tracker: list[list[str]]) -> None:
+        self.tickets |= tickets
+        self.tracker += tracker
 
 
 def utcnow() -> datetime:
@@ -80,6 +101,7 @@ class RcaBot:
         self._status_rows: list[list[str]] = []  # the BotStatus tab, as of the last reload
         self._retries = 0
         self._revision = 0  # the last state write's (see _newest_state)
+        self._unjournaled: Unjournaled | None = None  # what the journal missed while it could not be written
         self.chat_pace = Pace(CHAT_WRITES_PER_MINUTE)
         self.sheets_pace = Pace(SHEETS_WRITES_PER_MINUTE)
 
@@ -136,14 +158,15 @@ class RcaBot:
         A flush appends the rows of the sealed journal files, then deletes those files. Killed in
         between (or after an append that failed but may have been carried out), the files survive
         although the Tracker has some of their rows: a head of them, since appends go in order and
-        whole. The Tracker then ends with that head, and it must not go again.
+        whole. The Tracker then ends with that head, and it must not go again. The current file
+        counts too: a flush that could not seal it (a read-only journal folder) wrote its rows.
         """
-        in_flush = [row for entry in sealed for row in entry.get("tracker", [])]
-        done = landed(self.workbook.last_rows(tab, len(in_flush)), in_flush) if in_flush else 0
+        journaled = [row for entry in sealed + current for row in entry.get("tracker", [])]
+        done = landed(self.workbook.last_rows(tab, len(journaled)), journaled) if journaled else 0
         if done:
             log.warning("journal: the Tracker already holds %d rows of a flush that was cut short; they are not "
                         "written again", done)
-        return in_flush[done:] + [row for entry in current for row in entry.get("tracker", [])]
+        return journaled[done:]
 
     def reload(self) -> None:
         """Re-read Configuration and Managers; a tab with problems leaves the last good one in force."""
@@ -223,7 +246,7 @@ class RcaBot:
             link = url or self.config.ticket_url(ticket_id)
             ticket, effects = self.cycle.start(ticket_id, title, link, now)
             return (_copy(ticket), not known), effects
-        return self._event(start, ticket_id)
+        return self._event(start, ticket_id, answered=True)
 
     def click(self, action: str, ticket_id: str, user_id: str, attempt: int | None) -> Answer:
         def answer(now: datetime):
@@ -232,7 +255,7 @@ class RcaBot:
             else:
                 result = getattr(self.cycle, action)(ticket_id, user_id, now, attempt)
             return result, result.effects
-        return self._event(answer, ticket_id)
+        return self._event(answer, ticket_id, answered=True)
 
     def set_dnd(self, user_id: str, length: timedelta) -> DndChange | None:
         """A manager's own DND for `length` from now; None when `user_id` is not in the Managers tab."""
@@ -257,36 +280,78 @@ class RcaBot:
             on_shift = manager.active and manager.works(self.config.schedule.current_shift(now))
             until = state.dnd_until[user_id] if state.in_dnd(user_id, now) else None
             return DndChange(manager.name, now, until, was, holding, pinged, on_shift), effects
-        return self._event(run)
+        return self._event(run, answered=True)
 
     def tick(self) -> None:
         self._event(lambda now: (None, self.cycle.tick(now)))
 
     def _event(self, change: Callable[[datetime], tuple[object, list[Effect]]], ticket_id: str = "",
-               changed: bool = False):
-        """Apply one change under the lock; journal it (fsynced) before anyone hears of it."""
+               changed: bool = False, answered: bool = False):
+        """Apply one change under the lock; journal it (fsynced) before anyone hears of it.
+
+        `answered`: someone is waiting for the result (a start, a click, a command). While the
+        journal cannot be written they get NotStored instead, before anything changes; if the
+        journal fails on this very change, the change stays in memory (the flush still writes it,
+        and the journal takes it up again once it works) but the caller hears 503, not a promise."""
         with self._lock:
+            if answered and not self._journal_ready():
+                raise NotStored(self._not_stored())
             now = self.clock()
             result, effects = change(now)
             kicks = self._apply(effects)
-            if effects or changed:
-                self._journal(now, effects, ticket_id)
+            stored = self._journal(now, effects, ticket_id) if effects or changed else True
         for job in kicks:
             self.jobs.kick(job)
+        if answered and not stored:
+            raise NotStored(self._not_stored())
         return result
 
-    def _journal(self, now: datetime, effects: list[Effect], ticket_id: str) -> None:
+    def _not_stored(self) -> str:
+        return f"the bot cannot write its journal ({self.degraded.get('journal', 'unknown error')}); nothing " \
+               f"was stored, retry later"
+
+    def _journal(self, now: datetime, effects: list[Effect], ticket_id: str) -> bool:
+        """Journal the change; False (and the journal marked broken) when it could not be."""
         if self.journal is None:
-            return
+            return True
         touched = {ticket_id} if ticket_id else set()
         touched |= {e.ticket_id for e in effects if isinstance(e, (Ping, Notice, Tracked))}
         tracked = [tracker_row(e) for e in effects if isinstance(e, Tracked)]
+        if self._unjournaled is not None:  # broken since an earlier change: keep collecting
+            self._unjournaled.add(touched, tracked)
+            return self._journal_ready()
         try:
             self.journal.record(journal_entry(now, self.cycle.state, touched, tracked))
+            return True
         except JournalError as exc:
-            # The change stands in memory and reaches the workbook at the next flush; only a
-            # crash before then would lose it. Say so loudly rather than refuse the click.
+            self._unjournaled = Unjournaled(touched, tracked)
             self._degrade("journal", str(exc))
+            return False
+
+    def _journal_ready(self) -> bool:
+        """True when the journal works: if it was broken, the changes it missed are written now
+        (one entry; the whole state and every queued Tracker row if its files vanished)."""
+        missed = self._unjournaled
+        if self.journal is None or missed is None:
+            return True
+        if self.journal.lost:
+            touched = set(self.cycle.state.tickets) | self._written_ticket_ids()
+            tracked = self.tracker.waiting()
+        else:
+            touched, tracked = missed.tickets, missed.tracker
+        try:
+            self.journal.record(journal_entry(self.clock(), self.cycle.state, touched, tracked))
+        except JournalError as exc:
+            self.degraded["journal"] = str(exc)
+            return False
+        self.journal.lost = False
+        self._unjournaled = None
+        self._recover("journal")
+        return True
+
+    def _written_ticket_ids(self) -> set[str]:
+        """Tickets the TicketState tab held at the last write (so a lost journal can say which left)."""
+        return {row[0] for row in self._written.get(self.config.tabs.tickets, [])[1:] if row}
 
     def _apply(self, effects: list[Effect]) -> set[str]:
         kicks: set[str] = set()
@@ -400,7 +465,9 @@ class RcaBot:
                 writes = {**changed, tabs.state: state[tabs.state] + [revision_row(revision, self.clock())]} \
                     if changed else {}
                 # Sealed with the snapshot: what the journal holds from here on is not in this flush.
-                sealed = self.journal.seal() if self.journal else []
+                sealed = self._seal()
+                missed = self._unjournaled
+                missed_rows = len(missed.tracker) if missed else 0
             try:
                 self.workbook.write(writes, {tabs.tracker: batch} if batch else {})
             except WorkbookError as exc:
@@ -408,11 +475,31 @@ class RcaBot:
                 return
             self._written.update(changed)
             self.tracker.written(len(batch))
+            if missed is not None:
+                with self._lock:  # the workbook holds them now: the journal need not take them up
+                    del missed.tracker[:missed_rows]
             if self.journal:
                 if writes:
                     self.journal.save_state(revision, state)
                 self.journal.discard(sealed)
             self._recover("workbook")
+        self._journal_ready_locked()
+
+    def _seal(self) -> list:
+        """The journal files this flush will make redundant ([] when it cannot be sealed: they stay,
+        and replaying them later changes nothing)."""
+        if self.journal is None:
+            return []
+        try:
+            return self.journal.seal()
+        except JournalError as exc:
+            self._degrade("journal", str(exc))
+            return []
+
+    def _journal_ready_locked(self) -> None:
+        """The flush job also brings a broken journal back, so /healthz recovers without traffic."""
+        with self._lock:
+            self._journal_ready()
 
     def _next_revision(self) -> int:
         """Each state write's revision: its time in ms, and always above the last one."""

@@ -11,6 +11,7 @@ the sealed files only once the workbook has taken everything they hold. Entries 
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import logging
@@ -44,41 +45,91 @@ class Journal:
         self.folder.mkdir(parents=True, exist_ok=True)
         self._owner = _take_ownership(self.folder / LOCK)
         self._lock = threading.Lock()
-        self._file = None
+        self._fd: int | None = None
+        self.lost = False  # the folder or file vanished since the last entry: earlier entries are gone
         self._next_seal = 1 + max((self._number(p) for p in self._sealed()), default=0)
 
     def record(self, entry: dict) -> None:
-        """Append `entry` and fsync it."""
-        line = json.dumps(entry, separators=(",", ":"), ensure_ascii=False) + "\n"
+        """Append `entry` and fsync it; JournalError if it is not on disk.
+
+        Written with one os.write on a descriptor of our own (no Python buffer that could hold a
+        failed line and write it later). A write cut short (a full disk, a file-size limit) is cut
+        off again, and the file is reopened before the next entry, so no torn line stays behind a
+        whole one. A journal file deleted under the bot (its folder removed) fails here too: an
+        entry written to a deleted file would be lost at the next crash.
+        """
+        # ASCII with escapes: any str, even a lone surrogate from a cut emoji, is valid JSON.
+        data = (json.dumps(entry, separators=(",", ":")) + "\n").encode("ascii")
         with self._lock:
             try:
-                if self._file is None:
-                    self._file = open(self.folder / CURRENT, "a", encoding="utf-8")
-                    if not _ends_a_line(self.folder / CURRENT):
-                        line = "\n" + line  # end a line torn by a crash, so that this one stays whole
-                self._file.write(line)
-                self._file.flush()
-                os.fsync(self._file.fileno())
+                fd = self._open()
+                self._append(fd, data)
             except OSError as exc:
-                raise JournalError(f"cannot write the journal in {self.folder}: {exc}") from exc
+                self._drop_file()
+                raise JournalError(f"cannot write the journal in {self.folder}: {exc.strerror or exc}") from exc
+
+    def _open(self) -> int:
+        """The current file's descriptor, opened again (folder re-created) after a failure."""
+        if self._fd is not None and os.fstat(self._fd).st_nlink == 0:
+            self.lost = True  # deleted under us: its entries are gone, the next entry must hold all
+            self._drop_file()
+            raise OSError(errno.ENOENT, "the journal file was deleted")
+        if self._fd is None:
+            if not self.folder.is_dir():
+                self.lost = True
+                self.folder.mkdir(parents=True, exist_ok=True)
+            if self._owner is None or os.fstat(self._owner.fileno()).st_nlink == 0:
+                self._owner = _take_ownership(self.folder / LOCK)
+            fd = os.open(self.folder / CURRENT, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
+            if not _ends_a_line(fd):
+                os.write(fd, b"\n")  # end a line torn by a crash, so that the next one stays whole
+            self._fd = fd
+        return self._fd
+
+    def _append(self, fd: int, data: bytes) -> None:
+        size = os.fstat(fd).st_size
+        try:
+            written = os.write(fd, data)
+            if written != len(data):
+                raise OSError(errno.ENOSPC, f"only {written} of {len(data)} bytes were written")
+            os.fsync(fd)
+        except OSError:
+            try:
+                os.ftruncate(fd, size)  # take back a partial line where the system lets us
+            except OSError:
+                pass
+            raise
+
+    def _drop_file(self) -> None:
+        if self._fd is not None:
+            try:
+                os.close(self._fd)
+            except OSError:
+                pass
+            self._fd = None
 
     def seal(self) -> list[Path]:
         """Close the current file under a sealed name; returns every sealed file (oldest first)."""
         with self._lock:
             current = self.folder / CURRENT
-            if current.exists() and current.stat().st_size:
-                if self._file is not None:
-                    self._file.close()
-                    self._file = None
-                os.replace(current, self.folder / SEALED.format(self._next_seal))
-                self._next_seal += 1
-                _sync_folder(self.folder)
-            return self._sealed()
+            try:
+                if current.exists() and current.stat().st_size:
+                    self._drop_file()
+                    os.replace(current, self.folder / SEALED.format(self._next_seal))
+                    self._next_seal += 1
+                    _sync_folder(self.folder)
+                return self._sealed()
+            except OSError as exc:
+                raise JournalError(f"cannot seal the journal in {self.folder}: {exc.strerror or exc}") from exc
 
     def discard(self, sealed: list[Path]) -> None:
-        """The workbook holds everything in `sealed`: forget it."""
+        """The workbook holds everything in `sealed`: forget it (a file that cannot be removed now
+        is replayed at the next start, which changes nothing: its rows are in the workbook)."""
         for path in sealed:
-            path.unlink(missing_ok=True)
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:
+                log.error("journal: cannot remove %s (%s)", path.name, exc.strerror or exc)
         _sync_folder(self.folder)
 
     def entries(self) -> Iterator[dict]:
@@ -123,9 +174,7 @@ class Journal:
     def close(self) -> None:
         """Close the file and give up ownership (a process that ends does so anyway)."""
         with self._lock:
-            if self._file is not None:
-                self._file.close()
-                self._file = None
+            self._drop_file()
             if self._owner is not None:
                 self._owner.close()
                 self._owner = None
@@ -138,13 +187,9 @@ class Journal:
         return int(path.name.split(".")[1])
 
 
-def _ends_a_line(path: Path) -> bool:
-    with open(path, "rb") as f:
-        f.seek(0, os.SEEK_END)
-        if f.tell() == 0:
-            return True
-        f.seek(-1, os.SEEK_END)
-        return f.read(1) == b"\n"
+def _ends_a_line(fd: int) -> bool:
+    size = os.fstat(fd).st_size
+    return size == 0 or os.pread(fd, 1, size - 1) == b"\n"
 
 
 def _take_ownership(path: Path):

@@ -29,7 +29,7 @@ def start_ticket():
     try:
         ticket, created = _bot().start_ticket(ticket_id, title, url)
     except Overloaded as exc:
-        return jsonify(error=str(exc)), 503, {"Retry-After": "60"}
+        return jsonify(error=str(exc)), 503, {"Retry-After": str(exc.retry_after)}
     return jsonify(ticket_view(ticket)), 202 if created else 200
 
 

@@ -5,6 +5,7 @@ import logging
 
 from flask import Blueprint, current_app, jsonify, request
 
+from ..bot import Overloaded
 from ..chat.events import EventError, parse_event
 from ..chat.handler import handle
 
@@ -28,5 +29,7 @@ def chat_event():
         answer = handle(bot, parse_event(body))
     except EventError as exc:
         return jsonify(error=str(exc)), 400
+    except Overloaded as exc:  # the journal cannot be written: refuse rather than pretend
+        return jsonify(error=str(exc)), 503, {"Retry-After": str(exc.retry_after)}
     bot.chat.answered(body, answer)
     return jsonify(answer)
