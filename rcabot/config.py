@@ -11,6 +11,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import time, timedelta
 from typing import Mapping, Sequence
+from urllib.parse import quote
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .cycle import Rules
@@ -64,7 +65,9 @@ class Config:
                      load_balance=self.load_balance, shift_notice=self.shift_notice)
 
     def ticket_url(self, ticket_id: str) -> str:
-        return self.ticket_url_template.replace("{ticket}", ticket_id) if self.ticket_url_template else ""
+        # Encoded: an id may hold any character, and a link must stay one link to that ticket.
+        return self.ticket_url_template.replace("{ticket}", quote(ticket_id, safe="")) \
+            if self.ticket_url_template else ""
 
 
 def _seconds(seconds: int) -> timedelta | None:

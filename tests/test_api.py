@@ -1,4 +1,6 @@
 """The ticket system's API: POST /tickets, GET /tickets/<id>, GET /status, GET /healthz."""
+from urllib.parse import quote
+
 import pytest
 
 from rcabot.web import create_app
@@ -42,6 +44,16 @@ def test_a_ticket_can_be_looked_up_and_an_unknown_one_is_404(client):
     ({"ticket_id": 42}, 400, "ticket_id must be a string, not int"),
     ({"ticket_id": "R" * 129}, 400, "ticket_id is longer than 128 characters"),
     ({"ticket_id": "RCA-1\n2"}, 400, "ticket_id must not contain control characters"),
+    ({"ticket_id": "RCA-1\x852"}, 400, "ticket_id must not contain control characters"),
+    ({"ticket_id": "RCA\x9b1"}, 400, "ticket_id must not contain control characters"),
+    ({"ticket_id": "RCA\u20281"}, 400, "line separators"),
+    ('{"ticket_id": "RCA-\\ud83d"}', 400, "ticket_id is not valid Unicode"),
+    ({"ticket_id": "/RCA-1"}, 400, "ticket_id must not start or end with /"),
+    ({"ticket_id": "RCA-1/"}, 400, "ticket_id must not start or end with /"),
+    ({"ticket_id": "acme//1"}, 400, "hold //"),
+    ({"ticket_id": ".."}, 400, "have . or .."),
+    ("[" * 3000 + "]" * 3000, 400, "deeper than 32 levels"),
+    ('{"ticket_id": ' + "[" * 3000 + "]" * 3000 + "}", 400, "deeper than 32 levels"),
     ({"ticket_id": "RCA-1", "url": "javascript:alert(1)"}, 400, "url must be an http(s) link"),
     ({"ticket_id": "RCA-1", "url": "ftp://x"}, 400, "url must be an http(s) link"),
     ({"ticket_id": "RCA-1", "title": 5}, 400, "title must be a string, not int"),
@@ -54,6 +66,29 @@ def test_a_bad_ticket_request_gets_a_clear_400_and_changes_nothing(client, bot, 
     assert answer.status_code == status
     assert message in answer.json["error"]
     assert bot.status()["tickets"] == [] and bot.chat.messages() == []
+
+
+def test_a_title_cut_mid_emoji_is_stored_safely_and_the_bot_goes_on(client, bot, workbook_dir):
+    cut = client.post("/tickets", data='{"ticket_id": "X", "title": "cut emoji \\ud83d"}',
+                      content_type="application/json")
+    assert cut.status_code == 202 and cut.json["title"] == "cut emoji \ufffd"
+    assert client.post("/tickets", json={"ticket_id": "Y"}).status_code == 202
+    assert bot.ticket("Y")["message"]  # still pinging
+    bot.flush()
+    assert "cut emoji \ufffd" in (workbook_dir / "TicketState.csv").read_text(encoding="utf-8")
+    assert client.get("/healthz").status_code == 200
+
+
+def test_ids_with_slashes_and_any_unicode_read_back(client):
+    for ticket_id in ("acme/api#42", "RCA 7 ü", "=1+1", "%2F", "a?b&c"):
+        assert client.post("/tickets", json={"ticket_id": ticket_id}).status_code == 202
+        answer = client.get("/tickets/" + quote(ticket_id, safe=""))
+        assert answer.status_code == 200 and answer.json["ticket_id"] == ticket_id
+
+
+def test_the_ticket_link_encodes_the_id(client):
+    answer = client.post("/tickets", json={"ticket_id": "acme/api#42"})
+    assert answer.json["url"] == "https://tickets.example.com/browse/acme%2Fapi%2342"
 
 
 def test_a_body_that_is_not_json_typed_gets_415(client):

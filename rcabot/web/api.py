@@ -5,7 +5,7 @@ from flask import Blueprint, current_app, jsonify, request
 
 from ..bot import Overloaded, ticket_view
 from .auth import require_token
-from .inputs import InputError, ticket_id_value, ticket_request
+from .inputs import InputError, json_body, ticket_id_value, ticket_request
 
 bp = Blueprint("api", __name__)
 
@@ -19,11 +19,8 @@ def _bot():
 def start_ticket():
     if not request.is_json:
         return jsonify(error="send the ticket as JSON (Content-Type: application/json)"), 415
-    body = request.get_json(silent=True)
-    if body is None:
-        return jsonify(error="the body is not valid JSON"), 400
     try:
-        ticket_id, title, url = ticket_request(body)
+        ticket_id, title, url = ticket_request(json_body(request.get_data()))
     except InputError as exc:
         return jsonify(error=str(exc)), 400
     try:

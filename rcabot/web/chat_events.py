@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, jsonify, request
 from ..bot import Overloaded
 from ..chat.events import EventError, parse_event
 from ..chat.handler import handle
+from .inputs import InputError, cleaned, json_body
 
 bp = Blueprint("chat_events", __name__)
 log = logging.getLogger(__name__)
@@ -21,9 +22,10 @@ def chat_event():
         if refusal:
             log.warning("chat event refused: %s", refusal)
             return jsonify(error=f"unauthorized: {refusal}"), 401
-    body = request.get_json(silent=True)
-    if body is None:
-        return jsonify(error="a Chat event is a JSON body (Content-Type: application/json)"), 400
+    try:
+        body = cleaned(json_body(request.get_data()))
+    except InputError as exc:
+        return jsonify(error=f"a Chat event is a JSON body: {exc}"), 400
     bot = current_app.extensions["rcabot"]
     try:
         answer = handle(bot, parse_event(body))
