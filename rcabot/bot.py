@@ -244,7 +244,7 @@ class RcaBot:
         def start(now: datetime):
             known = ticket_id in self.cycle.state.tickets
             link = url or self.config.ticket_url(ticket_id)
-            ticket, effects = self.cycle.start(ticket_id, title, link, now)
+            ticket, effects = self.cycle.start(ticket_id, title, link, now, cycle=uuid.uuid4().hex[:16])
             return (_copy(ticket), not known), effects
         return self._event(start, ticket_id, answered=True)
 
@@ -357,12 +357,12 @@ class RcaBot:
         kicks: set[str] = set()
         for effect in effects:
             if isinstance(effect, Ping):
-                request = _request_id(effect.ticket_id, f"ping-{effect.attempt}")
+                request = self._ticket_request_id(effect.ticket_id, f"ping-{effect.attempt}")
                 self.outbox.add(Delivery(effect.ticket_id, effect.attempt, request, ping=effect))
                 kicks.add("deliver")
             elif isinstance(effect, Notice):
                 attempts = self.cycle.state.tickets[effect.ticket_id].attempts
-                request = _request_id(effect.ticket_id, f"{effect.kind}-{effect.number}")
+                request = self._ticket_request_id(effect.ticket_id, f"{effect.kind}-{effect.number}")
                 self.outbox.add(Delivery(effect.ticket_id, attempts, request, text=effect.text, kind=effect.kind,
                                          mentions=effect.mentions))
                 kicks.add("deliver")
@@ -381,6 +381,13 @@ class RcaBot:
             elif isinstance(effect, CancelTimer):
                 self.jobs.cancel_timer(effect.key)
         return kicks
+
+    def _ticket_request_id(self, ticket_id: str, what: str) -> str:
+        """Stable for this post of this cycle (a retry, even after a restart, posts once), and new
+        for a ticket id started again: Chat answers a known request id with the old message."""
+        ticket = self.cycle.state.tickets.get(ticket_id)
+        cycle = ticket.cycle if ticket else ""
+        return _request_id(ticket_id, f"{cycle}:{what}" if cycle else what)
 
     # --- jobs: delivery and flush --------------------------------------------------------
 

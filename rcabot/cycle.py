@@ -141,11 +141,13 @@ class Cycle:
 
     # --- events -------------------------------------------------------------------------
 
-    def start(self, ticket_id: str, title: str, url: str, now: datetime) -> tuple[Ticket, list[Effect]]:
-        """Start a cycle; a ticket already in the cycle is returned as it is, with no effects."""
+    def start(self, ticket_id: str, title: str, url: str, now: datetime,
+              cycle: str = "") -> tuple[Ticket, list[Effect]]:
+        """Start a cycle (`cycle` names it, unique per start); a ticket already in the cycle is
+        returned as it is, with no effects."""
         if ticket_id in self.state.tickets:
             return self.state.tickets[ticket_id], []
-        ticket = Ticket(ticket_id, title, url, started_at=now)
+        ticket = Ticket(ticket_id, title, url, started_at=now, cycle=cycle)
         self.state.tickets[ticket_id] = ticket
         return ticket, self._ticket_timers(ticket) + self._wake(now, needs_manager={ticket_id: ""})
 

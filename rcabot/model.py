@@ -65,6 +65,7 @@ class Ticket:
     escalated: bool = False
     reminders: int = 0  # Done reminders sent since it was accepted
     passed_by: tuple[str, ...] = ()  # who declined it or let it lapse, the latest last
+    cycle: str = ""  # this cycle's id: a ticket id started again (an RCA reopened) is a new cycle
 
     @property
     def passed_over(self) -> str:

@@ -18,7 +18,7 @@ log = logging.getLogger(__name__)
 
 TICKET_HEADER = ["Ticket", "Title", "URL", "Status", "Manager Name", "Manager GChat ID", "Message ID",
                  "Thread ID", "Pinged At", "Deadline", "Attempts", "Started At", "Accepted At", "Escalated",
-                 "Reminders", "Passed By"]
+                 "Reminders", "Passed By", "Cycle"]
 MANAGER_HEADER = ["Manager GChat ID", "Last Activity", "DND Until"]
 POINTER_HEADER = ["Shift", "Last Manager GChat ID", "Updated At"]
 TRACKER_HEADER = ["Timestamp", "Ticket", "Manager Name", "Status", "Manager GChat ID", "Detail"]
@@ -108,7 +108,7 @@ def replay(saved: Mapping[str, Sequence[Sequence[str]]], entries: Sequence[dict]
 def _ticket_row(t: Ticket) -> list[str]:
     return [t.ticket_id, t.title, t.url, t.status.value, t.manager_name, t.manager_id, t.message_id,
             t.thread_id, iso(t.pinged_at), iso(t.deadline), str(t.attempts), iso(t.started_at), iso(t.accepted_at),
-            "yes" if t.escalated else "", str(t.reminders or ""), " ".join(t.passed_by)]
+            "yes" if t.escalated else "", str(t.reminders or ""), " ".join(t.passed_by), t.cycle]
 
 
 # --- rows -> state -----------------------------------------------------------------------
@@ -142,7 +142,8 @@ def _ticket(record: dict[str, str]) -> Ticket:
     ticket = Ticket(record.get("ticket", "").strip(), record.get("title", ""), record.get("url", ""),
                     message_id=record.get("messageid", ""), thread_id=record.get("threadid", ""),
                     escalated=record.get("escalated", "").strip().lower() == "yes",
-                    passed_by=tuple(dict.fromkeys(chat_user_id(who) for who in record.get("passedby", "").split())))
+                    passed_by=tuple(dict.fromkeys(chat_user_id(who) for who in record.get("passedby", "").split())),
+                    cycle=record.get("cycle", "").strip())
     try:
         ticket.started_at, ticket.accepted_at = parse_iso(record.get("startedat", "")), \
             parse_iso(record.get("acceptedat", ""))

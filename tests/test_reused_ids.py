@@ -1,0 +1,36 @@
+"""A ticket id started again after its cycle ended (an RCA reopened for re-review) is a new cycle:
+its ping is a new card that the manager can answer, not the old card handed back."""
+from __future__ import annotations
+
+from tests.conftest import buttons
+
+
+def finish(client, space, ticket_id):
+    manager = space.pinged(ticket_id)
+    space.click(space.last_card(ticket_id), "accept", manager)
+    space.click(space.last_card(ticket_id), "done", manager)
+
+
+def test_a_ticket_started_again_after_done_gets_a_new_card_with_live_buttons(client, bot, space, clock):
+    client.post("/tickets", json={"ticket_id": "RCA-1"})
+    first_card = space.last_card("RCA-1")
+    finish(client, space, "RCA-1")
+    clock.advance(seconds=1)
+
+    assert client.post("/tickets", json={"ticket_id": "RCA-1"}).status_code == 202
+    card = space.last_card("RCA-1")
+    assert card["name"] != first_card["name"]
+    assert set(buttons(card)) >= {"accept", "decline"}
+    manager = space.pinged("RCA-1")
+    assert space.click(card, "accept", manager).status_code == 200
+    assert bot.ticket("RCA-1")["status"] == "Accepted"
+
+
+def test_the_same_ticket_started_again_in_the_same_second_is_still_a_new_card(client, bot, space):
+    client.post("/tickets", json={"ticket_id": "RCA-1"})
+    finish(client, space, "RCA-1")
+    client.post("/tickets", json={"ticket_id": "RCA-1"})
+    cards = [m for m in space.thread("RCA-1") if m["cardsV2"]]
+    assert len(cards) == 2
+    assert space.title(cards[0]).startswith("Completed by")
+    assert "accept" in buttons(cards[-1])
