@@ -5,13 +5,14 @@ import base64
 import json
 import logging
 import time
+import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
 from .bot import RcaBot, utcnow
 from .config import Settings
-from .journal import Journal, JournalBusy
+from .journal import Journal, JournalBusy, JournalMismatch
 from .workbook import WorkbookError
 
 log = logging.getLogger(__name__)
@@ -41,9 +42,9 @@ def build(settings: Settings, jobs=None, clock: Callable[[], datetime] = utcnow,
     if problems:
         raise StartupError(problems)
     try:
-        journal = Journal(settings.journal_folder)
-    except JournalBusy as busy:
-        raise StartupError([str(busy)]) from None
+        journal = Journal(settings.journal_folder, workbook=workbook_identity(settings))
+    except (JournalBusy, JournalMismatch) as refused:
+        raise StartupError([str(refused)]) from None
     if settings.local:
         bot = _local_bot(settings, jobs, clock, journal)
     else:
@@ -71,6 +72,18 @@ def _boot(bot: RcaBot) -> None:
             log.error("start-up: %s; trying again in %d s (the journal keeps every answered event)", exc, wait)
             pause(wait)
             wait = min(wait * 2, STARTUP_WAIT_CAP)
+
+
+def workbook_identity(settings: Settings) -> str:
+    """What the journal is bound to: the spreadsheet's id, or a local workbook folder's own id (kept
+    in the folder, so that it moves with it)."""
+    if not settings.local:
+        return f"spreadsheet {settings.spreadsheet_id}"
+    marker = Path(settings.workbook_dir) / ".workbook-id"
+    if not marker.exists():
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_text(uuid.uuid4().hex + "\n", encoding="utf-8")
+    return f"local workbook {marker.read_text(encoding='utf-8').strip()}"
 
 
 def workbook_for(settings: Settings):
@@ -103,7 +116,7 @@ def _local_bot(settings: Settings, jobs, clock, journal) -> RcaBot:
 
     holder: list[RcaBot] = []
     space = LocalSpace(clock, names=lambda uid: holder[0].manager_name(uid) if holder else uid,
-                       store=Path(settings.workbook_dir).resolve().parent / "local-space.json")
+                       store=Path(settings.workbook_dir) / ".local-space.json")
     bot = RcaBot(workbook_for(settings), space, jobs or SchedulerJobs(), clock, journal=journal)
     holder.append(bot)
     return bot

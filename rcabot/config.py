@@ -317,7 +317,7 @@ class Settings:
     service_account_json: str = ""  # the key itself, for hosts where a file is not an option
     chat_addon_account: str = ""  # service-<number>@gcp-sa-gsuiteaddons...: an add-on app's token e-mail
     certs_endpoint: str = ""  # replaces https://www.googleapis.com for Google's token certificates
-    journal_dir: str = ""  # local disk for the journal; empty: next to the workbook, or var/journal
+    journal_dir: str = ""  # local disk for the journal; empty: inside the workbook folder, or var/journal
     google_timeout: float = 30.0  # seconds a Sheets or Chat call may take before it is retried
 
     @classmethod
@@ -347,7 +347,8 @@ class Settings:
     def journal_folder(self) -> str:
         if self.journal_dir:
             return self.journal_dir
-        return os.path.join(os.path.dirname(os.path.abspath(self.workbook_dir)), "journal") if self.local \
+        # Inside the local workbook's own folder: a second workbook beside it must not replay it.
+        return os.path.join(self.workbook_dir, ".journal") if self.local \
             else "var/journal"
 
     def problems(self) -> list[str]:

@@ -26,10 +26,15 @@ CURRENT = "journal.jsonl"
 STATE = "state.json"  # the state tabs as the bot last wrote them, with that write's revision
 SEALED = "journal.{:012d}.sealed.jsonl"
 LOCK = "rcabot.lock"
+WORKBOOK = "workbook.txt"  # which workbook the journal belongs to
 
 
 class JournalError(Exception):
     """The journal could not be written."""
+
+
+class JournalMismatch(Exception):
+    """The journal belongs to another workbook: replaying it would bring that one's state here."""
 
 
 class JournalBusy(Exception):
@@ -40,14 +45,32 @@ class Journal:
     """Owned by one process at a time: opening it takes an exclusive lock, which the kernel
     releases when the process ends, however it ends (SIGKILL included)."""
 
-    def __init__(self, folder: str | os.PathLike):
+    def __init__(self, folder: str | os.PathLike, workbook: str = ""):
+        """`workbook` names the workbook this journal belongs to; a journal that names another is
+        refused (JournalMismatch), so that a new workbook never replays another's changes."""
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self._owner = _take_ownership(self.folder / LOCK)
         self._lock = threading.Lock()
         self._fd: int | None = None
         self.lost = False  # the folder or file vanished since the last entry: earlier entries are gone
+        if workbook:
+            self._bind(workbook)
         self._next_seal = 1 + max((self._number(p) for p in self._sealed()), default=0)
+
+    def _bind(self, workbook: str) -> None:
+        path = self.folder / WORKBOOK
+        try:
+            bound = path.read_text(encoding="utf-8").strip()
+        except FileNotFoundError:
+            path.write_text(workbook + "\n", encoding="utf-8")
+            return
+        if bound != workbook:
+            self.close()
+            raise JournalMismatch(
+                f"the journal in {self.folder} belongs to {bound}, not to this {workbook}; set RCABOT_JOURNAL_DIR "
+                f"to a folder of this workbook's own (or remove that folder if the other workbook's unsaved "
+                f"changes are not wanted)")
 
     def record(self, entry: dict) -> None:
         """Append `entry` and fsync it; JournalError if it is not on disk.

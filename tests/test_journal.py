@@ -1,7 +1,7 @@
 """The journal file: appended and fsynced per change, sealed by a flush, replayed at start-up."""
 import pytest
 
-from rcabot.journal import CURRENT, Journal, JournalBusy
+from rcabot.journal import CURRENT, Journal, JournalBusy, JournalMismatch
 
 
 def test_entries_come_back_in_order_across_sealed_and_current_files(tmp_path):
@@ -54,3 +54,10 @@ def test_one_owner_at_a_time(tmp_path):
         Journal(tmp_path)
     first.close()
     Journal(tmp_path).close()
+
+
+def test_a_journal_refuses_to_open_for_another_workbook(tmp_path):
+    Journal(tmp_path, workbook="spreadsheet A").close()
+    with pytest.raises(JournalMismatch, match="belongs to spreadsheet A, not to this spreadsheet B"):
+        Journal(tmp_path, workbook="spreadsheet B")
+    Journal(tmp_path, workbook="spreadsheet A").close()  # and the refusal left it as it was

@@ -181,3 +181,21 @@ def test_state_tabs_cleared_by_hand_while_the_bot_was_stopped_are_taken_as_they_
             csv.writer(f).writerows(rows)
     again, _ = restart(workbook_dir, clock)
     assert again.ticket("RCA-1") is None
+
+
+def test_a_second_workbook_in_the_same_folder_starts_fresh_not_with_the_first_ones_journal(tmp_path, clock):
+    first, _ = restart(tmp_path / "team-a", clock)
+    first.start_ticket("RCA-1", "", "")
+    die(first)  # the journal of team-a still holds RCA-1
+
+    second, _ = restart(tmp_path / "team-b", clock)
+    assert second.ticket("RCA-1") is None
+    assert second.status()["tickets"] == []
+
+
+def test_a_journal_named_for_another_workbook_stops_the_start_with_what_to_do(tmp_path, clock, monkeypatch):
+    first, _ = restart(tmp_path / "team-a", clock)
+    die(first)
+    monkeypatch.setenv("RCABOT_JOURNAL_DIR", str(tmp_path / "team-a" / ".journal"))
+    with pytest.raises(StartupError, match="belongs to local workbook .*RCABOT_JOURNAL_DIR"):
+        restart(tmp_path / "team-b", clock)

@@ -162,7 +162,7 @@ def test_sigkill_after_every_answer_loses_nothing_and_posts_nothing_twice(bot):
         assert [r[3] for r in rows if r[1] == ticket_id] == story, f"{ticket_id} after {bot.kills} kills"
     ticket_state = list(csv.reader((bot.folder / "workbook" / "TicketState.csv").open(newline="", encoding="utf-8")))
     assert ticket_state[1:] == []
-    space = json.loads((bot.folder / "local-space.json").read_text(encoding="utf-8"))
+    space = json.loads((bot.folder / "workbook" / ".local-space.json").read_text(encoding="utf-8"))
     cards = [m for m in space["messages"] if m.get("cardsV2")]
     pings = sum(story.count("Pinged") for story in expected.values())
     assert len(cards) == pings, "a ping was posted twice (or not at all)"

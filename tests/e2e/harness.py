@@ -103,14 +103,14 @@ def subprocess_can_listen() -> str:
 # --- the process ----------------------------------------------------------------------------
 
 class BotProcess:
-    """`python app.py` on `home/workbook`; the workbook, the journal (`home/journal`) and the local
-    space (`home/local-space.json`) outlive each process."""
+    """`python app.py` on `home/workbook`; the workbook, with the journal (`.journal/`) and the local
+    space (`.local-space.json`) inside it, outlives each process."""
 
     def __init__(self, home: Path):
         self.home = home
         self.workbook = home / "workbook"
-        self.journal = home / "journal"
-        self.space_file = home / "local-space.json"
+        self.journal = self.workbook / ".journal"
+        self.space_file = self.workbook / ".local-space.json"
         self.log_path = home / "bot.log"
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
