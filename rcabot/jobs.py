@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from apscheduler.jobstores.base import JobLookupError
 from apscheduler.schedulers.background import BackgroundScheduler
@@ -24,6 +24,23 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 SAFETY_NET_SECONDS = 60
+
+
+def watched(bot: "RcaBot", job: str) -> Callable[[], None]:
+    """The bot's `job`, with a failure it did not expect shown in /healthz (degraded, with the
+    error) until the job next succeeds, instead of only in a log nobody reads."""
+    method = getattr(bot, job)
+
+    def run() -> None:
+        try:
+            method()
+        except Exception as exc:
+            log.exception("the %s job failed", job)
+            bot.degraded[f"{job} job"] = f"failed: {type(exc).__name__}: {exc}"
+        else:
+            bot.degraded.pop(f"{job} job", None)
+    run.__name__ = job  # APScheduler names the job after it in its logs
+    return run
 
 
 class SchedulerJobs:
@@ -38,7 +55,7 @@ class SchedulerJobs:
         # Several instances may queue up; the bot's own locks run them one at a time, and none is skipped.
         for job, seconds in (("deliver", SAFETY_NET_SECONDS), ("flush", bot.config.flush_seconds),
                              ("reload", bot.config.reload_seconds)):
-            self.scheduler.add_job(getattr(bot, job), "interval", seconds=seconds, id=job,
+            self.scheduler.add_job(watched(bot, job), "interval", seconds=seconds, id=job,
                                    replace_existing=True, max_instances=3, coalesce=True)
             self._intervals[job] = seconds
 
@@ -50,7 +67,7 @@ class SchedulerJobs:
             self.scheduler.shutdown(wait=False)
 
     def set_timer(self, key: str, at: datetime) -> None:
-        self.scheduler.add_job(self.bot.tick, "date", run_date=at, id=key, replace_existing=True,
+        self.scheduler.add_job(watched(self.bot, "tick"), "date", run_date=at, id=key, replace_existing=True,
                                misfire_grace_time=None, coalesce=True)
 
     def cancel_timer(self, key: str) -> None:
@@ -82,6 +99,6 @@ class SchedulerJobs:
         if digest is None:
             self.cancel_timer("digest")
         else:
-            self.scheduler.add_job(self.bot.digest, "cron", hour=config.digest_time.hour,
+            self.scheduler.add_job(watched(self.bot, "digest"), "cron", hour=config.digest_time.hour,
                                    minute=config.digest_time.minute, timezone=config.schedule.zone, id="digest",
                                    replace_existing=True, misfire_grace_time=3600, coalesce=True)

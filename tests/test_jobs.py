@@ -11,6 +11,9 @@ from rcabot.jobs import SchedulerJobs
 class Bot:
     config = Config()
 
+    def __init__(self):
+        self.degraded = {}
+
     def tick(self): ...
     def deliver(self): ...
     def flush(self): ...
@@ -73,3 +76,25 @@ def test_a_digest_time_schedules_a_daily_digest_in_the_configured_zone_and_remov
     assert first.astimezone(ZoneInfo("Europe/Berlin")).strftime("%Y-%m-%d %H:%M") == "2026-11-23 09:30"
     jobs.configure(Config())
     assert not [j for j in jobs.scheduler.get_jobs() if j.id == "digest"]
+
+
+class FailingFlush(Bot):
+    def __init__(self):
+        super().__init__()
+        self.fail = True
+
+    def flush(self):
+        if self.fail:
+            raise UnicodeEncodeError("utf-8", "\ud83d", 0, 1, "surrogates not allowed")
+
+
+def test_a_job_that_keeps_failing_shows_as_degraded_with_its_error_until_it_works_again():
+    bot = FailingFlush()
+    scheduled = SchedulerJobs(BackgroundScheduler(timezone=timezone.utc))
+    scheduled.bind(bot)
+    flush = scheduled.scheduler.get_job("flush").func
+    flush()
+    assert "UnicodeEncodeError" in bot.degraded["flush job"]
+    bot.fail = False
+    flush()
+    assert "flush job" not in bot.degraded

@@ -7,11 +7,15 @@ no flush)."""
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 
 import pytest
 
+from rcabot.chat import ChatError
+from rcabot.chat.local import LocalSpace
 from rcabot.journal import CURRENT
+from tests.fakes.clock import FakeClock
 from tests.test_restart import die, restart, tracker
 
 pytestmark = pytest.mark.skipif(not os.path.exists("/dev/full"), reason="needs /dev/full")
@@ -119,3 +123,19 @@ def test_a_journal_folder_replaced_by_a_file_refuses_until_it_is_a_folder_again(
     folder.unlink()
     assert start(client, "RCA-3").status_code == 202
     assert client.get("/healthz").status_code == 200
+
+
+def test_a_local_space_on_a_full_disk_refuses_the_post_leaves_no_temporary_file_and_posts_once_it_can(tmp_path):
+    space = LocalSpace(FakeClock(), store=tmp_path / "space.json")
+    space.create_message("spaces/local", {"text": "x" * 4000}, thread_key="t1", request_id="r1")
+    soft, hard = resource.getrlimit(resource.RLIMIT_FSIZE)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (2048, hard))  # no file of this process may pass 2 KiB
+    try:
+        with pytest.raises(ChatError, match="cannot save the local space"):
+            space.create_message("spaces/local", {"text": "hello"}, thread_key="t2", request_id="r2")
+    finally:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (soft, hard))
+    assert [p.name for p in tmp_path.iterdir()] == ["space.json"]
+    space.create_message("spaces/local", {"text": "hello"}, thread_key="t2", request_id="r2")  # the retry
+    saved = LocalSpace(FakeClock(), store=tmp_path / "space.json").messages()
+    assert [m["text"] for m in saved] == ["x" * 4000, "hello"]

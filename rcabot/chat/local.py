@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from . import Message
+from . import ChatError, Message
 
 MENTION = re.compile(r"<(users/[^>]+)>")
 LOCAL_SPACE = "spaces/local"
@@ -35,6 +35,7 @@ class LocalSpace:
         self._messages: list[Message] = []
         self._threads: dict[str, str] = {}  # thread key -> thread name
         self._requests: dict[str, str] = {}  # request id -> message name
+        self._unsaved = False  # the last save failed
         self._load()
 
     def messages(self) -> list[Message]:
@@ -50,6 +51,8 @@ class LocalSpace:
                        request_id: str = "", thread_name: str = "") -> Message:
         with self._lock:
             if request_id in self._requests:
+                if self._unsaved:
+                    self._save()  # the retry of a post whose save failed: it must reach the disk
                 return copy.deepcopy(self._find(self._requests[request_id]))
             number = len(self._messages) + 1
             if not thread_name:
@@ -142,10 +145,19 @@ class LocalSpace:
         if not self.store:
             return
         data = json.dumps({"messages": self._messages, "threads": self._threads, "requests": self._requests})
-        fd, tmp = tempfile.mkstemp(dir=self.store.parent, prefix=".space.", suffix=".tmp")
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(data)
-        os.replace(tmp, self.store)
+        tmp = ""
+        try:
+            fd, tmp = tempfile.mkstemp(dir=self.store.parent, prefix=".space.", suffix=".tmp")
+            with os.fdopen(fd, "w", encoding="utf-8") as out:
+                out.write(data)
+            os.replace(tmp, self.store)
+            self._unsaved = False
+        except OSError as exc:
+            self._unsaved = True
+            if tmp:
+                Path(tmp).unlink(missing_ok=True)  # a full disk must not fill up with half-written copies
+            # Kept in memory meanwhile: a retried post finds its request id and is not posted twice.
+            raise ChatError(f"cannot save the local space in {self.store}: {exc.strerror or exc}") from exc
 
 
 def _answer_kind(answer: dict[str, Any]) -> tuple[str, Message]:

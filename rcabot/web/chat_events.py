@@ -6,6 +6,7 @@ import logging
 from flask import Blueprint, current_app, jsonify, request
 
 from ..bot import Overloaded
+from ..chat import ChatError
 from ..chat.events import EventError, parse_event
 from ..chat.handler import handle
 from .inputs import InputError, cleaned, json_body
@@ -33,5 +34,8 @@ def chat_event():
         return jsonify(error=str(exc)), 400
     except Overloaded as exc:  # the journal cannot be written: refuse rather than pretend
         return jsonify(error=str(exc)), 503, {"Retry-After": str(exc.retry_after)}
-    bot.chat.answered(body, answer)
+    try:
+        bot.chat.answered(body, answer)
+    except ChatError as exc:  # the local space's copy of the card; the answer itself stands
+        log.error("chat: %s", exc)
     return jsonify(answer)
