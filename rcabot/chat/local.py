@@ -67,23 +67,25 @@ class LocalSpace:
 
     def answered(self, event: dict[str, Any], answer: dict[str, Any]) -> None:
         """Apply a synchronous answer as Google would: update the clicked card, or reply in its thread."""
-        clicked = (event.get("message") or {})
-        if event.get("type") == "MESSAGE" and clicked.get("name") and not self._has(clicked["name"]):
-            clicked = self._keep_user_message(clicked, event.get("user") or {})
+        # The event is what a caller sent: any field may be of any type.
+        clicked = _object(event.get("message"))
+        name, thread = _text(clicked.get("name")), _text(_object(clicked.get("thread")).get("name"))
+        if event.get("type") == "MESSAGE" and name and not self._has(name):
+            thread = self._keep_user_message(name, str(clicked.get("text", "")), thread,
+                                             _object(event.get("user")))["thread"]["name"]
         action, body = _answer_kind(answer)
-        if action == "update" and self._has(clicked.get("name", "")):
-            self.update_message(clicked["name"], body)
+        if action == "update" and self._has(name):
+            self.update_message(name, body)
         elif action == "create" and (body.get("text") or body.get("cardsV2")):
-            thread = (clicked.get("thread") or {}).get("name", "")
             self.create_message(self.space, body, thread_name=thread)
 
-    def _keep_user_message(self, message: Message, user: dict) -> Message:
+    def _keep_user_message(self, name: str, text: str, thread: str, user: dict) -> Message:
         """A person's message to the bot is shown in the space too, and the answer goes in its thread."""
         with self._lock:
             number = len(self._messages) + 1
-            thread = (message.get("thread") or {}).get("name") or f"{self.space}/threads/u{number}"
-            stored = {"name": message["name"], "sender": {**user, "type": "HUMAN"}, "createTime": self._now(),
-                      "text": str(message.get("text", "")), "annotations": [], "cardsV2": [],
+            thread = thread or f"{self.space}/threads/u{number}"
+            stored = {"name": name, "sender": {**user, "type": "HUMAN"}, "createTime": self._now(),
+                      "text": text, "annotations": [], "cardsV2": [],
                       "thread": {"name": thread}, "space": {"name": self.space}}
             self._messages.append(stored)
             self._save()
@@ -158,6 +160,14 @@ class LocalSpace:
                 Path(tmp).unlink(missing_ok=True)  # a full disk must not fill up with half-written copies
             # Kept in memory meanwhile: a retried post finds its request id and is not posted twice.
             raise ChatError(f"cannot save the local space in {self.store}: {exc.strerror or exc}") from exc
+
+
+def _object(value: Any) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else ""
 
 
 def _answer_kind(answer: dict[str, Any]) -> tuple[str, Message]:
