@@ -118,6 +118,7 @@ class BotProcess:
         self.starts = 0
         self.kills = 0
         self.start_seconds: list[float] = []
+        self.limits = None  # run in the child before the bot starts (resource limits: a disk that fills)
 
     def start(self, kill_at: str = "") -> None:
         """Start the bot (with a kill point armed, if given) and wait until /healthz says 200."""
@@ -142,7 +143,8 @@ class BotProcess:
         env.update(extra_env)
         with open(self.log_path, "ab") as log:
             log.write(f"\n===== start {self.starts + 1}: {' '.join(argv[1:])} {note}\n".encode())
-            self.process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                            preexec_fn=self.limits)
         self.starts += 1
 
     def _wait_healthy(self, began: float, ready=lambda: True, answering_will_do: bool = False) -> None:
