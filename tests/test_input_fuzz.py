@@ -42,6 +42,15 @@ def deep(depth: int, kind: str) -> str:
 
 
 deep_json = st.builds(deep, st.integers(1, 5000), st.sampled_from(["list", "dict"]))
+# Numbers Python's json reads as infinity or NaN, where Chat events carry numbers (command ids).
+odd_numbers = st.sampled_from(["1e400", "-1e400", "NaN", "Infinity", "-Infinity", "1" * 5000, "-0", "1e-400"])
+odd_number_events = st.builds(
+    lambda n, where: {"app": '{"type": "APP_COMMAND", "user": {"name": "users/1"}, '
+                             '"appCommandMetadata": {"appCommandId": %s}}',
+                      "slash": '{"type": "MESSAGE", "user": {"name": "users/1"}, "message": {"text": "/who", '
+                               '"slashCommand": {"commandId": %s}}}',
+                      "title": '{"ticket_id": "N-1", "title": %s}'}[where] % n,
+    odd_numbers, st.sampled_from(["app", "slash", "title"]))
 
 
 def dumps(value) -> bytes:
@@ -97,7 +106,7 @@ def test_any_json_sent_to_start_a_ticket_is_answered_without_a_5xx_and_what_is_a
 
 
 @FUZZ
-@given(raw=st.one_of(st.binary(max_size=200), deep_json.map(str.encode)))
+@given(raw=st.one_of(st.binary(max_size=200), deep_json.map(str.encode), odd_number_events.map(str.encode)))
 def test_any_bytes_or_nesting_sent_to_the_json_routes_get_a_4xx(served, raw):
     client, _, _ = served
     for route in ("/tickets", "/chat/events"):

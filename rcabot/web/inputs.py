@@ -25,9 +25,27 @@ def json_body(data: bytes) -> Any:
     if _depth(data) > MAX_DEPTH:
         raise InputError(f"the body nests JSON deeper than {MAX_DEPTH} levels")
     try:
-        return json.loads(data)
+        return json.loads(data, parse_float=_finite, parse_constant=_no_constant)
+    except _OutOfRange as exc:
+        raise InputError(str(exc)) from None
     except (ValueError, RecursionError):
         raise InputError("the body is not valid JSON") from None
+
+
+class _OutOfRange(ValueError):
+    pass
+
+
+def _finite(text: str) -> float:
+    """1e400 is valid JSON but no float: refused here rather than met as infinity somewhere deeper."""
+    number = float(text)
+    if number in (float("inf"), float("-inf")):
+        raise _OutOfRange(f"the number {text[:40]} in the body is out of range")
+    return number
+
+
+def _no_constant(name: str) -> float:
+    raise _OutOfRange(f"{name} is not JSON (numbers must be finite)")
 
 
 def clean_text(value: str) -> str:
