@@ -15,6 +15,7 @@ from rcabot.chat import ChatError
 from rcabot.config import Settings
 from rcabot.web import create_app
 from tests.conftest import Space
+from tests.google_fixtures import API_TOKEN
 from tests.test_outages import Failing
 
 TOKEN = "s3cret-token"
@@ -88,6 +89,13 @@ def test_with_a_token_set_a_card_click_with_it_is_acted_on(guarded_app, guarded)
     space = Space(WithToken(guarded), bot)
     assert space.click(space.last_card("RCA-1"), "accept", space.pinged("RCA-1")).status_code == 200
     assert bot.ticket("RCA-1")["status"] == "Accepted"
+
+
+def test_in_google_mode_the_api_token_is_no_pass_for_chat_events(google_app):
+    """There only Google's signed token counts: the ticket system's token must not click cards."""
+    answer = google_app.test_client().post("/chat/events", json={"type": "MESSAGE", "message": {"text": "back"}},
+                                           headers={"Authorization": f"Bearer {API_TOKEN}"})
+    assert answer.status_code == 401
 
 
 # --- the Host header -------------------------------------------------------------------------

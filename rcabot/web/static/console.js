@@ -147,6 +147,12 @@
     return `${label === undefined ? `${inZone("day", date)} ` : label}${inZone("time", date)}`;
   }
 
+  // For a tooltip: the whole moment, with its zone named.
+  function fullTime(iso) {
+    const date = parsed(iso);
+    return date ? `${inZone("date", date)} ${inZone("seconds", date)} (${state.zone})` : String(iso || "");
+  }
+
   function nextDay(isoDate, days) {
     const [year, month, day] = isoDate.split("-").map(Number);
     return new Date(Date.UTC(year, month - 1, day + days)).toISOString().slice(0, 10);
@@ -334,7 +340,7 @@
       if (!m.active) badges.push(h("span", { class: "badge badge-off" }, "inactive"));
       else if (m.on_shift) badges.push(h("span", { class: "badge badge-on", "data-testid": "on-shift" }, "on shift"));
       if (m.dnd_until) {
-        badges.push(h("span", { class: "badge badge-dnd", "data-testid": "dnd", title: m.dnd_until },
+        badges.push(h("span", { class: "badge badge-dnd", "data-testid": "dnd", title: fullTime(m.dnd_until) },
           `DND until ${whenTime(m.dnd_until)}`));
       }
       if (m.holding) badges.push(h("span", { class: "badge badge-hold" }, `pinged: ${m.holding}`));
@@ -431,8 +437,8 @@
     const meta = h("div", { class: "message-meta" },
       h("span", { class: "sender" }, senderName),
       sender.type === "BOT" ? h("span", { class: "app-badge" }, "App") : null,
-      h("time", { datetime: message.createTime, title: message.createTime }, clockTime(message.createTime, true)),
-      edited ? h("span", { class: "muted", title: message.lastUpdateTime, "data-testid": "edited" }, "edited") : null,
+      h("time", { datetime: message.createTime, title: fullTime(message.createTime) }, clockTime(message.createTime, true)),
+      edited ? h("span", { class: "muted", title: `edited ${fullTime(message.lastUpdateTime)}`, "data-testid": "edited" }, "edited") : null,
       message.privateMessageViewer
         ? h("span", { class: "private", "data-testid": "private" }, "Only visible to you") : null);
     const body = h("div", { class: "message-body" }, meta);
