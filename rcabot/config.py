@@ -335,7 +335,8 @@ class Settings:
             certs_endpoint=env.get("RCABOT_CERTS_ENDPOINT", ""),
             journal_dir=env.get("RCABOT_JOURNAL_DIR", ""),
             google_timeout=_seconds_setting(env.get("RCABOT_GOOGLE_TIMEOUT", "")),
-            allowed_hosts=tuple(h.strip().lower() for h in env.get("RCABOT_ALLOWED_HOSTS", "").split(",") if h.strip()),
+            allowed_hosts=tuple(host.strip().lower() for host in env.get("RCABOT_ALLOWED_HOSTS", "").split(",")
+                                if host.strip()),
         )
 
     @property

@@ -17,9 +17,9 @@ MAX_BODY_BYTES = 64 * 1024
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app. `test_config` may set WORKBOOK_DIR, API_TOKEN, ALLOWED_HOSTS, BACKEND, START_SCHEDULER,
-    JOBS / CLOCK (a test's recording scheduler and fake clock) and CHAT_TRANSPORT (a fake Google's
-    httplib2 stand-in)."""
+    """Build the app. `test_config` may set WORKBOOK_DIR, API_TOKEN, ALLOWED_HOSTS, BACKEND,
+    START_SCHEDULER, JOBS / CLOCK (a test's recording scheduler and fake clock) and CHAT_TRANSPORT
+    (a fake Google's httplib2 stand-in)."""
     test_config = dict(test_config or {})
     _logging()
     app = Flask(__name__)
