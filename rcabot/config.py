@@ -319,6 +319,7 @@ class Settings:
     certs_endpoint: str = ""  # replaces https://www.googleapis.com for Google's token certificates
     journal_dir: str = ""  # local disk for the journal; empty: inside the workbook folder, or var/journal
     google_timeout: float = 30.0  # seconds a Sheets or Chat call may take before it is retried
+    allowed_hosts: tuple[str, ...] = ()  # local mode: Host names served besides localhost's own
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -337,6 +338,8 @@ class Settings:
             certs_endpoint=env.get("RCABOT_CERTS_ENDPOINT", ""),
             journal_dir=env.get("RCABOT_JOURNAL_DIR", ""),
             google_timeout=_seconds_setting(env.get("RCABOT_GOOGLE_TIMEOUT", "")),
+            allowed_hosts=tuple(host.strip().lower() for host in env.get("RCABOT_ALLOWED_HOSTS", "").split(",")
+                                if host.strip()),
         )
 
     @property

@@ -3,22 +3,23 @@ from __future__ import annotations
 
 import atexit
 import logging
+import re
 from typing import Any, Mapping
 
-from flask import Flask, jsonify
+from flask import Flask, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from .. import bootstrap
 from ..config import Settings
-from .auth import HIDE_TOKENS
+from .auth import HIDE_TOKENS, LocalChatToken, host_refusal
 
 MAX_BODY_BYTES = 64 * 1024
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
-    """Build the app. `test_config` may set WORKBOOK_DIR, API_TOKEN, BACKEND, START_SCHEDULER,
-    JOBS / CLOCK (a test's recording scheduler and fake clock) and CHAT_TRANSPORT (a fake Google's
-    httplib2 stand-in)."""
+    """Build the app. `test_config` may set WORKBOOK_DIR, API_TOKEN, ALLOWED_HOSTS, BACKEND,
+    START_SCHEDULER, JOBS / CLOCK (a test's recording scheduler and fake clock) and CHAT_TRANSPORT
+    (a fake Google's httplib2 stand-in)."""
     test_config = dict(test_config or {})
     _logging()
     app = Flask(__name__)
@@ -28,7 +29,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     extra = {k.lower(): test_config[k] for k in ("JOBS", "CLOCK", "CHAT_TRANSPORT") if k in test_config}
     bot = bootstrap.build(settings, **extra)
     app.extensions["rcabot"] = bot
-    app.extensions["rcabot.verifier"] = bootstrap.verifier_for(settings)
+    app.extensions["rcabot.verifier"] = _chat_verifier(settings)
     app.extensions["rcabot.settings"] = settings
     _register(app, settings)
     if test_config.get("START_SCHEDULER", "JOBS" not in test_config):
@@ -43,6 +44,21 @@ def _quiet_skips(record: logging.LogRecord) -> bool:
     return "maximum number of running instances reached" not in record.getMessage()
 
 
+class QuietPolling(logging.Filter):
+    """Drops the request lines of the console's polls that succeeded: one a second would bury a
+    configuration error in the terminal. Their failures, and every other request, are still logged."""
+
+    # werkzeug's line: '127.0.0.1 - - [date] "GET /console/messages HTTP/1.1" 200 -' (the request
+    # part may be wrapped in colour codes).
+    _POLL = re.compile(r'GET /console/(?:messages|managers|status)(?:\?\S*)? HTTP/[\d.]+\S*" (?:2\d\d|304) ')
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not self._POLL.search(record.getMessage())
+
+
+QUIET_POLLING = QuietPolling()
+
+
 def _logging() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Every job run would be logged at INFO; the bot logs what matters itself.
@@ -50,13 +66,21 @@ def _logging() -> None:
     logging.getLogger("apscheduler.scheduler").addFilter(_quiet_skips)
     # The calendar's address may carry the API token (?token=), and a token is never logged.
     logging.getLogger("werkzeug").addFilter(HIDE_TOKENS)
+    logging.getLogger("werkzeug").addFilter(QUIET_POLLING)
 
 
 def _settings(test_config: Mapping[str, Any]) -> Settings:
     settings = Settings.from_env()
     overrides = {"backend": test_config.get("BACKEND"), "workbook_dir": test_config.get("WORKBOOK_DIR"),
-                 "api_token": test_config.get("API_TOKEN")}
+                 "api_token": test_config.get("API_TOKEN"), "allowed_hosts": test_config.get("ALLOWED_HOSTS")}
     return Settings(**{**settings.__dict__, **{k: v for k, v in overrides.items() if v is not None}})
+
+
+def _chat_verifier(settings: Settings):
+    """Google mode checks Google's signed token; local mode checks the API token when one is set."""
+    if not settings.local:
+        return bootstrap.verifier_for(settings)
+    return LocalChatToken(settings.api_token) if settings.api_token else None
 
 
 def _register(app: Flask, settings: Settings) -> None:
@@ -68,7 +92,18 @@ def _register(app: Flask, settings: Settings) -> None:
     app.register_blueprint(health.bp)
     if settings.local:
         app.register_blueprint(console.bp)
+        app.before_request(_known_host)
+    else:
+        app.add_url_rule("/", "about", health.about)
     app.register_error_handler(HTTPException, _json_error)
+
+
+def _known_host():
+    """Local mode answers only requests addressed to this machine (or a host named in the settings)."""
+    refusal = host_refusal(request.host, current_app.extensions["rcabot.settings"].allowed_hosts)
+    if refusal:
+        return jsonify(error=refusal), 403
+    return None
 
 
 def _json_error(exc: HTTPException):

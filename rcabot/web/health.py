@@ -1,7 +1,13 @@
-"""Health for the load balancer: 200 while the scheduler runs and nothing is degraded."""
+"""Health for the load balancer: 200 while the scheduler runs and nothing is degraded.
+
+Callers without the token learn only which parts are degraded; the reasons name files, sheets
+and people. Answered from memory, with no call out: load balancers ask often.
+"""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, jsonify
+
+from .auth import sees_detail
 
 bp = Blueprint("health", __name__)
 
@@ -9,9 +15,23 @@ bp = Blueprint("health", __name__)
 @bp.get("/healthz")
 def healthz():
     bot = current_app.extensions["rcabot"]
-    scheduler = getattr(bot.jobs, "scheduler", None)
+    problems = _problems(bot)
+    code = 503 if problems else 200
+    status = "degraded" if problems else "ok"
+    if not sees_detail():
+        return jsonify(status=status, problems=sorted(problems)), code
+    return jsonify(status=status, problems=problems, sheet_problems=list(bot.problems)), code
+
+
+def _problems(bot) -> dict[str, str]:
     problems = dict(bot.degraded)
+    scheduler = getattr(bot.jobs, "scheduler", None)
     if scheduler is not None and not scheduler.running:
         problems["scheduler"] = "the scheduler is not running"
-    body = {"status": "degraded" if problems else "ok", "problems": problems, "sheet_problems": list(bot.problems)}
-    return jsonify(body), 503 if problems else 200
+    return problems
+
+
+def about():
+    """GET / in Google mode: nothing to show a person, so where to look instead."""
+    return jsonify(service="RCA Bot", health="/healthz",
+                   docs="README.md, 'HTTP API': /tickets, /status, /chat/events, /calendar.ics")

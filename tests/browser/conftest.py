@@ -41,10 +41,11 @@ def browser():
 
 
 @pytest.fixture
-def console_app(tmp_path: Path):
+def console_app(request, tmp_path: Path):
+    """The app in local mode; a test may add settings with indirect parametrization (API_TOKEN)."""
     from rcabot.web import create_app
 
-    app = create_app({"WORKBOOK_DIR": str(tmp_path / "workbook")})
+    app = create_app({"WORKBOOK_DIR": str(tmp_path / "workbook"), **getattr(request, "param", {})})
     yield app
     app.extensions["rcabot"].close()
 
@@ -66,12 +67,26 @@ def js_errors() -> list[str]:
 
 
 @pytest.fixture
-def page(browser, base_url: str, js_errors: list[str]):
-    context = browser.new_context(base_url=base_url, viewport={"width": 1280, "height": 900})
-    # The page must work offline: anything aimed elsewhere is refused and reported.
-    context.route(lambda url: not url.startswith(base_url + "/"), lambda route: (
-        js_errors.append(f"request outside the app: {route.request.url}"), route.abort()))
-    page = context.new_page()
-    page.on("pageerror", lambda error: js_errors.append(f"page error: {error}"))
-    yield page
-    context.close()
+def new_page(browser, base_url: str, js_errors: list[str]):
+    """Opens a page in a context of its own: `new_page(viewport={...}, timezone_id=...)`."""
+    contexts = []
+
+    def open_page(**options):
+        options = {"viewport": {"width": 1280, "height": 900}, **options}
+        context = browser.new_context(base_url=base_url, **options)
+        contexts.append(context)
+        # The page must work offline: anything aimed elsewhere is refused and reported.
+        context.route(lambda url: not url.startswith(base_url + "/"), lambda route: (
+            js_errors.append(f"request outside the app: {route.request.url}"), route.abort()))
+        page = context.new_page()
+        page.on("pageerror", lambda error: js_errors.append(f"page error: {error}"))
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def page(new_page):
+    return new_page()

@@ -4,12 +4,17 @@ from __future__ import annotations
 import json
 import os
 import re
+from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
 if os.environ.get("CI") != "true":  # under CI a missing playwright fails the run at collection
     pytest.importorskip("playwright.sync_api", reason="the playwright package is not installed")
 from playwright.sync_api import Locator, Page, expect  # noqa: E402
+
+from rcabot.chat.answers import clock_time  # noqa: E402
+from tests.conftest import set_configuration  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -210,4 +215,120 @@ def test_the_status_panel_shows_what_the_bot_status_tab_shows(page: Page, js_err
     start_ticket(page, "RCA-7")
     pinged_id, pinged_name = mentioned(message_at(page.locator('[data-testid="thread"][data-ticket="RCA-7"]'), 0))
     expect(panel.get_by_role("row", name=re.compile(f"^On shift {pinged_name}"))).to_contain_text("pinged for RCA-7")
+    assert js_errors == []
+
+
+# --- a newcomer's tour ------------------------------------------------------------------------
+
+ZONE = "Asia/Kolkata"  # +05:30 all year: neither the browser's zone below nor UTC reads the same
+TOKEN = "s3cret-token"
+
+
+def in_zone(iso: str, pattern: str) -> str:
+    return datetime.fromisoformat(iso).astimezone(ZoneInfo(ZONE)).strftime(pattern)
+
+
+def test_every_time_on_the_page_is_in_the_bots_zone_on_a_24_hour_clock(new_page, console_app, tmp_path,
+                                                                       js_errors: list[str]):
+    set_configuration(tmp_path / "workbook", TimeZone=ZONE)
+    bot = console_app.extensions["rcabot"]
+    bot.reload()
+    # A browser whose own zone and clock (12-hour) differ from the bot's.
+    page = new_page(timezone_id="America/Los_Angeles", locale="en-US")
+    page.goto("/console")
+    expect(page.get_by_test_id("time-zone")).to_contain_text(ZONE)
+    manager = page.locator('[data-testid="manager"]:has([data-testid="on-shift"])').first
+    chat_id, name = manager.get_attribute("data-chat-id"), manager.locator(".manager-name").inner_text()
+    name = name.removesuffix("you").strip()
+    page.select_option("#act-as", chat_id)
+
+    send(page, "dnd 2h")
+    expect(page.get_by_test_id("answer")).to_contain_text("You're in DND until")
+    until = next(m["dnd_until"] for m in bot.status()["managers"] if m["chat_id"] == chat_id)
+    clock = clock_time(datetime.fromisoformat(until), datetime.now(timezone.utc), ZoneInfo(ZONE))  # the bot's words
+    expect(manager.get_by_test_id("dnd")).to_have_text(f"DND until {clock}")
+    expect(page.locator('[data-testid="message-text"]', has_text="You're in DND until")).to_contain_text(
+        f"until {clock} ({ZONE})")
+    expect(page.get_by_test_id("answer")).to_contain_text(f"until {clock} ({ZONE})")
+    expect(page.get_by_test_id("bot-status").get_by_role("row", name=re.compile(f"^In DND {name}"))).to_contain_text(
+        f"until {in_zone(until, '%Y-%m-%d %H:%M')}")
+    times = page.locator("#threads time")
+    expect(times).to_have_count(2)  # the command and its answer
+    for time in times.all():
+        assert time.inner_text() == in_zone(time.get_attribute("datetime"), "%H:%M:%S")
+    page.screenshot(path="/tmp/console-1280.png", full_page=True)
+    assert js_errors == []
+
+
+def test_the_team_and_status_panels_change_together(page: Page, js_errors: list[str]):
+    page.goto("/console")
+    start_ticket(page, "RCA-4")
+    card = message_at(page.locator('[data-testid="thread"][data-ticket="RCA-4"]'), 0)
+    pinged_id, pinged_name = mentioned(card)
+    page.select_option("#act-as", pinged_id)
+    card.get_by_role("button", name="Decline").click()
+    expect(page.locator(f'[data-testid="manager"][data-chat-id="{pinged_id}"] [data-testid="dnd"]')).to_be_visible()
+    # Drawn in the same step as the team: no poll of its own to wait for.
+    in_dnd = page.get_by_test_id("bot-status").get_by_role("row", name=re.compile(f"^In DND {pinged_name}"))
+    expect(in_dnd).to_be_visible(timeout=300)
+    assert js_errors == []
+
+
+def test_on_a_phone_the_forms_come_first_and_an_answer_shows_by_the_box(new_page, js_errors: list[str]):
+    page = new_page(viewport={"width": 390, "height": 844})
+    page.goto("/console")
+    for ticket_id in ("RCA-1", "RCA-2", "RCA-3"):
+        start_ticket(page, ticket_id, "A long enough title to wrap on a phone's narrow screen")
+        expect(page.get_by_test_id("start-result")).to_contain_text(f"Started {ticket_id}")
+    first_thread = page.get_by_test_id("thread").first.bounding_box()
+    for form in ("start-form", "message-form"):
+        assert page.get_by_test_id(form).bounding_box()["y"] < first_thread["y"]
+
+    send(page, "who")
+    answer = page.get_by_test_id("answer")
+    expect(answer).to_contain_text("Next up:")
+    expect(answer).to_be_in_viewport()
+    page.get_by_test_id("show-answer").click()
+    expect(page.locator('[data-testid="thread"]', has_text="Next up:")).to_be_in_viewport()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390  # nothing wider than the screen
+    page.evaluate("window.scrollTo(0, 0)")
+    page.screenshot(path="/tmp/console-390.png", full_page=True)
+    assert js_errors == []
+
+
+@pytest.mark.parametrize("console_app", [{"API_TOKEN": TOKEN}], indirect=True)
+def test_with_a_token_set_the_console_asks_for_it_and_then_works(page: Page, js_errors: list[str]):
+    page.goto("/console")
+    panel = page.get_by_test_id("token-panel")
+    expect(panel).to_be_visible()
+    expect(page.locator("#api-token")).to_be_focused()
+    expect(page.get_by_test_id("manager")).to_have_count(0)
+    expect(page.get_by_test_id("empty")).to_be_hidden()
+
+    page.fill("#api-token", "wrong")
+    page.click("#use-token")
+    expect(page.get_by_test_id("token-problem")).to_contain_text("refused that token")
+    page.fill("#api-token", TOKEN)
+    page.click("#use-token")
+    expect(panel).to_be_hidden()
+    expect(page.get_by_test_id("manager")).to_have_count(8)
+
+    start_ticket(page, "RCA-3")
+    expect(page.get_by_test_id("start-result")).to_contain_text("Started RCA-3")
+    card = message_at(page.locator('[data-testid="thread"][data-ticket="RCA-3"]'), 0)
+    pinged_id, pinged_name = mentioned(card)
+    page.select_option("#act-as", pinged_id)
+    card.get_by_role("button", name="Accept").click()
+    expect(card.get_by_test_id("card-title")).to_have_text(f"Assigned to {pinged_name}")
+
+    page.reload()  # the tab keeps the token
+    expect(page.get_by_test_id("thread")).to_have_count(1)
+    expect(panel).to_be_hidden()
+    assert js_errors == []
+
+
+def test_the_root_address_leads_to_the_console(page: Page, base_url: str, js_errors: list[str]):
+    page.goto("/")
+    expect(page).to_have_url(f"{base_url}/console")
+    expect(page.get_by_role("heading", name="RCA Reviews")).to_be_visible()
     assert js_errors == []

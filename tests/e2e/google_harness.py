@@ -232,7 +232,8 @@ class GoogleBot(BotProcess):
         return "\n".join([line for line in tail if "iamcredentials.googleapis.com" not in line][-lines:])
 
     def healthz(self) -> tuple[int, dict]:
-        answer = requests.get(f"{self.url}/healthz", timeout=5)
+        # With the token /healthz says why a part is degraded; without it, only which.
+        answer = requests.get(f"{self.url}/healthz", headers={"Authorization": f"Bearer {API_TOKEN}"}, timeout=5)
         return answer.status_code, answer.json()
 
 

@@ -1,5 +1,7 @@
 // The console: the local Chat space as a page. It polls the space's messages and the team,
 // draws threads and cards, and sends the same events Google Chat would send to /chat/events.
+// Every time is shown in the bot's TimeZone on a 24-hour clock, as the bot writes them in its
+// messages, so that a DND reads the same in a card, a panel and an answer.
 //
 // Every string from the server reaches the page as a text node or through richText(), which
 // rebuilds the Chat HTML subset element by element; nothing from the server goes to innerHTML.
@@ -7,7 +9,7 @@
   "use strict";
 
   const MESSAGES_EVERY_MS = 1000;
-  const MANAGERS_EVERY_MS = 5000;
+  const TEAM_EVERY_MS = 5000;
   const SPACE = document.body.dataset.space || "spaces/local";
   const TOKEN_REQUIRED = document.body.dataset.tokenRequired === "true";
   const KEEP = { actAs: "rcabot.console.actAs", token: "rcabot.console.token" };
@@ -18,6 +20,8 @@
     byName: new Map(),
     managers: [],
     actAs: sessionStorage.getItem(KEEP.actAs) || "",
+    token: TOKEN_REQUIRED ? sessionStorage.getItem(KEEP.token) || "" : "",
+    zone: document.body.dataset.timeZone || "UTC",
     pending: new Set(), // names of messages with a click in flight
     openSections: new Set(), // "message#section" of expanded collapsible sections
   };
@@ -98,12 +102,60 @@
     while (parent.children.length > nodes.length) parent.lastElementChild.remove();
   }
 
-  function clockTime(iso, withSeconds) {
+  // Intl formats, built once per zone; en-GB and en-CA give the bot's own layouts.
+  const FORMATS = {
+    time: ["en-GB", { hour: "2-digit", minute: "2-digit", hourCycle: "h23" }],
+    seconds: ["en-GB", { hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" }],
+    date: ["en-CA", { year: "numeric", month: "2-digit", day: "2-digit" }],
+    day: ["en-GB", { weekday: "short", day: "2-digit", month: "short" }],
+  };
+  const formats = new Map();
+
+  function inZone(kind, date) {
+    const key = `${state.zone}|${kind}`;
+    if (!formats.has(key)) formats.set(key, format(kind));
+    return formats.get(key).format(date).replace(",", "");
+  }
+
+  function format(kind) {
+    const [locale, options] = FORMATS[kind];
+    try {
+      return new Intl.DateTimeFormat(locale, { ...options, timeZone: state.zone });
+    } catch (_) { // a zone this browser does not know: UTC, which the header then names
+      $("time-zone").textContent = "UTC";
+      return new Intl.DateTimeFormat(locale, { ...options, timeZone: "UTC" });
+    }
+  }
+
+  function parsed(iso) {
     const date = new Date(iso);
-    if (Number.isNaN(date.getTime())) return String(iso || "");
-    const options = { hour: "2-digit", minute: "2-digit" };
-    if (withSeconds) options.second = "2-digit";
-    return date.toLocaleTimeString([], options);
+    return Number.isNaN(date.getTime()) ? null : date;
+  }
+
+  function clockTime(iso, withSeconds) {
+    const date = parsed(iso);
+    return date ? inZone(withSeconds ? "seconds" : "time", date) : String(iso || "");
+  }
+
+  // As the bot says it: "14:30" today, "tomorrow 09:15", "yesterday 23:00", else "Tue 24 Nov 14:30".
+  function whenTime(iso) {
+    const date = parsed(iso);
+    if (!date) return String(iso || "");
+    const today = inZone("date", new Date());
+    const labels = { [today]: "", [nextDay(today, 1)]: "tomorrow ", [nextDay(today, -1)]: "yesterday " };
+    const label = labels[inZone("date", date)];
+    return `${label === undefined ? `${inZone("day", date)} ` : label}${inZone("time", date)}`;
+  }
+
+  // For a tooltip: the whole moment, with its zone named.
+  function fullTime(iso) {
+    const date = parsed(iso);
+    return date ? `${inZone("date", date)} ${inZone("seconds", date)} (${state.zone})` : String(iso || "");
+  }
+
+  function nextDay(isoDate, days) {
+    const [year, month, day] = isoDate.split("-").map(Number);
+    return new Date(Date.UTC(year, month - 1, day + days)).toISOString().slice(0, 10);
   }
 
   function show(element, text, kind) {
@@ -120,18 +172,35 @@
 
   // ---------------------------------------------------------------- talking to the server
 
+  class TokenRefused extends Error {}
+
+  function authorization() {
+    return state.token ? { Authorization: `Bearer ${state.token}` } : {};
+  }
+
+  // With a token set on the bot and none given yet, the page reads nothing until it has one.
+  function locked() {
+    return TOKEN_REQUIRED && !state.token;
+  }
+
   async function getJson(url) {
-    const response = await fetch(url, { headers: { Accept: "application/json" }, cache: "no-store" });
+    const response = await fetch(url, { headers: { Accept: "application/json", ...authorization() }, cache: "no-store" });
+    if (response.status === 401 && TOKEN_REQUIRED) throw new TokenRefused(url);
     if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
     return response.json();
   }
 
-  async function postJson(url, payload, headers) {
+  function failed(error) {
+    if (error instanceof TokenRefused) askToken("The bot refused that token. Check RCABOT_API_TOKEN.");
+    else connection(error.message);
+  }
+
+  async function postJson(url, payload) {
     let response;
     try {
       response = await fetch(url, {
         method: "POST",
-        headers: { "Content-Type": "application/json", Accept: "application/json", ...(headers || {}) },
+        headers: { "Content-Type": "application/json", Accept: "application/json", ...authorization() },
         body: JSON.stringify(payload),
       });
     } catch (error) {
@@ -143,6 +212,7 @@
     } catch (_) {
       data = null;
     }
+    if (response.status === 401 && TOKEN_REQUIRED) askToken("The bot refused that token. Check RCABOT_API_TOKEN.");
     const error = response.ok ? "" : (data && typeof data.error === "string" && data.error)
       || `HTTP ${response.status} ${response.statusText}`;
     return { ok: response.ok, status: response.status, data, error };
@@ -159,13 +229,14 @@
   let lastMessagesJson = "";
 
   async function refreshMessages() {
+    if (locked()) return;
     const ticket = ++requested;
     let data;
     try {
       data = await getJson("/console/messages");
       connection("");
     } catch (error) {
-      connection(error.message);
+      failed(error);
       return;
     }
     if (ticket < applied) return; // an older answer that arrived late
@@ -179,43 +250,48 @@
     renderThreads();
   }
 
-  let lastManagersJson = "";
+  let lastTeamJson = "";
 
-  async function refreshManagers() {
-    let data;
+  // The Team and Status panels say the same things (who is on, pinged, in DND): they are read
+  // and drawn together, so that one never shows what the other does not yet.
+  async function refreshTeam() {
+    if (locked()) return;
+    let team;
+    let status;
     try {
-      data = await getJson("/console/managers");
+      [team, status] = await Promise.all([getJson("/console/managers"), getJson("/console/status")]);
     } catch (error) {
-      connection(error.message);
+      failed(error);
       return;
     }
-    const json = JSON.stringify(data);
-    if (json === lastManagersJson) return;
-    lastManagersJson = json;
-    state.managers = Array.isArray(data.managers) ? data.managers : [];
-    $("shift").textContent = data.shift ? `shift ${data.shift}` : "";
+    const json = JSON.stringify([team, status]);
+    if (json === lastTeamJson) return;
+    lastTeamJson = json;
+    setZone(team.time_zone);
+    state.managers = Array.isArray(team.managers) ? team.managers : [];
+    $("shift").textContent = team.shift ? `shift ${team.shift}` : "";
     renderActAs();
     renderManagers();
+    renderStatus(Array.isArray(status.rows) ? status.rows : []);
   }
 
-  let lastStatusJson = "";
+  function setZone(zone) {
+    if (typeof zone !== "string" || !zone || zone === state.zone) return;
+    state.zone = zone;
+    $("time-zone").textContent = zone;
+    renderThreads();
+  }
 
-  async function refreshStatus() {
-    let data;
-    try {
-      data = await getJson("/console/status");
-    } catch (error) {
-      connection(error.message);
-      return;
-    }
-    const json = JSON.stringify(data);
-    if (json === lastStatusJson) return;
-    lastStatusJson = json;
-    const rows = (Array.isArray(data.rows) ? data.rows : []).slice(1).filter((r) => r[0] !== "Refreshed");
-    const body = rows.map((r) => h("tr", { "data-testid": "status-row", class: r[0] === "Problem" ? "is-problem" : "" },
+  function renderStatus(rows) {
+    const body = rows.slice(1).filter((r) => r[0] !== "Refreshed").map((r) => h("tr",
+      { "data-testid": "status-row", class: r[0] === "Problem" ? "is-problem" : "" },
       h("th", { scope: "row" }, String(r[0] || "")), h("td", {}, String(r[1] || "")),
       h("td", { class: "muted" }, String(r[2] || ""))));
     $("bot-status").querySelector("tbody").replaceChildren(...body);
+  }
+
+  async function refreshAll() {
+    await Promise.all([refreshMessages(), refreshTeam()]);
   }
 
   function loop(refresh, everyMs) {
@@ -264,8 +340,8 @@
       if (!m.active) badges.push(h("span", { class: "badge badge-off" }, "inactive"));
       else if (m.on_shift) badges.push(h("span", { class: "badge badge-on", "data-testid": "on-shift" }, "on shift"));
       if (m.dnd_until) {
-        badges.push(h("span", { class: "badge badge-dnd", "data-testid": "dnd", title: m.dnd_until },
-          `DND until ${clockTime(m.dnd_until)}`));
+        badges.push(h("span", { class: "badge badge-dnd", "data-testid": "dnd", title: fullTime(m.dnd_until) },
+          `DND until ${whenTime(m.dnd_until)}`));
       }
       if (m.holding) badges.push(h("span", { class: "badge badge-hold" }, `pinged: ${m.holding}`));
       const you = m.chat_id === state.actAs ? h("span", { class: "you" }, "you") : null;
@@ -322,7 +398,7 @@
     });
     for (const name of messageViews.keys()) if (!shownMessages.has(name)) messageViews.delete(name);
     syncChildren($("threads"), elements);
-    $("empty").hidden = threads.length > 0;
+    $("empty").hidden = threads.length > 0 || locked();
   }
 
   function threadView(name) {
@@ -345,7 +421,7 @@
   }
 
   function messageElement(message) {
-    const signature = [JSON.stringify(message), state.actAs, state.pending.has(message.name)].join("\u0000");
+    const signature = [JSON.stringify(message), state.actAs, state.pending.has(message.name), state.zone].join("\u0000");
     const cached = messageViews.get(message.name);
     if (cached && cached.signature === signature) return cached.element;
     const element = renderMessage(message);
@@ -361,8 +437,8 @@
     const meta = h("div", { class: "message-meta" },
       h("span", { class: "sender" }, senderName),
       sender.type === "BOT" ? h("span", { class: "app-badge" }, "App") : null,
-      h("time", { datetime: message.createTime, title: message.createTime }, clockTime(message.createTime, true)),
-      edited ? h("span", { class: "muted", title: message.lastUpdateTime, "data-testid": "edited" }, "edited") : null,
+      h("time", { datetime: message.createTime, title: fullTime(message.createTime) }, clockTime(message.createTime, true)),
+      edited ? h("span", { class: "muted", title: `edited ${fullTime(message.lastUpdateTime)}`, "data-testid": "edited" }, "edited") : null,
       message.privateMessageViewer
         ? h("span", { class: "private", "data-testid": "private" }, "Only visible to you") : null);
     const body = h("div", { class: "message-body" }, meta);
@@ -523,8 +599,7 @@
     if (result.ok) $("notice").hidden = true;
     else showNotice(`${action.function} as ${user.displayName} was refused (${result.status || "no answer"}): ${result.error}`, "error");
     renderThreads();
-    await refreshMessages();
-    refreshManagers();
+    await refreshAll();
   }
 
   async function sendMessage(event) {
@@ -538,28 +613,53 @@
       return;
     }
     const now = new Date().toISOString();
+    const name = `${SPACE}/messages/console-${Date.now()}`;
     const result = await postJson("/chat/events", {
       type: "MESSAGE",
       eventTime: now,
-      message: {
-        name: `${SPACE}/messages/console-${Date.now()}`,
-        sender: user,
-        createTime: now,
-        text,
-        argumentText: text,
-        space: spaceObject(),
-      },
+      message: { name, sender: user, createTime: now, text, argumentText: text, space: spaceObject() },
       user,
       space: spaceObject(),
     });
-    if (result.ok) {
-      input.value = "";
-      show($("message-result"), `Sent as ${user.displayName}.`, "ok");
-    } else {
-      show($("message-result"), `Refused (${result.status || "no answer"}): ${result.error}`, "error");
+    if (result.ok) input.value = "";
+    await refreshAll(); // a command (dnd, back) may have changed someone's DND
+    showAnswer(result, user, name);
+  }
+
+  // The answer goes in the space, in the message's thread, which may be far below the box:
+  // it is shown here too, with a way to the thread.
+  function showAnswer(result, user, name) {
+    const output = $("message-result");
+    if (!result.ok) {
+      show(output, `Refused (${result.status || "no answer"}): ${result.error}`, "error");
+      return;
     }
-    await refreshMessages();
-    refreshManagers(); // a command (dnd, back) may have changed someone's DND
+    const answer = answerMessage(result.data);
+    output.replaceChildren(h("div", { class: "answer-head" }, `Sent as ${user.displayName}. The bot answered:`),
+      h("div", { class: "answer-text", "data-testid": "answer" },
+        answer.text ? messageText(answer) : "(a card: see it in the space)"),
+      h("button", { type: "button", class: "link-button reveal", "data-testid": "show-answer" }, "Show in the space"));
+    output.querySelector(".reveal").addEventListener("click", () => reveal(name));
+    output.dataset.state = "ok";
+    output.hidden = false;
+    output.scrollIntoView({ block: "nearest" });
+  }
+
+  // A classic answer is the message; a Workspace add-on answer wraps it.
+  function answerMessage(answer) {
+    const action = (answer && answer.hostAppDataAction && answer.hostAppDataAction.chatDataAction) || {};
+    const wrapped = action.createMessageAction || action.updateMessageAction;
+    return (wrapped && wrapped.message) || answer || {};
+  }
+
+  function reveal(messageName) {
+    const view = messageViews.get(messageName);
+    const thread = view && view.element.closest("[data-testid='thread']");
+    if (!thread) return;
+    thread.scrollIntoView({ block: "center", behavior: "smooth" });
+    thread.classList.remove("is-flashing");
+    void thread.offsetWidth; // restart the animation when the same thread is shown twice
+    thread.classList.add("is-flashing");
   }
 
   // ---------------------------------------------------------------- the ticket API
@@ -578,13 +678,11 @@
       show(output, "The ticket id is required.", "error");
       return;
     }
-    const headers = {};
-    if (TOKEN_REQUIRED) headers.Authorization = `Bearer ${$("api-token").value.trim()}`;
     const button = $("start-ticket");
     button.disabled = true;
     const result = await postJson("/tickets", {
       ticket_id: ticketId, title: $("ticket-title").value.trim(), url: $("ticket-url").value.trim(),
-    }, headers);
+    });
     button.disabled = false;
     if (result.ok && result.data) {
       show(output, startedText(result.status, result.data), "ok");
@@ -592,8 +690,33 @@
     } else {
       show(output, `Refused (${result.status || "no answer"}): ${result.error}`, "error");
     }
-    await refreshMessages();
-    refreshManagers();
+    await refreshAll();
+  }
+
+  // ---------------------------------------------------------------- the API token
+
+  function askToken(problem) {
+    const panel = $("token-panel");
+    const first = panel.hidden;
+    state.token = "";
+    sessionStorage.removeItem(KEEP.token);
+    $("token-problem").textContent = problem
+      || "RCABOT_API_TOKEN is set, so the console needs the token to show the space and act in it.";
+    panel.hidden = false;
+    $("empty").hidden = true;
+    if (first) $("api-token").focus();
+  }
+
+  function useToken(event) {
+    event.preventDefault();
+    const input = $("api-token");
+    const token = input.value.trim();
+    if (!token) return;
+    state.token = token;
+    sessionStorage.setItem(KEEP.token, token); // this tab only, gone when it closes
+    input.value = "";
+    $("token-panel").hidden = true;
+    refreshAll();
   }
 
   // ---------------------------------------------------------------- start
@@ -604,12 +727,10 @@
     $("message-form").addEventListener("submit", sendMessage);
     $("notice-close").addEventListener("click", () => { $("notice").hidden = true; });
     if (TOKEN_REQUIRED) {
-      const token = $("api-token");
-      token.value = sessionStorage.getItem(KEEP.token) || "";
-      token.addEventListener("input", () => sessionStorage.setItem(KEEP.token, token.value));
+      $("token-form").addEventListener("submit", useToken);
+      if (locked()) askToken("");
     }
-    loop(refreshManagers, MANAGERS_EVERY_MS);
-    loop(refreshStatus, MANAGERS_EVERY_MS);
+    loop(refreshTeam, TEAM_EVERY_MS);
     loop(refreshMessages, MESSAGES_EVERY_MS);
   }
 
