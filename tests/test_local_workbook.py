@@ -102,6 +102,7 @@ def test_a_tab_saved_with_semicolons_or_tabs_is_read_like_one_with_commas(workbo
 
 @pytest.mark.parametrize("data, where", [
     (b'Name,GChat ID,Shift\nAda,users/1,"1,', "Managers C2: the file ends inside this quoted cell"),
+    (b'Name,GChat ID,Shift\n"Ada" Park,users/1,"1,', "Managers C2: the file ends inside this quoted cell"),
     (b"Name,GChat ID,Shift\nAda,users/1,1\nBea,us", "Managers C3: row 3 stops after 2 cells where the row above"),
     ("Name,GChat ID,Shift\nZoë".encode()[:-1], "Managers A2: the file ends in the middle of a character"),
     ("Name,GChat ID,Shift\nAda,users/1,1\nZoë,users/2,1\n".encode("latin-1"),

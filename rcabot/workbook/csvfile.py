@@ -110,12 +110,22 @@ def separator(text: str) -> str:
 
 
 def _ends_in_quotes(record: str, sep: str) -> bool:
-    """True when the text stops inside a quoted cell: the last line was cut before its closing quote."""
-    try:
-        list(csv.reader(io.StringIO(record, newline=""), delimiter=sep, strict=True))
-    except csv.Error as exc:
-        return "unexpected end of data" in str(exc)
-    return False
+    """True when the text stops inside a quoted cell: its last line was cut before the closing
+    quote. The csv module's own states, followed as its lenient reader follows them (its strict
+    one would stop at the first stray quote instead, before reaching the end)."""
+    state = "start"  # of a cell; "plain": in an unquoted one; "quoted"; "quote": a quote in a quoted one
+    for char in record:
+        if state == "quoted":
+            state = "quote" if char == '"' else "quoted"
+        elif char == sep or char in "\r\n":
+            state = "start"
+        elif state == "start" and char == '"':
+            state = "quoted"
+        elif state == "quote" and char == '"':
+            state = "quoted"  # a doubled quote: a quote character in the cell
+        else:
+            state = "plain"
+    return state == "quoted"
 
 
 def _cells(count: int) -> str:
