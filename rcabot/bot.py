@@ -189,7 +189,7 @@ class RcaBot:
             read.update(self._read_present([config.tabs.managers]))
         team = _parsed(read[config.tabs.managers], lambda rows: parse_managers(rows, config.schedule.count), [])
         managers = team.value if (initial or not team.problems) else self.cycle.managers
-        self._report(parsed.problems + parsed.warnings + team.problems, initial)
+        self._report(parsed.problems + team.problems, parsed.warnings, initial)
         if initial and not managers:
             log.critical("sheet: no manager can be pinged: every ticket waits until the %r tab is fixed",
                          config.tabs.managers)
@@ -207,13 +207,16 @@ class RcaBot:
         rest = [name for name in names if name != tab]
         return {**(self._read_present(rest) if rest else {}), tab: found}
 
-    def _report(self, problems: list[str], initial: bool) -> None:
+    def _report(self, problems: list[str], warnings: list[str], initial: bool) -> None:
+        """Log what is wrong; `problems` (each tab's own) then `warnings` are what ops are shown."""
         for problem in problems:
             log.error("sheet: %s (%s)", problem, "defaults and valid rows used" if initial
                       else "the last good configuration stays in force")
-        if not problems and self.problems:
+        for warning in warnings:
+            log.warning("sheet: %s", warning)
+        if not problems and not warnings and self.problems:
             log.info("sheet: the Configuration and Managers tabs are fine again")
-        self.problems = problems
+        self.problems = problems + warnings
 
     # --- events --------------------------------------------------------------------------
 
