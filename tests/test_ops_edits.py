@@ -222,3 +222,20 @@ def test_a_lone_surrogate_in_a_google_cell_is_read_as_a_replacement_character(gs
     gspace.bot.flush()
     assert gspace.bot.ticket("RCA-1")["manager"]["name"] == "Bruno \ufffd"
     assert fake.sheets.rows("TicketState")[1][4] == "Bruno \ufffd"
+
+
+def test_a_google_configuration_whose_last_values_are_blank_is_not_taken_for_a_cut_one(gspace, fake):
+    names, values = fake.sheets.rows("Configuration")[:2]
+    assert len(values) < len(names)  # Sheets leaves the blank DigestTime out
+    gspace.bot.reload()
+    assert gspace.bot.problems == []
+
+
+def test_a_google_managers_tab_cleared_below_its_header_is_reported_and_the_last_good_team_stays(gspace, fake):
+    header = fake.sheets.rows("Managers")[0]
+    fake.sheets.tabs = [t for t in fake.sheets.tabs if t.title != "Managers"]
+    fake.sheets.add_tab("Managers", [header])
+    gspace.bot.reload()
+    assert gspace.bot.problems == ["Managers row 2: there is no manager under the header row: the tab looks "
+                                   "emptied or cut short"]
+    assert on_shift(gspace.bot) == SHIFT_2
