@@ -15,7 +15,7 @@ from typing import Callable, Protocol
 
 from .chat import ChatError, ChatSpace, Message, answers
 from .chat.cards import notice_message, ping_message, thread_key
-from .config import Config, parse_configuration, parse_managers
+from .config import Config, Parsed, parse_configuration, parse_managers
 from .cycle import Announce, Answer, CancelTimer, Cycle, Effect, Notice, Ping, SetTimer, Tracked
 from .history import KEEP, Event, History, ManagerStats
 from .journal import Journal, JournalError
@@ -27,7 +27,7 @@ from .shifts import ShiftSchedule
 from .state_tabs import (event_from_row, headers, iso, journal_entry, load_state, replay, revision_of, revision_row,
                          state_rows)
 from .tracker import TrackerBuffer, tracker_row
-from .workbook import TabNotFound, Workbook, WorkbookError
+from .workbook import TabDamaged, TabNotFound, Workbook, WorkbookError
 from .workbook.cells import landed
 
 log = logging.getLogger(__name__)
@@ -202,37 +202,44 @@ class RcaBot:
 
     def _read_team(self, initial: bool) -> tuple[Config, list[Manager]]:
         """The Configuration and Managers in force after a read: what the tabs say where they are
-        fine; where not, the last good ones (or, at start-up, the defaults and the valid rows)."""
-        problems: list[str] = []
+        fine; where not (missing, damaged, a bad value), the last good ones (or, at start-up, the
+        defaults and the valid rows). An unknown parameter name is reported and changes nothing."""
         tabs = self.config.tabs
-        tables = self._read_present([tabs.configuration, tabs.managers], problems)
-        parsed = parse_configuration(tables.get(tabs.configuration, []))
-        problems += parsed.problems
-        config = parsed.value if (initial or not problems) else self.config
+        read = self._read_present([tabs.configuration, tabs.managers])
+        parsed = _parsed(read[tabs.configuration], parse_configuration, Config())
+        config = parsed.value if (initial or not parsed.problems) else self.config
         if config.tabs.managers != tabs.managers:
-            tables.update(self._read_present([config.tabs.managers], problems))
-        team = parse_managers(tables.get(config.tabs.managers, []), config.schedule.count)
-        fine = config.tabs.managers in tables and not team.problems
-        problems += team.problems if config.tabs.managers in tables else []
-        managers = team.value if (initial or fine) else self.cycle.managers
-        self._report(problems, initial)
+            read.update(self._read_present([config.tabs.managers]))
+        team = _parsed(read[config.tabs.managers], lambda rows: parse_managers(rows, config.schedule.count), [])
+        managers = team.value if (initial or not team.problems) else self.cycle.managers
+        self._report(parsed.problems + team.problems, parsed.warnings, initial)
+        if initial and not managers:
+            log.critical("sheet: no manager can be pinged: every ticket waits until the %r tab is fixed",
+                         config.tabs.managers)
         return config, managers
 
-    def _read_present(self, names: list[str], problems: list[str]) -> dict[str, list[list[str]]]:
-        """Read the tabs that exist; each missing one becomes a problem."""
+    def _read_present(self, names: list[str]) -> dict[str, Parsed]:
+        """Each tab's rows, read strictly. A missing tab is None with its problem; a damaged one is
+        what could be read before the damage (used at start-up only), with its problem."""
         try:
-            return self.workbook.read_tabs(names)
+            return {name: Parsed(rows) for name, rows in self.workbook.read_tabs(names, strict=True).items()}
         except TabNotFound as missing:
-            problems.append(_sentence(str(missing)))
-            return self._read_present([n for n in names if n != missing.tab], problems) if len(names) > 1 else {}
+            tab, found = missing.tab, Parsed(None, [_sentence(str(missing))])
+        except TabDamaged as damaged:
+            tab, found = damaged.tab, Parsed(damaged.rows, [str(damaged)])
+        rest = [name for name in names if name != tab]
+        return {**(self._read_present(rest) if rest else {}), tab: found}
 
-    def _report(self, problems: list[str], initial: bool) -> None:
+    def _report(self, problems: list[str], warnings: list[str], initial: bool) -> None:
+        """Log what is wrong; `problems` (each tab's own) then `warnings` are what ops are shown."""
         for problem in problems:
             log.error("sheet: %s (%s)", problem, "defaults and valid rows used" if initial
                       else "the last good configuration stays in force")
-        if not problems and self.problems:
+        for warning in warnings:
+            log.warning("sheet: %s", warning)
+        if not problems and not warnings and self.problems:
             log.info("sheet: the Configuration and Managers tabs are fine again")
-        self.problems = problems
+        self.problems = problems + warnings
 
     # --- events --------------------------------------------------------------------------
 
@@ -475,12 +482,18 @@ class RcaBot:
                 sealed = self._seal()
                 missed = self._unjournaled
                 missed_rows = len(missed.tracker) if missed else 0
+            appended = {tabs.tracker: batch} if batch else {}
             try:
-                self.workbook.write(writes, {tabs.tracker: batch} if batch else {})
+                try:
+                    self.workbook.write(writes, appended)
+                except TabNotFound as missing:
+                    revision = revision or self._next_revision()
+                    writes = self._remake_tabs(missing.tab, rows, revision)
+                    self.workbook.write(writes, appended)
             except WorkbookError as exc:
                 self._degrade("workbook", f"writing failed ({exc}); the rows stay queued for the next flush")
                 return
-            self._written.update(changed)
+            self._written.update({tab: rows[tab] for tab in writes})
             self.tracker.written(len(batch))
             if missed is not None:
                 with self._lock:  # the workbook holds them now: the journal need not take them up
@@ -507,6 +520,19 @@ class RcaBot:
         """The flush job also brings a broken journal back, so /healthz recovers without traffic."""
         with self._lock:
             self._journal_ready()
+
+    def _remake_tabs(self, missing: str, rows: dict[str, list[list[str]]], revision: int) -> dict[str, list]:
+        """A bot tab went missing (deleted by hand): make every missing one again with its header,
+        say so, and return the whole state to write (a remade state tab is filled at once)."""
+        tabs = self.config.tabs
+        made = self.workbook.ensure_tabs({**headers(tabs), tabs.status: STATUS_HEADER})
+        note = (f"{missing}: the tab was missing (deleted?) and the bot made it again with its header "
+                f"({', '.join(made) or missing} remade); rows it held before are not in it")
+        log.error("workbook: %s", note)
+        with self._lock:
+            self.problems = [*self.problems, note]  # until the next reload
+        self._refresh_status()
+        return {**rows, tabs.state: rows[tabs.state] + [revision_row(revision, self.clock())]}
 
     def _next_revision(self) -> int:
         """Each state write's revision: its time in ms, and always above the last one."""
@@ -609,6 +635,15 @@ def _request_id(ticket_id: str, what: str) -> str:
 
 def _copy(ticket: Ticket) -> Ticket:
     return replace(ticket)
+
+
+def _parsed(read: Parsed, parse: Callable[[list[list[str]]], Parsed], empty) -> Parsed:
+    """A tab's parse. A tab that could not be read whole counts for its read problem alone (what
+    follows from reading half a tab is noise); a missing one gives `empty`."""
+    if read.value is None:
+        return Parsed(empty, read.problems)
+    parsed = parse(read.value)
+    return Parsed(parsed.value, read.problems) if read.problems else parsed
 
 
 def _sentence(text: str) -> str:

@@ -6,6 +6,7 @@ with the cell it is in, and the caller keeps the last good configuration in forc
 """
 from __future__ import annotations
 
+import difflib
 import os
 import re
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from .model import Manager, chat_user_id
 from .shifts import DEFAULT_STARTS, ShiftError, ShiftSchedule, parse_start
 
 _SHIFT_PARAM = re.compile(r"^shift(\d+)starttime$")
+MOST = 100_000_000  # the largest number a parameter takes (about three years in seconds)
 
 
 def normalize(name: str) -> str:
@@ -76,10 +78,12 @@ def _seconds(seconds: int) -> timedelta | None:
 
 @dataclass
 class Parsed:
-    """What a tab parse produced, and what was wrong with it."""
+    """What a tab parse produced, and what was wrong with it: `problems` keep the last good
+    version in force, `warnings` (an unknown parameter name) are only reported."""
 
     value: object
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
 
 
 # --- Configuration -----------------------------------------------------------------------
@@ -102,23 +106,49 @@ _TAB_PARAMS = {
 }
 
 
-def configuration_params(rows: Sequence[Sequence[str]]) -> dict[str, tuple[str, str]]:
-    """{normalized name: (value, cell)} from the wide layout (names in row 1, values in row 2)
-    or the tall one (`Parameter, Value[, Description]`)."""
+# Every parameter name a sheet may hold, as ops write it; `N` stands for a shift number. The last
+# line: parameters another change reads, accepted now so that a sheet prepared for them is quiet.
+KNOWN_PARAMETERS = (
+    "SpaceId", "TicketTimeout", "ManagerDNDTime", "TimeForDataFlush", "NumberOfItemsInBatch",
+    "TimeForManagerDataReload", "ShiftNStartTime", "TimeZone", "TicketURLTemplate", "URLForRestRequest",
+    "EscalationAfterSeconds", "EscalationContacts", "DoneReminderAfterSeconds", "MaxDoneReminders",
+    "RotationMode", "ShiftStartNotice", "DigestTime", "ManagersSheetName", "StateManagementSheetName",
+    "TicketStateSheetName", "TrackerSheetName", "ManagerStateSheetName", "BotStatusSheetName",
+    "ShiftNDays", "ShiftNEndTime", "HolidayCountry", "HolidaySubdivision", "CalendarOutOfOffice", "WebhookURL",
+    "JiraStatus", "JiraLabel", "GitHubLabel",
+)
+_KNOWN = {normalize(name): name for name in KNOWN_PARAMETERS}
+
+
+@dataclass(frozen=True)
+class _Entry:
+    name: str  # as written
+    value: str
+    name_cell: str
+    value_cell: str
+
+
+def _entries(rows: Sequence[Sequence[str]]) -> list[_Entry]:
+    """The parameters of the wide layout (names in row 1, values in row 2) or the tall one
+    (`Parameter, Value[, Description]`)."""
     if not rows:
-        return {}
-    header = [normalize(cell) for cell in rows[0]]
-    if header[:2] == ["parameter", "value"]:
-        return {normalize(row[0]): ((row[1] if len(row) > 1 else "").strip(), f"B{n}")
-                for n, row in enumerate(rows[1:], 2) if row and row[0].strip()}
+        return []
+    if [normalize(cell) for cell in rows[0][:2]] == ["parameter", "value"]:
+        return [_Entry(row[0].strip(), (row[1] if len(row) > 1 else "").strip(), f"A{n}", f"B{n}")
+                for n, row in enumerate(rows[1:], 2) if row and row[0].strip()]
     values = rows[1] if len(rows) > 1 else []
-    return {name: ((values[i] if i < len(values) else "").strip(), f"{_column(i)}2")
-            for i, name in enumerate(header) if name}
+    return [_Entry(name.strip(), (values[i] if i < len(values) else "").strip(), f"{_column(i)}1", f"{_column(i)}2")
+            for i, name in enumerate(rows[0]) if name.strip()]
+
+
+def configuration_params(rows: Sequence[Sequence[str]]) -> dict[str, tuple[str, str]]:
+    """{normalized name: (value, cell)}, whichever the layout."""
+    return {normalize(e.name): (e.value, e.value_cell) for e in _entries(rows)}
 
 
 def parse_configuration(rows: Sequence[Sequence[str]]) -> Parsed:
+    problems = _layout_problems(rows)
     params = configuration_params(rows)
-    problems: list[str] = []
     settings: dict[str, object] = {}
     for name, (attr, least) in _NUMBERS.items():
         if params.get(name, ("",))[0]:
@@ -127,6 +157,8 @@ def parse_configuration(rows: Sequence[Sequence[str]]) -> Parsed:
             if number is None or number < least:
                 problems.append(f"Configuration {cell}: {_label(name)} is {value!r}; it must be a whole "
                                 f"number of at least {least}")
+            elif number > MOST:  # past what a timedelta holds, and no setting needs it
+                problems.append(f"Configuration {cell}: {_label(name)} is {value!r}; it must be at most {MOST:,}")
             else:
                 settings[attr] = number
     schedule = _schedule(params, problems)
@@ -137,7 +169,54 @@ def parse_configuration(rows: Sequence[Sequence[str]]) -> Parsed:
     settings["space_id"] = params.get("spaceid", ("",))[0]
     settings["ticket_url_template"] = params.get("ticketurltemplate", ("",))[0]
     settings.update(_extras(params, problems))
-    return Parsed(Config(**settings), problems)
+    return Parsed(Config(**settings), problems, _unknown_names(rows))
+
+
+def _layout_problems(rows: Sequence[Sequence[str]]) -> list[str]:
+    """An empty tab, or a wide one whose value row is missing or stops early, is taken as cut
+    short (a save that did not finish): read as it is, every parameter after the cut would go
+    back to its default. (A CSV export writes every row to the full width; Sheets rows come
+    padded to it.)"""
+    if not rows:
+        return ["Configuration A1: the tab is empty; it needs the parameter names in row 1 and their values "
+                "in row 2, or Parameter and Value columns"]
+    if [normalize(cell) for cell in rows[0][:2]] == ["parameter", "value"]:
+        return []
+    names = [i for i, name in enumerate(rows[0]) if name.strip()]
+    if len(rows) < 2:
+        return ["Configuration A2: there is no value row under the parameter names: the tab looks cut short"]
+    short = [i for i in names if i >= len(rows[1])]
+    if short:
+        return [f"Configuration {_column(short[0])}2: the value row stops before {rows[0][short[0]].strip()}'s "
+                f"value: the tab looks cut short"]
+    return []
+
+
+def _unknown_names(rows: Sequence[Sequence[str]]) -> list[str]:
+    """A parameter name that is not known, with the known one it is closest to (a typo leaves
+    that parameter at its default, which is worth a word; the rest of the tab is fine)."""
+    warnings = []
+    for entry in _entries(rows):
+        if _shape(entry.name) not in _KNOWN:
+            closest = _closest(entry.name)
+            hint = f"; did you mean {closest}?" if closest else ""
+            warnings.append(f"Configuration {entry.name_cell}: {entry.name!r} is not a parameter the bot knows, "
+                            f"and is ignored{hint}")
+    return warnings
+
+
+def _shape(name: str) -> str:
+    """A name as the known ones are kept: normalized, a shift number as `n`."""
+    return re.sub(r"\d+", "n", normalize(name))
+
+
+def _closest(name: str) -> str:
+    match = difflib.get_close_matches(_shape(name), list(_KNOWN), n=1, cutoff=0.75)
+    if not match:
+        return ""
+    known = _KNOWN[match[0]]
+    number = re.search(r"\d+", name)
+    return known.replace("ShiftN", f"Shift{number.group() if number else 'N'}", 1)
 
 
 def _extras(params: Mapping[str, tuple[str, str]], problems: list[str]) -> dict[str, object]:
@@ -176,9 +255,8 @@ def _extras(params: Mapping[str, tuple[str, str]], problems: list[str]) -> dict[
 
 def _schedule(params: Mapping[str, tuple[str, str]], problems: list[str]) -> ShiftSchedule | None:
     zone_name, zone_cell = params.get("timezone", ("", ""))
-    try:
-        zone = ZoneInfo(zone_name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+    zone = _zone(zone_name or "UTC")
+    if zone is None:
         problems.append(f"Configuration {zone_cell}: TimeZone {zone_name!r} is not an IANA time zone "
                         f"(like Europe/Berlin)")
         return None
@@ -188,14 +266,28 @@ def _schedule(params: Mapping[str, tuple[str, str]], problems: list[str]) -> Shi
     given.setdefault(1, ("00:00", "(default)"))
     missing = [n for n in range(1, max(given) + 1) if n not in given]
     if missing:
-        problems.append(f"Configuration: Shift{missing[0]}StartTime is missing; shifts are numbered 1 to "
-                        f"{max(given)} without gaps")
+        problems.append(f"Configuration {given[max(given)][1]}: Shift{missing[0]}StartTime is missing; shifts are "
+                        f"numbered 1 to {max(given)} without gaps")
         return None
     try:
         starts = tuple(_start(n, *given[n]) for n in sorted(given))
-        return ShiftSchedule(starts, zone)
     except ShiftError as exc:
         problems.append(str(exc))
+        return None
+    first = {}
+    for number, start in enumerate(starts, 1):
+        if start in first:
+            problems.append(f"Configuration {given[number][1]}: Shift{number}StartTime: two shifts start at the same "
+                            f"time (Shift{first[start]}StartTime too)")
+            return None
+        first[start] = number
+    return ShiftSchedule(starts, zone)
+
+
+def _zone(name: str) -> ZoneInfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError, OSError):  # OSError: a name that is a folder of zones, or too long
         return None
 
 
@@ -209,18 +301,26 @@ def _start(number: int, value: str, cell: str):
 # --- Managers ----------------------------------------------------------------------------
 
 _MANAGER_COLUMNS = {"name": "name", "email": "email", "gchatid": "chat_id", "shift": "shift", "active": "active"}
+_HEADINGS = {"name": "Name", "chat_id": "GChat ID", "shift": "Shift"}
 _YES = {"", "yes", "y", "true", "1", "x", "active"}
 _NO = {"no", "n", "false", "0", "inactive"}
 
 
 def parse_managers(rows: Sequence[Sequence[str]], shift_count: int) -> Parsed:
-    """Managers in row order. Rows with problems are left out and each problem is reported."""
+    """Managers in row order. Rows with problems are left out and each problem is reported.
+
+    A tab with its header and no manager is a problem, not an empty team: it is what a save that
+    stopped after the first line leaves, and an empty team would leave every ticket waiting."""
     if not rows:
-        return Parsed([], ["Managers: the tab is empty; it needs a header row Name, Email, GChat ID, Shift, Active"])
+        return Parsed([], ["Managers row 1: the tab is empty; it needs a header row Name, Email, GChat ID, Shift, "
+                           "Active and a row per manager"])
     columns = {_MANAGER_COLUMNS[normalize(h)]: i for i, h in enumerate(rows[0]) if normalize(h) in _MANAGER_COLUMNS}
-    absent = [c for c in ("name", "chat_id", "shift") if c not in columns]
+    absent = [_HEADINGS[c] for c in ("name", "chat_id", "shift") if c not in columns]
     if absent:
-        return Parsed([], [f"Managers: no {', '.join(absent)} column in the header row"])
+        return Parsed([], [f"Managers row 1: the header row has no {', '.join(absent)} column"])
+    if len(rows) < 2:
+        return Parsed([], ["Managers row 2: there is no manager under the header row: the tab looks emptied or cut "
+                           "short"])
     managers: list[Manager] = []
     problems: list[str] = []
     seen: set[str] = set()
@@ -255,7 +355,7 @@ def _shifts(text: str, shift_count: int) -> tuple[frozenset[int] | None, str]:
     if text.strip().lower() == "all":
         return None, ""
     parts = [p for p in re.split(r"[,;\s]+", text.strip()) if p]
-    if not parts or not all(p.isdigit() for p in parts):
+    if not parts or not all(p.isdecimal() for p in parts):
         return None, f"{text!r} is not a shift number, a list like 1,3, or all"
     numbers = frozenset(int(p) for p in parts)
     unknown = sorted(n for n in numbers if not 1 <= n <= shift_count)

@@ -34,7 +34,7 @@ def revision_row(revision: int, now: datetime) -> list[str]:
 def revision_of(rows: Sequence[Sequence[str]]) -> int | None:
     """The revision a StateManagement tab holds (None: none, as in sheets of the older bot)."""
     for row in rows[1:]:
-        if len(row) > 1 and row[0].strip() == REVISION and row[1].strip().isdigit():
+        if len(row) > 1 and row[0].strip() == REVISION and row[1].strip().isdecimal():
             return int(row[1])
     return None
 
@@ -125,7 +125,7 @@ def load_state(tables: Mapping[str, Sequence[Sequence[str]]], tabs: TabNames) ->
         _put(state.last_activity, who, record.get("lastactivity", ""))
     for record in _records(tables.get(tabs.state, [])):
         shift, who = record.get("shift", ""), chat_user_id(record.get("lastmanagergchatid", ""))
-        if shift.strip().isdigit() and who:
+        if shift.strip().isdecimal() and who:
             state.last_pinged[int(shift)] = who
             _put(state.pointer_updated, int(shift), record.get("updatedat", ""))
     return state

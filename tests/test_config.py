@@ -49,12 +49,51 @@ def test_tab_names_and_the_ticket_link_come_from_the_configuration():
     ([["ManagerDNDTime", "-60"]], "Configuration B2: ManagerDNDTime is '-60'"),
     ([["TimeZone", "Mars/Olympus"]], "TimeZone 'Mars/Olympus' is not an IANA time zone"),
     ([["Shift2StartTime", "25:00"]], "Shift2StartTime: '25:00' is not a time of day"),
-    ([["Shift3StartTime", "12:00"]], "Shift2StartTime is missing"),
-    ([["Shift1StartTime", "06:00"], ["Shift2StartTime", "6"]], "two shifts start at the same time"),
+    ([["Shift3StartTime", "12:00"]], "Configuration B2: Shift2StartTime is missing"),
+    ([["Shift1StartTime", "06:00"], ["Shift2StartTime", "6"]],
+     "Configuration B3: Shift2StartTime: two shifts start at the same time (Shift1StartTime too)"),
+    ([["TimeZone", "Europe"]], "Configuration B2: TimeZone 'Europe' is not an IANA time zone"),  # a folder of zones
+    ([["TicketTimeout", "1e12"]], "Configuration B2: TicketTimeout is '1e12'; it must be at most 100,000,000"),
 ])
 def test_a_bad_value_is_reported_with_its_cell(rows, message):
     problems = parse_configuration([["Parameter", "Value"]] + rows).problems
     assert any(message in p for p in problems), problems
+
+
+@pytest.mark.parametrize("rows, problem", [
+    ([], "Configuration A1: the tab is empty"),
+    ([["SpaceId", "TicketTimeout"]], "Configuration A2: there is no value row under the parameter names"),
+    ([["SpaceId", "TicketTimeout", "TimeZone"], ["spaces/A", "30"]],
+     "Configuration C2: the value row stops before TimeZone's value: the tab looks cut short"),
+])
+def test_a_configuration_that_looks_cut_short_is_a_problem_not_the_defaults(rows, problem):
+    problems = parse_configuration(rows).problems
+    assert len(problems) == 1 and problems[0].startswith(problem), problems
+
+
+@pytest.mark.parametrize("rows, warning", [
+    ([["TicketTimout", "ManagerDNDTime"], ["30", "1800"]],
+     "Configuration A1: 'TicketTimout' is not a parameter the bot knows, and is ignored; did you mean TicketTimeout?"),
+    ([["Parameter", "Value"], ["ManagerDNDTime", "1800"], ["Shift2StartTme", "08:00"]],
+     "Configuration A3: 'Shift2StartTme' is not a parameter the bot knows, and is ignored; did you mean "
+     "Shift2StartTime?"),
+    ([["ManagerDNDTime", "Colour"], ["1800", "blue"]],
+     "Configuration B1: 'Colour' is not a parameter the bot knows, and is ignored"),
+])
+def test_an_unknown_parameter_is_a_warning_with_the_closest_name_and_the_rest_is_read(rows, warning):
+    parsed = parse_configuration(rows)
+    assert (parsed.problems, parsed.warnings, parsed.value.dnd_seconds) == ([], [warning], 1800)
+
+
+def test_every_documented_parameter_and_those_of_the_coming_change_are_known():
+    names = ["SpaceId", "TicketTimeout", "ManagerDNDTime", "TimeForDataFlush", "NumberOfItemsInBatch",
+             "TimeForManagerDataReload", "Shift1StartTime", "Shift12StartTime", "TimeZone", "TicketURLTemplate",
+             "URLForRestRequest", "EscalationAfterSeconds", "EscalationContacts", "DoneReminderAfterSeconds",
+             "MaxDoneReminders", "RotationMode", "ShiftStartNotice", "DigestTime", "ManagersSheetName",
+             "StateManagementSheetName", "TicketStateSheetName", "TrackerSheetName", "ManagerStateSheetName",
+             "BotStatusSheetName", "Shift1Days", "Shift3EndTime", "HolidayCountry", "HolidaySubdivision",
+             "CalendarOutOfOffice", "WebhookURL", "JiraStatus", "JiraLabel", "GitHubLabel", "ticket timeout"]
+    assert parse_configuration([["Parameter", "Value"]] + [[name, ""] for name in names]).warnings == []
 
 
 MANAGERS_HEADER = ["Name", "Email", "GChat ID", "Shift", "Active", "Phone"]
@@ -74,6 +113,7 @@ def test_managers_are_read_by_header_name_with_either_id_form_and_extra_columns(
     (["Ada", "", "users/1", "5", ""], "shift 5 does not exist (the Configuration has shifts 1 to 4)"),
     (["Ada", "", "users/1", "mornings", ""], "'mornings' is not a shift number"),
     (["Ada", "", "users/1", "1", "maybe"], "Active for Ada is 'maybe'"),
+    (["Ada", "", "users/1", "\u00b2", ""], "'\u00b2' is not a shift number"),  # a digit int() does not take
 ])
 def test_a_bad_manager_row_is_reported_and_left_out(row, message):
     parsed = parse_managers([MANAGERS_HEADER[:5], row, ["Bea", "", "users/2", "1", ""]], shift_count=4)
@@ -88,8 +128,14 @@ def test_duplicate_manager_ids_are_reported():
     assert parsed.problems == ["Managers row 3: GChat ID users/1 is used by an earlier row too"]
 
 
+def test_a_managers_tab_with_a_header_and_no_manager_is_a_problem_not_an_empty_team():
+    parsed = parse_managers([MANAGERS_HEADER[:5]], 4)
+    assert parsed.problems == ["Managers row 2: there is no manager under the header row: the tab looks emptied or "
+                               "cut short"]
+
+
 def test_a_managers_tab_without_an_id_column_is_reported():
-    assert parse_managers([["Name", "Shift"]], 4).problems == ["Managers: no chat_id column in the header row"]
+    assert parse_managers([["Name", "Shift"]], 4).problems == ["Managers row 1: the header row has no GChat ID column"]
 
 
 def test_settings_come_from_the_environment_with_local_defaults():

@@ -9,7 +9,7 @@ import requests
 import responses
 
 from rcabot.bootstrap import SHEETS_SCOPE
-from rcabot.workbook import WorkbookError
+from rcabot.workbook import TabNotFound, WorkbookError
 from rcabot.workbook.google import GoogleWorkbook
 from tests.fakes.google import SHEETS, TOKEN_URI, FakeGoogle
 from tests.fakes.transport import FakeRequest, Router
@@ -119,11 +119,20 @@ def test_state_larger_than_the_grid_grows_it_first(fake, workbook):
     assert fake.sheets.rows("TicketState") == rows[:2]
 
 
-def test_a_bot_tab_deleted_by_hand_is_recreated_at_the_next_write(fake, workbook):
+def test_a_bot_tab_deleted_by_hand_is_named_by_the_next_write_and_made_again_by_ensure_tabs(fake, workbook):
     workbook.ensure_tabs(HEADERS)
     fake.sheets.tabs = [t for t in fake.sheets.tabs if t.title != "TicketState"]
+    with pytest.raises(TabNotFound, match="TicketState"):
+        workbook.replace_tabs({"TicketState": [["Ticket", "Status"], ["RCA-1", "Pinged"]]})
+    workbook.ensure_tabs(HEADERS)
     workbook.replace_tabs({"TicketState": [["Ticket", "Status"], ["RCA-1", "Pinged"]]})
     assert fake.sheets.rows("TicketState") == [["Ticket", "Status"], ["RCA-1", "Pinged"]]
+
+
+def test_rows_come_padded_to_the_width_of_the_tab_as_in_a_csv_export(fake, workbook):
+    fake.sheets.add_tab("Configuration", [["SpaceId", "TicketTimeout", "DigestTime"], ["spaces/A", "30"]])
+    assert workbook.read_tabs(["Configuration"])["Configuration"] == [["SpaceId", "TicketTimeout", "DigestTime"],
+                                                                      ["spaces/A", "30", ""]]
 
 
 def test_a_spreadsheet_not_shared_with_the_service_account_is_named_as_such(fake, workbook):

@@ -29,6 +29,9 @@ class LocalSide:
     def ops_snapshot(self):
         return {tab: (self.folder / f"{tab}.csv").read_bytes() for tab in OPS_TABS}
 
+    def delete(self, tab: str) -> None:
+        (self.folder / f"{tab}.csv").unlink()
+
 
 class GoogleSide:
     def __init__(self, fake: FakeGoogle):
@@ -40,6 +43,9 @@ class GoogleSide:
 
     def ops_snapshot(self):
         return {tab: self.fake.sheets.rows(tab) for tab in OPS_TABS}
+
+    def delete(self, tab: str) -> None:
+        self.fake.sheets.tabs = [t for t in self.fake.sheets.tabs if t.title != tab]
 
 
 @pytest.fixture(params=["local", "google"])
@@ -134,3 +140,30 @@ def test_writes_never_touch_the_ops_tabs(side):
 def test_appending_to_a_missing_tab_is_an_error_not_a_new_tab(side):
     with pytest.raises(TabNotFound):
         side.workbook.append_rows("Tracker", [["t1", "RCA-1", "Pinged"]])
+
+
+def test_a_lone_surrogate_the_bot_writes_is_stored_as_a_replacement_character(side):
+    side.workbook.ensure_tabs(HEADERS)
+    side.workbook.write({"TicketState": [["Ticket", "Status"], ["RCA-1", "half an emoji \ud83d"]]},
+                        {"Tracker": [["t1", "\ude00", "Pinged"]]})
+    tables = side.workbook.read_tabs(["TicketState", "Tracker"])
+    assert tables["TicketState"][1] == ["RCA-1", "half an emoji \ufffd"]
+    assert tables["Tracker"][1] == ["t1", "\ufffd", "Pinged"]
+
+
+def test_a_write_to_a_bot_tab_deleted_by_hand_names_the_tab_and_ensure_tabs_makes_it_again(side):
+    side.workbook.ensure_tabs(HEADERS)
+    side.workbook.append_rows("Tracker", [["t1", "RCA-1", "Pinged"], ["t2", "RCA-1", "Accepted"]])
+    side.delete("Tracker")
+    with pytest.raises(TabNotFound) as missing:
+        side.workbook.write({"TicketState": [["Ticket", "Status"]]}, {"Tracker": [["t3", "RCA-2", "Pinged"]]})
+    assert missing.value.tab == "Tracker"
+    assert side.workbook.ensure_tabs(HEADERS) == ["Tracker"]
+    side.workbook.write({"TicketState": [["Ticket", "Status"]]}, {"Tracker": [["t3", "RCA-2", "Pinged"]]})
+    assert side.workbook.read_tabs(["Tracker"])["Tracker"] == [["Timestamp", "Ticket", "Status"],
+                                                              ["t3", "RCA-2", "Pinged"]]
+
+
+def test_replacing_a_tab_that_is_missing_is_an_error_not_a_new_tab(side):
+    with pytest.raises(TabNotFound):
+        side.workbook.replace_tabs({"TicketState": [["Ticket", "Status"]]})

@@ -25,9 +25,21 @@ class TabNotFound(WorkbookError):
         self.tab = tab
 
 
+class TabDamaged(WorkbookError):
+    """A tab's content is not all there or is not text (a CSV file a save left half-written, or
+    not UTF-8). `where` names the cell or row; `rows` is what could be read before the damage."""
+
+    def __init__(self, tab: str, where: str, why: str, rows: Rows):
+        super().__init__(f"{tab} {where}: {why}")
+        self.tab, self.rows = tab, rows
+
+
 class Workbook(Protocol):
-    def read_tabs(self, names: Sequence[str]) -> dict[str, Rows]:
-        """Each tab's rows, header first, as strings. Raises TabNotFound for a missing tab."""
+    def read_tabs(self, names: Sequence[str], strict: bool = False) -> dict[str, Rows]:
+        """Each tab's rows, header first, as strings. Raises TabNotFound for a missing tab.
+
+        `strict` (the ops tabs): a tab that looks cut short or is not text raises TabDamaged.
+        Otherwise (the bot's own tabs, which it rewrites) it is read as well as it can be."""
 
     def ensure_tabs(self, headers: Mapping[str, Sequence[str]]) -> list[str]:
         """Create each missing tab with its header row, and rewrite a header row that differs.
@@ -36,10 +48,11 @@ class Workbook(Protocol):
         """
 
     def replace_tabs(self, tabs: Mapping[str, Sequence[Sequence[str]]]) -> None:
-        """Replace the whole content of bot-owned tabs (header row included), all in one go."""
+        """Replace the whole content of bot-owned tabs (header row included), all in one go.
+        Raises TabNotFound for a tab that is missing (`ensure_tabs` makes tabs, writes do not)."""
 
     def append_rows(self, tab: str, rows: Sequence[Sequence[str]]) -> None:
-        """Add rows after the tab's last row (the Tracker)."""
+        """Add rows after the tab's last row (the Tracker). Raises TabNotFound for a missing tab."""
 
     def write(self, replace: Mapping[str, Sequence[Sequence[str]]],
               append: Mapping[str, Sequence[Sequence[str]]]) -> None:

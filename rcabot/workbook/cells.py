@@ -5,7 +5,10 @@ on read, so the value the bot reads back is the value it wrote.
 """
 from __future__ import annotations
 
+import re
+
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def escape(value: str) -> str:
@@ -16,6 +19,16 @@ def escape(value: str) -> str:
 
 def unescape(value: str) -> str:
     return value[1:] if value.startswith("'") else value
+
+
+def plain(value: str) -> str:
+    """`value` with each lone UTF-16 surrogate made U+FFFD.
+
+    JSON allows a lone surrogate (`"\\ud83d"`, half an emoji cut by some client), UTF-8 does not:
+    kept, it would make every later write of the cell fail (a CSV file cannot be encoded)."""
+    if not _SURROGATE.search(value):
+        return value
+    return value.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
 
 
 def trimmed(row) -> list[str]:

@@ -24,7 +24,7 @@ from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
 from gspread.utils import absolute_range_name, rowcol_to_a1
 
 from . import Rows, TabNotFound, WorkbookError
-from .cells import trimmed
+from .cells import plain, trimmed
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -67,7 +67,10 @@ class GoogleWorkbook:
 
     # --- the Workbook interface -------------------------------------------------------------
 
-    def read_tabs(self, names: Sequence[str]) -> dict[str, Rows]:
+    def read_tabs(self, names: Sequence[str], strict: bool = False) -> dict[str, Rows]:
+        """One values.batchGet. Rows come padded to the tab's width, as a CSV export of it would
+        be (Sheets leaves out trailing blank cells). Nothing in an answer is damage: `strict` has
+        nothing to find here."""
         ranges = [absolute_range_name(name) for name in names]
         with self._lock:
             try:
@@ -80,8 +83,9 @@ class GoogleWorkbook:
         for name, value_range in zip(names, answer.get("valueRanges", [])):
             rows = [[_text(cell) for cell in row] for row in value_range.get("values", [])]
             rows = [row for row in rows if any(cell.strip() for cell in row)]
-            tables[name] = rows
-            self._extent[name] = (len(value_range.get("values", [])), max(map(len, rows), default=0))
+            width = max(map(len, rows), default=0)
+            tables[name] = [_pad(row, width) for row in rows]
+            self._extent[name] = (len(value_range.get("values", [])), width)
         return tables
 
     def ensure_tabs(self, headers: Mapping[str, Sequence[str]]) -> list[str]:
@@ -98,6 +102,8 @@ class GoogleWorkbook:
                 firsts = {tab: [_text(c) for c in (vr.get("values") or [[]])[0]]
                           for tab, vr in zip(present, answer.get("valueRanges", []))}
             repaired = [tab for tab in present if firsts.get(tab) != list(headers[tab])]
+            for tab in missing:
+                self._extent.pop(tab, None)  # deleted and made again: it holds only its header now
             writes = [{"range": absolute_range_name(tab, f"A1:{rowcol_to_a1(1, max(len(headers[tab]), len(firsts.get(tab, [])), 1))}"),
                        "values": [_pad(headers[tab], len(firsts.get(tab, [])))]}
                       for tab in missing + repaired]
@@ -131,14 +137,11 @@ class GoogleWorkbook:
             try:
                 shapes = self._write_once(replace, append)
             except _UnknownRange:
-                # a tab went away since the last look (deleted by hand): a bot state tab is made
-                # again; the Tracker is not (its history would look complete while it is not)
-                self._grids = None
+                # A tab went away since the last look (deleted by hand). Writes do not make tabs:
+                # the bot does (ensure_tabs, with the header), says so, and writes the whole state.
                 self._extent = {tab: e for tab, e in self._extent.items() if tab not in replace and tab not in append}
-                for tab in append:
-                    if tab not in self._metadata():
-                        raise TabNotFound(tab) from None
-                shapes = self._write_once(replace, append)
+                self._raise_missing([*replace, *append])
+                raise
             for tab, rows in replace.items():
                 self._extent[tab] = (len(rows), shapes[tab][1])
             for tab in append:
@@ -236,12 +239,8 @@ class GoogleWorkbook:
     def _grow(self, shapes: Mapping[str, tuple[int, int]]) -> None:
         """Values writes do not extend a tab's grid: add rows or columns first where needed."""
         grids = self._metadata()
-        missing = [tab for tab in shapes if tab not in grids]
-        if missing:
-            grids = self._metadata(refresh=True)
-            missing = [tab for tab in shapes if tab not in grids]
-            if missing:
-                self._add_tabs(missing)  # ops deleted a bot tab while the bot ran
+        if any(tab not in grids for tab in shapes):
+            self._raise_missing(list(shapes))
         requests_ = []
         for tab, (rows, cols) in shapes.items():
             properties = self._grids[tab]
@@ -292,9 +291,9 @@ def _refusal(spreadsheet_id: str, what: str, exc: Exception) -> str:
 def _text(cell) -> str:
     if isinstance(cell, bool):
         return "TRUE" if cell else "FALSE"
-    return str(cell)
+    return "" if cell is None else plain(str(cell))
 
 
 def _pad(row: Sequence, width: int) -> list[str]:
-    cells = [str(cell) for cell in row]
+    cells = [plain(str(cell)) for cell in row]
     return cells + [""] * (width - len(cells))

@@ -11,8 +11,9 @@ import threading
 from pathlib import Path
 from typing import Mapping, Sequence
 
-from . import Rows, TabNotFound, WorkbookError
-from .cells import escape, trimmed, unescape
+from . import Rows, TabDamaged, TabNotFound, WorkbookError
+from .cells import escape, plain, trimmed, unescape
+from .csvfile import read_csv
 
 log = logging.getLogger(__name__)
 
@@ -22,6 +23,7 @@ class LocalWorkbook:
 
     Only the bot's own tabs are ever written, and every cell written carries the formula escape
     of `cells`; reading removes it (an apostrophe ops typed to force text goes too, as in Sheets).
+    Files are read as `csvfile` reads them (any separator, damage found); the bot writes commas.
     """
 
     def __init__(self, folder: str | os.PathLike):
@@ -42,8 +44,8 @@ class LocalWorkbook:
     def path(self, tab: str) -> Path:
         return self.folder / f"{tab}.csv"
 
-    def read_tabs(self, names: Sequence[str]) -> dict[str, Rows]:
-        return {name: self._read(name) for name in names}
+    def read_tabs(self, names: Sequence[str], strict: bool = False) -> dict[str, Rows]:
+        return {name: self._read(name, strict) for name in names}
 
     def ensure_tabs(self, headers: Mapping[str, Sequence[str]]) -> list[str]:
         changed = []
@@ -57,6 +59,9 @@ class LocalWorkbook:
 
     def replace_tabs(self, tabs: Mapping[str, Sequence[Sequence[str]]]) -> None:
         with self._lock:
+            for tab in tabs:
+                if not self.path(tab).exists():
+                    raise TabNotFound(tab)
             for tab, rows in tabs.items():
                 self._write(tab, rows)
 
@@ -78,15 +83,19 @@ class LocalWorkbook:
     def last_rows(self, tab: str, count: int) -> Rows:
         return [trimmed(row) for row in self._read(tab)[1:][-count:]] if count > 0 else []
 
-    def _read(self, tab: str) -> Rows:
+    def _read(self, tab: str, strict: bool = False) -> Rows:
         try:
-            text = self.path(tab).read_text(encoding="utf-8-sig")
+            data = self.path(tab).read_bytes()
         except FileNotFoundError:
             raise TabNotFound(tab) from None
         except OSError as exc:
             raise WorkbookError(f"cannot read {self.path(tab)}: {exc}") from exc
-        rows = [row for row in csv.reader(io.StringIO(text)) if any(cell.strip() for cell in row)]
-        return [[unescape(cell) for cell in row] for row in rows]
+        table = read_csv(data)
+        if table.where and strict:
+            raise TabDamaged(tab, table.where, table.why, _unescaped(table.before))
+        if table.where:
+            log.warning("workbook: %s %s: %s (read as it stands)", tab, table.where, table.why)
+        return _unescaped(table.rows)
 
     def _write(self, tab: str, rows: Sequence[Sequence[str]]) -> None:
         self._atomically(tab, _encode(rows), keep_existing=False)
@@ -96,10 +105,10 @@ class LocalWorkbook:
         try:
             fd, tmp = tempfile.mkstemp(prefix=f".{tab}.", suffix=".tmp", dir=self.folder)
             try:
-                with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-                    if keep_existing:
-                        out.write(_with_final_newline(target.read_text(encoding="utf-8")))
-                    out.write(text)
+                with os.fdopen(fd, "wb") as out:
+                    if keep_existing:  # byte for byte: a file ops saved in another encoding stays as it was
+                        out.write(_with_final_newline(target.read_bytes()))
+                    out.write(text.encode("utf-8"))
                     out.flush()
                     os.fsync(out.fileno())
                 os.replace(tmp, target)
@@ -111,12 +120,21 @@ class LocalWorkbook:
 
 
 def _encode(rows: Sequence[Sequence[str]]) -> str:
+    return "".join(_line([escape(plain(str(cell))) for cell in row]) for row in rows)
+
+
+def _line(cells: list[str]) -> str:
+    """One CSV line ending in "\n". The writer quotes a cell that holds a character of its line
+    terminator: with "\n" alone, a cell holding a lone "\r" went unquoted and read back as two
+    rows. Written with "\r\n", and that terminator swapped for "\n"."""
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
-    for row in rows:
-        writer.writerow([escape(str(cell)) for cell in row])
-    return buffer.getvalue()
+    csv.writer(buffer, lineterminator="\r\n").writerow(cells)
+    return buffer.getvalue()[:-2] + "\n"
 
 
-def _with_final_newline(text: str) -> str:
-    return text if not text or text.endswith("\n") else text + "\n"
+def _unescaped(rows: Rows) -> Rows:
+    return [[unescape(cell) for cell in row] for row in rows]
+
+
+def _with_final_newline(data: bytes) -> bytes:
+    return data if not data or data.endswith((b"\n", b"\r")) else data + b"\n"
