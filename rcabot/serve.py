@@ -18,7 +18,6 @@ import argparse
 import atexit
 import errno
 import ipaddress
-import logging
 import os
 import signal
 import socket
@@ -28,8 +27,6 @@ from typing import Mapping
 
 from .bootstrap import StartupError
 from .config import Settings
-
-log = logging.getLogger(__name__)
 
 THREADS = 8  # requests the bot works on at once; clicks take a few ms under the bot's one lock
 CHANNEL_TIMEOUT = 30  # seconds a connection may send nothing before it is closed
@@ -146,16 +143,12 @@ def serve(serving: Serving) -> int:
     for warning in serving.warnings():
         print(warning, file=sys.stderr, flush=True)
     sock = listen(serving.host, serving.port)
-    from waitress import create_server
-
     from .web import create_app
 
     app = create_app()
     bot = app.extensions["rcabot"]
     atexit.unregister(bot.close)  # closed below, where what it flushed can be said
-    server = create_server(app, sockets=[sock], threads=THREADS, channel_timeout=CHANNEL_TIMEOUT,
-                           cleanup_interval=CLEANUP_INTERVAL, connection_limit=CONNECTION_LIMIT,
-                           max_request_header_size=MAX_HEADER_BYTES, max_request_body_size=MAX_BODY_BYTES)
+    server = _server(app, sock)
     print(serving.banner(), flush=True)
     _stop_on_sigterm()
     try:
@@ -165,6 +158,14 @@ def serve(serving: Serving) -> int:
         flushed = bot.close()
         print(f"RCA Bot: flushed {flushed} rows, stopped", flush=True)
     return 0
+
+
+def _server(app, sock: socket.socket):
+    from waitress import create_server
+
+    return create_server(app, sockets=[sock], threads=THREADS, channel_timeout=CHANNEL_TIMEOUT,
+                         cleanup_interval=CLEANUP_INTERVAL, connection_limit=CONNECTION_LIMIT,
+                         max_request_header_size=MAX_HEADER_BYTES, max_request_body_size=MAX_BODY_BYTES)
 
 
 def _stop_on_sigterm() -> None:

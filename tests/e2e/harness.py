@@ -138,7 +138,9 @@ class BotProcess:
                 "RCABOT_JOURNAL_DIR": str(self.journal), "RCABOT_API_TOKEN": ""}
 
     def _launch(self, argv: list[str], extra_env: dict[str, str], note: str = "") -> None:
-        env = {**os.environ, "PORT": str(self.port), **self.settings_env(), "PYTHONUNBUFFERED": "1"}
+        # 127.0.0.1 whatever the backend: these processes are for this machine alone.
+        env = {**os.environ, "PORT": str(self.port), "RCABOT_HOST": "127.0.0.1", **self.settings_env(),
+               "PYTHONUNBUFFERED": "1"}
         env.pop(KILL_AT_ENV, None)
         env.update(extra_env)
         with open(self.log_path, "ab") as log:
