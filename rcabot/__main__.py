@@ -42,7 +42,10 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("serve", help="run the bot and its web server until SIGTERM or Ctrl-C (as python app.py, "
                                  "make run and the Procfile do)", add_help=False)
     sub.add_parser("init-sheet", help="create or repair the bot's own tabs in the workbook, then exit "
-                                      "(needs only the workbook's settings)")
+                                      "(needs only the workbook's settings)",
+                   description="Create the bot-owned tabs that are missing and repair old headers, then exit. "
+                               "Needs only the workbook's settings: RCABOT_WORKBOOK_DIR locally; "
+                               "RCABOT_SPREADSHEET_ID and the service account key in Google mode.")
     return commands
 
 
