@@ -25,7 +25,8 @@ def google_settings(**key) -> Settings:
     (SECRET, "is neither a service account key's JSON nor base64 of it"),
     (base64.b64encode(SECRET.encode()).decode(), "is neither a service account key's JSON nor base64 of it"),
     ('["' + SECRET + '"]', "is neither a service account key's JSON nor base64 of it"),
-    (json.dumps({"type": "service_account", "private_key": SECRET}), "it lacks token_uri, client_email"),
+    (json.dumps({"type": "service_account", "private_key": SECRET, "token_uri": "https://oauth2.example/token"}),
+     "it lacks client_email"),
     (json.dumps({**service_account_info(), "private_key": SECRET}), "its private_key cannot be read"),
 ])
 def test_a_malformed_service_account_json_stops_the_start_naming_the_variable_never_the_key(text, why):
