@@ -1,20 +1,31 @@
-"""`python -m rcabot init-sheet`: create the bot-owned tabs that are missing, repair old headers.
+"""`python -m rcabot`: the bot's commands.
 
-The bot does the same at every start; this lets ops prepare a spreadsheet before the first one.
+- `serve`: the bot and its web server (what `python app.py`, `make run` and the Procfile run).
+- `init-sheet`: create the bot-owned tabs that are missing, repair old headers. The bot does the
+  same at every start; this lets ops prepare a spreadsheet before the first one.
 """
 from __future__ import annotations
 
+import argparse
 import sys
 
 from .bootstrap import StartupError, workbook_for
 from .config import Settings, parse_configuration
+from .serve import ENVIRONMENT
 from .state_tabs import headers
 
-USAGE = "usage: python -m rcabot init-sheet"
+PROG = "python -m rcabot"
+# Settings the bot needs to serve but the workbook does not: init-sheet starts without them.
+NOT_FOR_THE_WORKBOOK = ("RCABOT_CHAT_AUDIENCE", "RCABOT_API_TOKEN")
+
+
+def workbook_problems(settings: Settings) -> list[str]:
+    """What keeps the workbook from opening: the settings' problems, less the Chat and API ones."""
+    return [problem for problem in settings.problems() if not problem.startswith(NOT_FOR_THE_WORKBOOK)]
 
 
 def init_sheet(settings: Settings) -> list[str]:
-    problems = settings.problems()
+    problems = workbook_problems(settings)
     if problems:
         raise StartupError(problems)
     workbook = workbook_for(settings)
@@ -22,11 +33,32 @@ def init_sheet(settings: Settings) -> list[str]:
     return workbook.ensure_tabs(headers(tabs))
 
 
+def parser() -> argparse.ArgumentParser:
+    commands = argparse.ArgumentParser(
+        prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter, epilog=ENVIRONMENT,
+        description="RCA Bot routes \"RCA ticket ready for review\" requests to the manager on shift, in Google "
+                    "Chat, until one of them accepts.")
+    sub = commands.add_subparsers(dest="command", required=True, metavar="{serve,init-sheet}")
+    sub.add_parser("serve", help="run the bot and its web server until SIGTERM or Ctrl-C (as python app.py, "
+                                 "make run and the Procfile do)", add_help=False)
+    sub.add_parser("init-sheet", help="create or repair the bot's own tabs in the workbook, then exit "
+                                      "(needs only the workbook's settings)",
+                   description="Create the bot-owned tabs that are missing and repair old headers, then exit. "
+                               "Needs only the workbook's settings: RCABOT_WORKBOOK_DIR locally; "
+                               "RCABOT_SPREADSHEET_ID and the service account key in Google mode.")
+    return commands
+
+
 def main(argv: list[str]) -> int:
-    if argv != ["init-sheet"]:
-        print(USAGE, file=sys.stderr)
-        return 2
-    changed = init_sheet(Settings.from_env())
+    if argv[:1] == ["serve"]:  # its own options and help are serve's
+        from .serve import main as serve
+        return serve(argv[1:], prog=f"{PROG} serve")
+    parser().parse_args(argv)  # the help, or a usage error (exit 2)
+    try:
+        changed = init_sheet(Settings.from_env())
+    except StartupError as exc:
+        print(exc.code, file=sys.stderr)
+        return 1
     print("created or repaired: " + ", ".join(changed) if changed else "every bot-owned tab is in place")
     return 0
 

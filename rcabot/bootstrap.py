@@ -132,16 +132,42 @@ def _google_bot(settings: Settings, jobs, clock, chat_transport, journal) -> Rca
 
 
 def _credentials(settings: Settings, scope: str):
+    """The service account's credentials; a key that cannot be used stops the start with a line that
+    names its variable (never the key: it is a secret, and a traceback would print it to the log)."""
+    from google.auth.exceptions import GoogleAuthError
     from google.oauth2 import service_account
 
-    if settings.service_account_json:
-        return service_account.Credentials.from_service_account_info(_key(settings.service_account_json),
-                                                                     scopes=[scope])
-    return service_account.Credentials.from_service_account_file(settings.credentials_file, scopes=[scope])
+    accounts = service_account.Credentials
+    try:
+        if settings.service_account_json:
+            return accounts.from_service_account_info(_key(settings.service_account_json), scopes=[scope])
+        return accounts.from_service_account_file(settings.credentials_file, scopes=[scope])
+    except (ValueError, GoogleAuthError, OSError) as exc:
+        variable = "RCABOT_SERVICE_ACCOUNT_JSON" if settings.service_account_json else \
+            f"GOOGLE_APPLICATION_CREDENTIALS ({settings.credentials_file})"
+        raise StartupError([f"{variable} {_unusable(exc)}"]) from None
+
+
+def _unusable(exc: Exception) -> str:
+    """Why a key was refused, from google-auth's message only where it names fields, not values."""
+    if isinstance(exc, OSError):
+        return f"cannot be read ({exc.strerror})"
+    if isinstance(exc, json.JSONDecodeError):
+        return "is not JSON; use the JSON key file the Cloud console gives"
+    _, found, missing = str(exc).partition("missing fields ")
+    if found:
+        return f"is not a service account key: it lacks {missing.rstrip('.')}"
+    return "is not a usable service account key: its private_key cannot be read; create a new JSON key"
 
 
 def _key(text: str) -> dict:
     """The key as JSON, or as base64 of the JSON (easier to paste into a host's settings)."""
     text = text.strip()
-    return json.loads(text if text.startswith("{") else base64.b64decode(text))
-
+    try:
+        key = json.loads(text if text.startswith("{") else base64.b64decode(text))
+    except ValueError:  # binascii.Error, UnicodeDecodeError and JSONDecodeError alike
+        key = None
+    if not isinstance(key, dict):
+        raise StartupError(["RCABOT_SERVICE_ACCOUNT_JSON is neither a service account key's JSON nor base64 "
+                            "of it"])
+    return key

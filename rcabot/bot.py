@@ -559,12 +559,15 @@ class RcaBot:
         if part == "chat":
             self._retries = 0
 
-    def close(self) -> None:
-        """Stop the jobs and write what is still pending (at shutdown)."""
+    def close(self) -> int:
+        """Stop the jobs and write what is still pending (at shutdown). Returns the number of
+        Tracker rows that last flush wrote (the shutdown line says it)."""
         self.jobs.shutdown()
+        waiting = len(self.tracker)
         self.flush(paced=False)
         if self.journal:
             self.journal.close()
+        return waiting - len(self.tracker)
 
     # --- views ---------------------------------------------------------------------------
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.harness import BotProcess, GunicornBot, prepare_workbook, subprocess_can_listen
+from tests.e2e.harness import BotProcess, ProcfileBot, prepare_workbook, subprocess_can_listen
 
 
 @pytest.fixture(scope="session")
@@ -16,14 +16,14 @@ def can_listen() -> None:
 
 @pytest.fixture
 def make_bot(tmp_path, can_listen):
-    """make_bot(server="app.py" | "gunicorn", **config) -> (the bot, not yet started; the active
+    """make_bot(server="app.py" | "Procfile", **config) -> (the bot, not yet started; the active
     managers). Every process it made is killed at the end of the test, whatever happened."""
     made: list[BotProcess] = []
 
     def make(server: str = "app.py", **config):
         home = tmp_path / f"bot{len(made)}"
         team = prepare_workbook(home / "workbook", **config)
-        bot = {"app.py": BotProcess, "gunicorn": GunicornBot}[server](home)
+        bot = {"app.py": BotProcess, "Procfile": ProcfileBot}[server](home)
         made.append(bot)
         return bot, team
 

@@ -4,7 +4,7 @@
   that is on shift whatever the real time of day.
 - `BotProcess`: `python app.py` on that folder (PORT, RCABOT_WORKBOOK_DIR); `kill()` is SIGKILL,
   `start()` waits for GET /healthz = 200, `stop()` is SIGTERM (the shutdown flush runs).
-  `GunicornBot`: the Procfile's gunicorn; `kill()` SIGKILLs its worker, the master forks another.
+  `ProcfileBot`: the Procfile's command (the production entry), killed and started alike.
 - `Client`: the ticket system and the managers as HTTP clients: POST /tickets, GET /tickets/<id>,
   the local space's messages, and card clicks shaped as Google Chat sends them.
 - `check_run`: what the workbook and the space must say afterwards, given the answers the
@@ -135,10 +135,13 @@ class BotProcess:
 
     def settings_env(self) -> dict[str, str]:
         """The deployment settings the process gets (a Google-mode subclass gives its own)."""
-        return {"RCABOT_BACKEND": "local", "RCABOT_WORKBOOK_DIR": str(self.workbook), "RCABOT_API_TOKEN": ""}
+        return {"RCABOT_BACKEND": "local", "RCABOT_WORKBOOK_DIR": str(self.workbook),
+                "RCABOT_JOURNAL_DIR": str(self.journal), "RCABOT_API_TOKEN": ""}
 
     def _launch(self, argv: list[str], extra_env: dict[str, str], note: str = "") -> None:
-        env = {**os.environ, "PORT": str(self.port), **self.settings_env(), "PYTHONUNBUFFERED": "1"}
+        # 127.0.0.1 whatever the backend: these processes are for this machine alone.
+        env = {**os.environ, "PORT": str(self.port), "RCABOT_HOST": "127.0.0.1", **self.settings_env(),
+               "PYTHONUNBUFFERED": "1"}
         env.pop(KILL_AT_ENV, None)
         env.update(extra_env)
         with open(self.log_path, "ab") as log:
@@ -214,55 +217,29 @@ class BotProcess:
         return sorted(p.name for p in self.journal.glob("journal*.jsonl")) if self.journal.exists() else []
 
 
-class GunicornBot(BotProcess):
-    """The Procfile's server: a gunicorn master and one worker with threads, on 127.0.0.1.
-
-    `kill()` SIGKILLs the worker (the process that holds the bot, as the OOM killer would); the
-    master forks a new one at once, and `start()` waits until that one is healthy. `stop()` is
-    SIGTERM to the master, which stops the worker gracefully (its shutdown flush runs)."""
-
-    def __init__(self, home: Path):
-        super().__init__(home)
-        self.killed_worker: int | None = None
+class ProcfileBot(BotProcess):
+    """The production entry, started as Elastic Beanstalk starts it: the Procfile's `web:` command,
+    run by a shell (`exec`, so that signals reach the server as they do under a process manager),
+    with PORT set as the platform sets it; `python` is this virtualenv's."""
 
     def start(self, kill_at: str = "") -> None:
         assert not kill_at, "kill points are armed through app.py only"
         began = time.monotonic()
-        if self.alive():  # the master lives on: it forks a new worker
-            self.starts += 1
-        else:
-            self._launch([sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "8", "--timeout", "60",
-                          "--graceful-timeout", "20", "--bind", f"127.0.0.1:{self.port}", "app:app"], {})
-        self._wait_healthy(began, lambda: self.worker() not in (None, self.killed_worker))
+        self._launch(["sh", "-c", "exec " + procfile_command()], {"PATH": _with_this_python(os.environ["PATH"])})
+        self._wait_healthy(began)
 
-    def worker(self) -> int | None:
-        """The master's child process (its one worker), if it has one."""
-        if not self.alive():
-            return None
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                fields = stat.read_text().rsplit(")", 1)[1].split()
-            except (OSError, IndexError):
-                continue
-            if int(fields[1]) == self.process.pid and fields[0] != "Z":
-                return int(stat.parent.name)
-        return None
 
-    def kill(self) -> None:
-        pid = self.worker()
-        assert pid, f"gunicorn has no worker to kill\n{self.log_tail()}"
-        os.kill(pid, signal.SIGKILL)
-        self.killed_worker = pid
-        deadline = time.monotonic() + 10
-        while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:  # until the master reaped it
-            time.sleep(0.01)
-        self.kills += 1
+def procfile_command(process: str = "web") -> str:
+    """The command the Procfile gives `process`."""
+    for line in (ROOT / "Procfile").read_text(encoding="utf-8").splitlines():
+        name, _, command = line.partition(":")
+        if name.strip() == process:
+            return command.strip()
+    raise AssertionError(f"the Procfile has no {process}: line")
 
-    def cleanup(self) -> None:
-        pid = self.worker()
-        if pid:
-            os.kill(pid, signal.SIGKILL)
-        super().cleanup()
+
+def _with_this_python(path: str) -> str:
+    return os.pathsep.join([str(Path(sys.executable).parent), path])
 
 
 # --- the clients ----------------------------------------------------------------------------
