@@ -21,7 +21,7 @@ from .history import KEEP, Event, History, ManagerStats
 from .journal import Journal, JournalError
 from .model import Board, BotState, DndChange, Manager, Ticket, TicketStatus
 from .outbox import Delivery, Outbox
-from .pacing import CHAT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINUTE, Pace
+from .pacing import CHAT_SPACING, CHAT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINUTE, Pace
 from .status_tab import STATUS_HEADER, status_rows
 from .shifts import ShiftSchedule
 from .state_tabs import (event_from_row, headers, iso, journal_entry, load_state, replay, revision_of, revision_row,
@@ -80,7 +80,7 @@ class RcaBot:
         self._status_rows: list[list[str]] = []  # the BotStatus tab, as of the last reload
         self._retries = 0
         self._revision = 0  # the last state write's (see _newest_state)
-        self.chat_pace = Pace(CHAT_WRITES_PER_MINUTE)
+        self.chat_pace = Pace(CHAT_WRITES_PER_MINUTE, spacing=CHAT_SPACING)  # per space: a minute's 60, one a second
         self.sheets_pace = Pace(SHEETS_WRITES_PER_MINUTE)
 
     # --- start-up and reload -------------------------------------------------------------

@@ -38,6 +38,7 @@ def test_the_whole_cycle_on_google_and_what_each_step_costs(gspace, fake, jobs, 
     headers = {"Authorization": f"Bearer {API_TOKEN}"}
 
     def settle() -> dict[str, int]:
+        clock.advance(1)  # the space takes a write a second
         bot.deliver()
         bot.flush()
         return meter.step()

@@ -86,13 +86,19 @@ def test_state_tabs_are_written_in_one_batch_and_only_when_they_changed(client, 
                                      ["ManagerState", "StateManagement", "TicketState"]]
 
 
-def test_chat_posts_are_paced_to_sixty_a_minute_and_none_is_dropped(client, bot, jobs, clock):
+def test_chat_posts_are_paced_to_one_a_second_and_sixty_a_minute_and_none_is_dropped(client, bot, jobs, clock):
     for n in range(70):
         client.post("/tickets", json={"ticket_id": f"RCA-{n}"})
-    posted = len(bot.chat.messages())
-    assert posted == 60 and len(bot.outbox) == 10
-    assert jobs.retries[-1] == ("deliver", 61.0)  # a minute, and a second for the posts' time in transit
-    clock.advance(61)
+    assert len(bot.chat.messages()) == 1 and jobs.retries[-1] == ("deliver", 1.0)  # a second between two
+    for _ in range(59):
+        clock.advance(1)
+        bot.deliver()
+    assert len(bot.chat.messages()) == 60 and len(bot.outbox) == 10
+    assert jobs.retries[-1] == ("deliver", 2.0)  # the first post leaves the 61 s window (a minute, and a second
+    clock.advance(2)                             # for the posts' time in transit)
+    for _ in range(9):
+        bot.deliver()
+        clock.advance(1)
     bot.deliver()
     assert len(bot.chat.messages()) == 70 and not bot.outbox
 
@@ -137,7 +143,8 @@ def test_a_burst_of_500_starts_is_answered_at_once_and_pinged_in_arrival_order(c
     assert first_pings == ids
     assert [row[3] for row in tracker].count("Completed") == 500
     per_minute = Counter(m["createTime"][:16] for m in bot.chat.messages() if m["sender"]["type"] == "BOT")
-    assert max(per_minute.values()) <= 60
+    per_second = Counter(m["createTime"][:19] for m in bot.chat.messages() if m["sender"]["type"] == "BOT")
+    assert max(per_minute.values()) <= 60 and max(per_second.values()) == 1
     assert not [r for r in tracker if r[3] == "TimedOut"]  # pings queued behind the pace did not lapse
 
 
