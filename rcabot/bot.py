@@ -367,7 +367,7 @@ class RcaBot:
         # Posted late, the ping's timeout counts from its posting: the card says so.
         return ping_message(Ticket(ping.ticket_id, ping.title, ping.url), ping.manager.chat_id, ping.manager.name,
                             ping.attempt, self.cycle.posted_deadline(ping.deadline, now),
-                            int(timeout.total_seconds()), ping.note)
+                            int(timeout.total_seconds()), ping.note, zone=self.config.schedule.zone)
 
     def _delivered(self, item: Delivery, posted: Message, now: datetime):
         self.outbox.posted(item)

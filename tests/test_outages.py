@@ -157,7 +157,7 @@ def test_a_ping_that_could_not_be_posted_does_not_lapse_and_its_card_shows_the_r
     assert bot.ticket("RCA-1")["attempts"] == 1  # still the first manager's: they never saw it
     bot.deliver()
     card = space.last_card("RCA-1")
-    assert "07:11" in str(card["cardsV2"])  # answer by delivery + TicketTimeout
+    assert "Answer by 07:11:00 (UTC)" in str(card["cardsV2"])  # delivery + TicketTimeout
     assert bot.ticket("RCA-1")["deadline"] == "2026-11-23T07:11:00Z"
 
 

@@ -6,7 +6,7 @@ so a click on an old card is recognised as such.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone, tzinfo
 from html import escape
 from typing import Any
 
@@ -52,22 +52,27 @@ def _card(ticket: Ticket, title: str, widgets: list[dict], extra_sections: list[
 
 
 def ping_message(ticket: Ticket, manager_id: str, manager_name: str, attempt: int, deadline: datetime,
-                 timeout_seconds: int, note: str = "") -> Message:
+                 timeout_seconds: int, note: str = "", zone: tzinfo = timezone.utc) -> Message:
+    """The ping card; its deadline shows on its face, to the second, in `zone` (the team's TimeZone)."""
     buttons = [_button("Accept", "accept", ticket, attempt, color=GREEN),
                _button("Decline", "decline", ticket, attempt, type="OUTLINED")] + _link_button(ticket)
     widgets = [{"decoratedText": {"topLabel": "Manager on shift", "text": escape(manager_name),
-                                  "startIcon": {"knownIcon": "PERSON"}}}]
+                                  "startIcon": {"knownIcon": "PERSON"}}},
+               _deadline_widget(deadline, zone, timeout_seconds, attempt)]
     if note:
         widgets.append({"textParagraph": {"text": escape(note)}})
-    rotation = {"header": "Rotation", "collapsible": True, "uncollapsibleWidgetsCount": 0, "widgets": [
-        {"textParagraph": {"text": f"Ping {attempt}; times out at "
-                                   f"<time>{deadline.strftime('%Y-%m-%d %H:%M UTC')}</time> "
-                                   f"({_duration(timeout_seconds)} to answer)."}}]}
     prefix = f"{plain(note)} " if note else ""
     return {"text": f"{prefix}<users/{manager_id.removeprefix('users/')}> RCA ticket {plain(ticket.ticket_id)} "
                     f"is ready for review.",
-            "cardsV2": _card(ticket, "RCA ticket ready for review", widgets + [{"buttonList": {"buttons": buttons}}],
-                             [rotation])}
+            "cardsV2": _card(ticket, "RCA ticket ready for review", widgets + [{"buttonList": {"buttons": buttons}}])}
+
+
+def _deadline_widget(deadline: datetime, zone: tzinfo, timeout_seconds: int, attempt: int) -> dict:
+    local = deadline.astimezone(zone)
+    return {"decoratedText": {"topLabel": "Deadline", "startIcon": {"knownIcon": "CLOCK"},
+                              "text": f"Answer by {local:%H:%M:%S} ({zone}), "
+                                      f"{_duration(timeout_seconds)} to answer",
+                              "bottomLabel": f"Ping {attempt} of this ticket"}}
 
 
 def notice_message(text: str, mentions: tuple[str, ...] = ()) -> Message:
