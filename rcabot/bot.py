@@ -367,7 +367,8 @@ class RcaBot:
         # Posted late, the ping's timeout counts from its posting: the card says so.
         return ping_message(Ticket(ping.ticket_id, ping.title, ping.url), ping.manager.chat_id, ping.manager.name,
                             ping.attempt, self.cycle.posted_deadline(ping.deadline, now),
-                            int(timeout.total_seconds()), ping.note, zone=self.config.schedule.zone)
+                            int(timeout.total_seconds()), ping.note, zone=self.config.schedule.zone,
+                            style=self.chat.buttons)
 
     def _delivered(self, item: Delivery, posted: Message, now: datetime):
         self.outbox.posted(item)

@@ -1,16 +1,18 @@
 """The messages the bot posts and the cards it answers clicks with (Chat API cardsV2 shapes).
 
 Text from outside (ticket ids, titles) is HTML-escaped: card text is Chat's HTML subset.
-Buttons name their action in `function` and carry the ticket id and the ping's attempt number,
-so a click on an old card is recognised as such.
+Buttons carry the ticket id and the ping's attempt number, so a click on an old card is recognised
+as such; how they name their action depends on the kind of Chat app (see `Buttons`).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone, tzinfo
 from html import escape
 from typing import Any
 
 from ..model import Ticket
+from .events import ADDON_ACTION
 
 Message = dict[str, Any]
 GREEN = {"red": 0.11, "green": 0.53, "blue": 0.25}
@@ -26,11 +28,38 @@ def thread_key(ticket_id: str) -> str:
     return f"rca-ticket-{ticket_id}"
 
 
-def _button(text: str, action: str, ticket: Ticket, attempt: int | None = None, **style: Any) -> dict:
+@dataclass(frozen=True)
+class Buttons:
+    """How a button says what it does, which depends on how the Chat app is configured.
+
+    A classic Chat app names the action in `function`, and Chat reports it back in the click
+    event (`common.invokedFunction`, `action.actionMethodName`). An app built as a Google
+    Workspace add-on is called at `function`, which must be its HTTP endpoint URL, and gets back
+    only the button's parameters (`commonEventObject.parameters`): the action travels in an
+    `actionName` parameter, as in Google's add-on samples.
+    """
+
+    addon_url: str = ""  # the add-on's endpoint URL; "" for a classic Chat app
+
+    @property
+    def addon(self) -> bool:
+        return bool(self.addon_url)
+
+    def action(self, name: str, parameters: list[dict]) -> dict:
+        if self.addon:
+            return {"function": self.addon_url, "parameters": [{"key": ADDON_ACTION, "value": name}] + parameters}
+        return {"function": name, "parameters": parameters}
+
+
+CLASSIC = Buttons()
+
+
+def _button(text: str, action: str, ticket: Ticket, buttons: Buttons, attempt: int | None = None,
+            **style: Any) -> dict:
     parameters = [{"key": "ticket_id", "value": ticket.ticket_id}]
     if attempt is not None:
         parameters.append({"key": "attempt", "value": str(attempt)})
-    return {"text": text, "onClick": {"action": {"function": action, "parameters": parameters}}, **style}
+    return {"text": text, "onClick": {"action": buttons.action(action, parameters)}, **style}
 
 
 def _ticket_widget(ticket: Ticket) -> dict:
@@ -52,10 +81,11 @@ def _card(ticket: Ticket, title: str, widgets: list[dict], extra_sections: list[
 
 
 def ping_message(ticket: Ticket, manager_id: str, manager_name: str, attempt: int, deadline: datetime,
-                 timeout_seconds: int, note: str = "", zone: tzinfo = timezone.utc) -> Message:
+                 timeout_seconds: int, note: str = "", zone: tzinfo = timezone.utc,
+                 style: Buttons = CLASSIC) -> Message:
     """The ping card; its deadline shows on its face, to the second, in `zone` (the team's TimeZone)."""
-    buttons = [_button("Accept", "accept", ticket, attempt, color=GREEN),
-               _button("Decline", "decline", ticket, attempt, type="OUTLINED")] + _link_button(ticket)
+    buttons = [_button("Accept", "accept", ticket, style, attempt, color=GREEN),
+               _button("Decline", "decline", ticket, style, attempt, type="OUTLINED")] + _link_button(ticket)
     widgets = [{"decoratedText": {"topLabel": "Manager on shift", "text": escape(manager_name),
                                   "startIcon": {"knownIcon": "PERSON"}}},
                _deadline_widget(deadline, zone, timeout_seconds, attempt)]
@@ -80,8 +110,8 @@ def notice_message(text: str, mentions: tuple[str, ...] = ()) -> Message:
     return {"text": " ".join([f"<{who}>" for who in mentions] + [plain(text)])}
 
 
-def assigned_message(ticket: Ticket) -> Message:
-    buttons = [_button("Done", "done", ticket)] + _link_button(ticket)
+def assigned_message(ticket: Ticket, style: Buttons = CLASSIC) -> Message:
+    buttons = [_button("Done", "done", ticket, style)] + _link_button(ticket)
     return {"text": plain(f"RCA ticket {ticket.ticket_id}: assigned to {ticket.manager_name}."),
             "cardsV2": _card(ticket, f"Assigned to {ticket.manager_name}", [{"buttonList": {"buttons": buttons}}])}
 

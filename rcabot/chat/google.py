@@ -19,15 +19,19 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from . import ChatError, Message
+from .cards import CLASSIC, Buttons
 
 log = logging.getLogger(__name__)
 REPLY_IN_THREAD = "REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD"
 
 
 class GoogleChat:
-    def __init__(self, credentials, *, endpoint: str | None = None, timeout: float = 30, transport=None):
+    def __init__(self, credentials, *, endpoint: str | None = None, timeout: float = 30, transport=None,
+                 buttons: Buttons = CLASSIC):
         """`transport` is the httplib2.Http to send through (tests pass a fake); `endpoint` replaces
-        https://chat.googleapis.com/ (a private endpoint, an emulator)."""
+        https://chat.googleapis.com/ (a private endpoint, an emulator); `buttons` says whether the
+        Chat app is a classic one or a Workspace add-on, whose buttons call its endpoint URL."""
+        self.buttons = buttons
         http = google_auth_httplib2.AuthorizedHttp(credentials, http=transport or httplib2.Http(timeout=timeout))
         options = {"api_endpoint": endpoint} if endpoint else None
         self._messages = build("chat", "v1", http=http, client_options=options, static_discovery=True,

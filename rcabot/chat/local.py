@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import Message
+from .cards import CLASSIC
 
 MENTION = re.compile(r"<(users/[^>]+)>")
 LOCAL_SPACE = "spaces/local"
@@ -25,6 +26,8 @@ APP_USER = {"name": "users/rcabot", "displayName": "RCA Bot", "type": "BOT"}
 
 
 class LocalSpace:
+    buttons = CLASSIC  # the console sends classic Chat events
+
     def __init__(self, clock: Callable[[], datetime], names: Callable[[str], str] = lambda uid: uid,
                  store: str | os.PathLike | None = None, space: str = LOCAL_SPACE):
         self.clock = clock
