@@ -28,6 +28,10 @@ class ChatSpace(Protocol):
         `request_id` returns the first message instead of posting again.
         """
 
+    def update_message(self, name: str, message: Message) -> Message:
+        """Replace the fields of the app's own message `name` that `message` has (`text`,
+        `cardsV2`); the others stay. Raises ChatError when it cannot."""
+
     def answered(self, event: dict[str, Any], answer: dict[str, Any]) -> None:
         """The bot answered `event` synchronously with `answer`.
 

@@ -11,7 +11,7 @@ from datetime import datetime, timezone, tzinfo
 from html import escape
 from typing import Any
 
-from ..model import Ticket
+from ..model import Ticket, TicketStatus
 from .events import ADDON_ACTION
 
 Message = dict[str, Any]
@@ -130,6 +130,20 @@ def expired_message(ticket: Ticket | None, ticket_id: str) -> Message:
         now_with = f" It is now with {ticket.manager_name}."
     shown = ticket or Ticket(ticket_id)
     return _closed_card(shown, "This ping has expired", f"RCA ticket {ticket_id}: this ping has expired.{now_with}")
+
+
+def lapsed_message(shown: Ticket, lapsed_name: str, now: Ticket | None) -> Message:
+    """A timed-out ping's card redrawn without its buttons: who let it lapse and where the ticket is
+    `now` (None: out of the cycle). Only the card: the message's text keeps its mention."""
+    if now is not None and now.status is TicketStatus.WAITING:
+        title = "Timed out \u2014 waiting for someone free"
+    elif now is not None and now.manager_name:
+        title = f"Timed out \u2014 now with {now.manager_name}"
+    else:
+        title = "Timed out"
+    widgets = [{"decoratedText": {"topLabel": "Timed out for", "text": escape(lapsed_name),
+                                  "startIcon": {"knownIcon": "PERSON"}}}] + _link_widgets(shown)
+    return {"cardsV2": _card(shown, title, widgets)}
 
 
 def closed_message(ticket_id: str) -> Message:

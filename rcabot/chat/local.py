@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Callable
 
-from . import Message
+from . import ChatError, Message
 from .cards import CLASSIC
 
 MENTION = re.compile(r"<(users/[^>]+)>")
@@ -90,11 +90,19 @@ class LocalSpace:
             return stored
 
     def update_message(self, name: str, message: Message) -> Message:
+        """Replace the fields of the app's message `name` that `message` has (text, cardsV2), as
+        spaces.messages.patch does with those fields in its update mask."""
         with self._lock:
-            stored = self._find(name)
+            try:
+                stored = self._find(name)
+            except KeyError as missing:
+                raise ChatError(str(missing), retryable=False) from None
             fresh = self._stored(message, name, stored["thread"]["name"])
-            stored.update(text=fresh["text"], cardsV2=fresh["cardsV2"], annotations=fresh["annotations"],
-                          lastUpdateTime=fresh["createTime"])
+            if "text" in message:
+                stored.update(text=fresh["text"], annotations=fresh["annotations"])
+            if "cardsV2" in message:
+                stored.update(cardsV2=fresh["cardsV2"])
+            stored.update(lastUpdateTime=fresh["createTime"])
             self._save()
             return copy.deepcopy(stored)
 
