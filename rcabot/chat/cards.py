@@ -54,12 +54,12 @@ class Buttons:
 CLASSIC = Buttons()
 
 
-def _button(text: str, action: str, ticket: Ticket, buttons: Buttons, attempt: int | None = None,
-            **style: Any) -> dict:
+def _button(text: str, action: str, ticket: Ticket, style: Buttons, attempt: int | None = None,
+            **looks: Any) -> dict:
     parameters = [{"key": "ticket_id", "value": ticket.ticket_id}]
     if attempt is not None:
         parameters.append({"key": "attempt", "value": str(attempt)})
-    return {"text": text, "onClick": {"action": buttons.action(action, parameters)}, **style}
+    return {"text": text, "onClick": {"action": style.action(action, parameters)}, **looks}
 
 
 def _ticket_widget(ticket: Ticket) -> dict:
@@ -74,9 +74,9 @@ def _link_button(ticket: Ticket) -> list[dict]:
     return [{"text": "Open ticket", "onClick": {"openLink": {"url": ticket.url}}, "type": "BORDERLESS"}]
 
 
-def _card(ticket: Ticket, title: str, widgets: list[dict], extra_sections: list[dict] | None = None) -> list[dict]:
+def _card(ticket: Ticket, title: str, widgets: list[dict]) -> list[dict]:
     card = {"header": {"title": title, "subtitle": ticket.ticket_id},
-            "sections": [{"widgets": [_ticket_widget(ticket)] + widgets}] + (extra_sections or [])}
+            "sections": [{"widgets": [_ticket_widget(ticket)] + widgets}]}
     return [{"cardId": f"ping-{ticket.ticket_id}", "card": card}]
 
 
