@@ -194,3 +194,8 @@ def test_an_add_on_calls_the_function_url_or_else_the_audience_url(env, url):
 def test_an_add_on_setting_that_cannot_work_stops_google_mode(env, problem):
     settings = Settings.from_env({"RCABOT_BACKEND": "google", **env})
     assert any(problem in p for p in settings.problems())
+
+
+def test_an_add_on_event_to_a_bot_set_up_as_a_classic_app_is_logged_with_the_setting_to_fix(client, caplog):
+    client.post("/chat/events", json=sample("addon_button_clicked_event.json"))
+    assert "RCABOT_CHAT_APP" in caplog.text and "Workspace add-on event" in caplog.text
