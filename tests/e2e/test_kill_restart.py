@@ -268,6 +268,9 @@ def test_random_sigkills_mid_cycle_lose_nothing_and_duplicate_nothing(make_bot, 
     bot.start()
     scenario = Scenario(bot, team, random.Random(SEED), tickets)
     scenario.play(kills, play_seconds)
+    # Then nobody answers for a while, so that pings lapse: in play they rarely do, now that the
+    # space takes a write a second and a card is often not posted yet when its manager looks.
+    time.sleep(TIMEOUT + 2)
     scenario.finish()
     numbers = scenario.stop_and_check(again=server == "app.py", duplicate_rows=0)
     assert bot.kills >= kills, f"only {bot.kills} SIGKILLs in the time allowed"
@@ -319,6 +322,12 @@ def test_a_kill_before_a_waiting_notice_is_posted_does_not_lose_the_notice(make_
         for _ in range(4):
             scenario.start(scenario.new_ticket())
     _killed_at("before-notice-post", bot, scenario, four_tickets)
+    # The space takes a write a second and the pings go first: the notice is posted before the
+    # managers answer, or it would be dropped as stale (the ticket no longer waits).
+    deadline = time.monotonic() + 10
+    while scenario.client.status()["queued"]["messages"]:
+        assert time.monotonic() < deadline, "messages still queued for the space"
+        time.sleep(0.05)
     scenario.finish()
     numbers = scenario.stop_and_check(again=False, lost_notices=0)
     assert numbers["waits"] >= 1
