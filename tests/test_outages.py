@@ -1,6 +1,7 @@
 """When Chat or the workbook fail, requests are still answered and nothing is lost or doubled."""
 import csv
 from collections import Counter
+from datetime import datetime, timedelta
 
 from rcabot.chat import ChatError
 from rcabot.workbook import WorkbookError
@@ -143,8 +144,10 @@ def test_a_burst_of_500_starts_is_answered_at_once_and_pinged_in_arrival_order(c
     assert first_pings == ids
     assert [row[3] for row in tracker].count("Completed") == 500
     per_minute = Counter(m["createTime"][:16] for m in bot.chat.messages() if m["sender"]["type"] == "BOT")
-    per_second = Counter(m["createTime"][:19] for m in bot.chat.messages() if m["sender"]["type"] == "BOT")
-    assert max(per_minute.values()) <= 60 and max(per_second.values()) == 1
+    posted = sorted(datetime.fromisoformat(m["createTime"].replace("Z", "+00:00")) for m in bot.chat.messages()
+                    if m["sender"]["type"] == "BOT")
+    assert max(per_minute.values()) <= 60
+    assert min(b - a for a, b in zip(posted, posted[1:])) >= timedelta(seconds=1)  # one write in any second
     assert not [r for r in tracker if r[3] == "TimedOut"]  # pings queued behind the pace did not lapse
 
 
