@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 from rcabot.chat.cards import lapsed_message
+from rcabot.cycle import Lapsed
 from rcabot.model import Ticket, TicketStatus
 from rcabot.outbox import Delivery, Outbox
-from rcabot.cycle import Lapsed
 from tests.conftest import buttons, drain, set_configuration
 from tests.fakes.google import SPACE
 
