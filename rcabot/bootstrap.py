@@ -123,11 +123,13 @@ def _local_bot(settings: Settings, jobs, clock, journal) -> RcaBot:
 
 
 def _google_bot(settings: Settings, jobs, clock, chat_transport, journal) -> RcaBot:
+    from .chat.cards import Buttons
     from .chat.google import GoogleChat
     from .jobs import SchedulerJobs
 
     chat = GoogleChat(_credentials(settings, CHAT_SCOPE), endpoint=settings.chat_endpoint or None,
-                      timeout=settings.google_timeout, transport=chat_transport)
+                      timeout=settings.google_timeout, transport=chat_transport,
+                      buttons=Buttons(settings.addon_url))
     return RcaBot(workbook_for(settings), chat, jobs or SchedulerJobs(), clock, default_space="", journal=journal)
 
 

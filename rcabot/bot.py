@@ -14,14 +14,14 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable, Protocol
 
 from .chat import ChatError, ChatSpace, Message, answers
-from .chat.cards import notice_message, ping_message, thread_key
+from .chat.cards import lapsed_message, notice_message, ping_message, thread_key
 from .config import Config, Parsed, parse_configuration, parse_managers
-from .cycle import Announce, Answer, CancelTimer, Cycle, Effect, Notice, Ping, SetTimer, Tracked
+from .cycle import Announce, Answer, CancelTimer, Cycle, Effect, Lapsed, Notice, Ping, SetTimer, Tracked
 from .history import KEEP, Event, History, ManagerStats
 from .journal import Journal, JournalError
 from .model import Board, BotState, DndChange, Manager, Ticket, TicketStatus
-from .outbox import Delivery, Outbox
-from .pacing import CHAT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINUTE, Pace
+from .outbox import REDRAW_LEAVES, Delivery, Outbox
+from .pacing import CHAT_SPACING, CHAT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINUTE, Pace
 from .status_tab import STATUS_HEADER, status_rows
 from .shifts import ShiftSchedule
 from .state_tabs import (event_from_row, headers, iso, journal_entry, load_state, replay, revision_of, revision_row,
@@ -102,7 +102,7 @@ class RcaBot:
         self._retries = 0
         self._revision = 0  # the last state write's (see _newest_state)
         self._unjournaled: Unjournaled | None = None  # what the journal missed while it could not be written
-        self.chat_pace = Pace(CHAT_WRITES_PER_MINUTE)
+        self.chat_pace = Pace(CHAT_WRITES_PER_MINUTE, spacing=CHAT_SPACING)  # per space: a minute's 60, one a second
         self.sheets_pace = Pace(SHEETS_WRITES_PER_MINUTE)
 
     # --- start-up and reload -------------------------------------------------------------
@@ -367,6 +367,10 @@ class RcaBot:
                 request = self._ticket_request_id(effect.ticket_id, f"ping-{effect.attempt}")
                 self.outbox.add(Delivery(effect.ticket_id, effect.attempt, request, ping=effect))
                 kicks.add("deliver")
+            elif isinstance(effect, Lapsed):
+                if effect.message_id != REFUSED:  # a card Chat refused is not in the space
+                    self.outbox.add(Delivery(effect.ticket_id, 0, "", kind="redraw", lapsed=effect))
+                    kicks.add("deliver")
             elif isinstance(effect, Notice):
                 attempts = self.cycle.state.tickets[effect.ticket_id].attempts
                 request = self._ticket_request_id(effect.ticket_id, f"{effect.kind}-{effect.number}")
@@ -399,8 +403,8 @@ class RcaBot:
     # --- jobs: delivery and flush --------------------------------------------------------
 
     def deliver(self) -> None:
-        """Post what the outbox holds (pings first, each kind oldest first); on a failure, stop
-        and try again later."""
+        """Post what the outbox holds (pings first, each kind oldest first; lapsed cards redrawn
+        with spare quota only); on a failure, stop and try again later."""
         with self._delivering:
             while True:
                 with self._lock:
@@ -409,6 +413,10 @@ class RcaBot:
                         return
                     space = self.config.space_id or self.default_space
                     message = self._message(item, self.clock())
+                if item.redraw:
+                    if not self._redraw(item, message):
+                        return
+                    continue
                 if not self._paced(self.chat_pace, "deliver", 1):
                     return
                 try:
@@ -439,14 +447,39 @@ class RcaBot:
             return ticket.status is wanted and ticket.attempts == item.attempt
         return item.kind != "reminder" or ticket.status is TicketStatus.ACCEPTED
 
+    def _redraw(self, item: Delivery, message: Message) -> bool:
+        """Redraw a lapsed card if the space's writes have room to spare, else drop it: it must not
+        hold up a ping or a notice. False when it waits for the pace's next second."""
+        now = self.clock()
+        if self.chat_pace.room(now) <= REDRAW_LEAVES:
+            log.info("chat: the lapsed card of %s keeps its buttons: the space's writes are busy", item.ticket_id)
+        elif (wait := self.chat_pace.delay(now)) > 0:
+            self.jobs.retry_later("deliver", wait)
+            return False
+        else:
+            self.chat_pace.record(now)
+            try:
+                self.chat.update_message(item.lapsed.message_id, message)
+            except ChatError as exc:
+                log.warning("chat: the lapsed card of %s could not be redrawn and keeps its buttons (%s)",
+                            item.ticket_id, exc)
+        with self._lock:
+            self.outbox.posted(item)
+        return True
+
     def _message(self, item: Delivery, now: datetime) -> Message:
+        if item.lapsed is not None:
+            now_at = self.cycle.state.tickets.get(item.ticket_id)
+            shown = now_at or self.cycle.recently_done.get(item.ticket_id) or Ticket(item.ticket_id)
+            return lapsed_message(shown, item.lapsed.manager_name, now_at)
         if item.ping is None:
             return notice_message(item.text, item.mentions)
         ping, timeout = item.ping, self.cycle.rules.ticket_timeout
         # Posted late, the ping's timeout counts from its posting: the card says so.
         return ping_message(Ticket(ping.ticket_id, ping.title, ping.url), ping.manager.chat_id, ping.manager.name,
                             ping.attempt, self.cycle.posted_deadline(ping.deadline, now),
-                            int(timeout.total_seconds()), ping.note)
+                            int(timeout.total_seconds()), ping.note, zone=self.config.schedule.zone,
+                            style=self.chat.buttons)
 
     def _delivered(self, item: Delivery, posted: Message, now: datetime):
         self.outbox.posted(item)

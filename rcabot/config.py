@@ -420,6 +420,8 @@ class Settings:
     journal_dir: str = ""  # local disk for the journal; empty: inside the workbook folder, or var/journal
     google_timeout: float = 30.0  # seconds a Sheets or Chat call may take before it is retried
     allowed_hosts: tuple[str, ...] = ()  # local mode: Host names served besides localhost's own
+    chat_app: str = "classic"  # how the Chat app is configured: a classic Chat app, or a Workspace add-on
+    chat_function_url: str = ""  # an add-on's endpoint URL, which its buttons call; default: the audience URL
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -440,7 +442,18 @@ class Settings:
             google_timeout=_seconds_setting(env.get("RCABOT_GOOGLE_TIMEOUT", "")),
             allowed_hosts=tuple(host.strip().lower() for host in env.get("RCABOT_ALLOWED_HOSTS", "").split(",")
                                 if host.strip()),
+            chat_app=env.get("RCABOT_CHAT_APP", "classic").strip().lower() or "classic",
+            chat_function_url=env.get("RCABOT_CHAT_FUNCTION_URL", "").strip(),
         )
+
+    @property
+    def addon_url(self) -> str:
+        """The URL an add-on's buttons call ("" for a classic Chat app): RCABOT_CHAT_FUNCTION_URL, or
+        the Authentication Audience when that is the endpoint URL (Chat calls the app there)."""
+        if self.chat_app != "addon":
+            return ""
+        audience = self.chat_audience if self.chat_audience.startswith(("https://", "http://")) else ""
+        return self.chat_function_url or audience
 
     @property
     def local(self) -> bool:
@@ -473,4 +486,14 @@ class Settings:
                          f"URL, whichever the Chat app's 'Authentication Audience' names")
         if self.google_timeout <= 0:
             found.append("RCABOT_GOOGLE_TIMEOUT must be a positive number of seconds (default 30)")
-        return found
+        return found + self._chat_app_problems()
+
+    def _chat_app_problems(self) -> list[str]:
+        if self.chat_app not in ("classic", "addon"):
+            return [f"RCABOT_CHAT_APP is {self.chat_app!r}; use classic (a Chat app) or addon (a Chat app built "
+                    f"as a Google Workspace add-on)"]
+        if self.chat_app == "addon" and not self.addon_url:
+            return ["RCABOT_CHAT_APP is addon, whose buttons call the app's endpoint URL: set "
+                    "RCABOT_CHAT_FUNCTION_URL to it (https://YOUR-HOST/chat/events), or make RCABOT_CHAT_AUDIENCE "
+                    "that URL"]
+        return []

@@ -88,6 +88,15 @@ class Announce:
 
 
 @dataclass(frozen=True)
+class Lapsed:
+    """A ping timed out: its card (`message_id`), still showing Accept and Decline, may be redrawn."""
+
+    ticket_id: str
+    message_id: str
+    manager_name: str  # who let it lapse
+
+
+@dataclass(frozen=True)
 class Tracked:
     at: datetime
     ticket_id: str
@@ -108,7 +117,7 @@ class CancelTimer:
     key: str
 
 
-Effect = Union[Ping, Notice, Announce, Tracked, SetTimer, CancelTimer]
+Effect = Union[Ping, Notice, Announce, Lapsed, Tracked, SetTimer, CancelTimer]
 
 
 class Outcome(str, Enum):
@@ -236,6 +245,7 @@ class Cycle:
                          if t.status is TicketStatus.PINGED and t.message_id and t.deadline and t.deadline <= now),
                         key=lambda t: t.deadline)
         effects: list[Effect] = [self._track(now, t, Track.TIMED_OUT) for t in lapsed]
+        effects += [Lapsed(t.ticket_id, t.message_id, t.manager_name) for t in lapsed]
         notes = {t.ticket_id: self._requeue(t, f"Timed out for {t.manager_name}.") for t in lapsed}
         effects += self._wake(now, notes) + self._escalations(now) + self._reminders(now)
         return effects + self._shift_notice(now) + [SetTimer(SHIFT_TIMER, self.rules.schedule.next_shift_start(now))]

@@ -1,10 +1,14 @@
-"""Outgoing writes paced to Google's per-minute quotas, instead of fired and retried on 429.
+"""Outgoing writes paced to Google's quotas, instead of fired and retried on 429.
 
-Chat allows 60 message writes a minute per space; Sheets 60 write requests a minute per user
-(the service account). A sliding window is stricter than Google's per-minute buckets, so staying
-inside it stays inside theirs. The bot counts a call when it sends it and Google when it arrives:
-the window is a second longer than a minute, so that a call slow on its way does not make the
-next minute's first one look early (the benchmark saw 429s at 59.98 s without this margin).
+Chat allows 60 message writes a minute per space (the usage-limits page also states it per second
+in some versions: one a second); Sheets 60 write requests a minute per user (the service account).
+A sliding window is stricter than Google's per-minute buckets, so staying inside it stays inside
+theirs. The bot counts a call when it sends it and Google when it arrives: the window is a second
+longer than a minute, so that a call slow on its way does not make the next minute's first one
+look early (the benchmark saw 429s at 59.98 s without this margin).
+
+A space's writes are also spaced a second apart: at most one in any second. It costs nothing at
+the minute's pace (60 in 61 s); it spreads a burst's first minute instead of sending 60 at once.
 """
 from __future__ import annotations
 
@@ -14,21 +18,34 @@ from datetime import datetime, timedelta
 CHAT_WRITES_PER_MINUTE = 60
 SHEETS_WRITES_PER_MINUTE = 60
 WINDOW = timedelta(seconds=61)  # a minute, and a second for the time a call takes to arrive
+CHAT_SPACING = timedelta(seconds=1)  # between two writes in a space
 
 
 class Pace:
-    def __init__(self, limit: int, window: timedelta = WINDOW):
-        self.limit, self.window = limit, window
+    def __init__(self, limit: int, window: timedelta = WINDOW, spacing: timedelta = timedelta(0)):
+        """At most `limit` calls in any `window`, and `spacing` at least between two calls."""
+        self.limit, self.window, self.spacing = limit, window, spacing
         self._sent: deque[datetime] = deque()
+        self._last: datetime | None = None
 
     def delay(self, now: datetime, calls: int = 1) -> float:
         """Seconds to wait before `calls` more calls fit in the window (0: go now)."""
-        while self._sent and self._sent[0] <= now - self.window:
-            self._sent.popleft()
+        self._forget(now)
+        gap = (self._last + self.spacing - now).total_seconds() if self._last and self.spacing else 0.0
         over = len(self._sent) + calls - self.limit
-        if over <= 0:
-            return 0.0
-        return (self._sent[over - 1] + self.window - now).total_seconds()
+        full = (self._sent[over - 1] + self.window - now).total_seconds() if over > 0 else 0.0
+        return max(gap, full, 0.0)
+
+    def room(self, now: datetime) -> int:
+        """How many more calls the window takes now (spacing aside)."""
+        self._forget(now)
+        return max(self.limit - len(self._sent), 0)
 
     def record(self, now: datetime, calls: int = 1) -> None:
         self._sent.extend([now] * calls)
+        if calls:
+            self._last = now
+
+    def _forget(self, now: datetime) -> None:
+        while self._sent and self._sent[0] <= now - self.window:
+            self._sent.popleft()

@@ -1,7 +1,7 @@
 """The features beyond the older bot, through the whole bot on the local workbook and space."""
 import csv
 
-from tests.conftest import set_configuration
+from tests.conftest import drain, set_configuration
 
 
 def read(path):
@@ -15,6 +15,7 @@ def test_an_escalation_is_posted_in_the_tickets_thread_and_tracked(client, bot, 
     client.post("/tickets", json={"ticket_id": "RCA-1"})
     clock.advance(600)
     jobs.fire_due()  # the ping lapsed long ago (TicketTimeout 60) and the escalation fell due
+    drain(bot, clock)
     escalation = [m for m in space.thread("RCA-1") if "Escalation" in m.get("text", "")]
     assert len(escalation) == 1
     assert escalation[0]["text"].startswith("@Dana Kim Escalation: RCA-1 was not accepted 10 min after it was ready")
@@ -34,9 +35,10 @@ def test_the_bot_status_tab_is_written_with_the_next_flush_and_names_problems(bo
             "TicketTimeout is 'soon'; it must be a whole number of at least 1"] in rows
 
 
-def test_the_digest_is_one_message_in_the_space(client, bot, space):
+def test_the_digest_is_one_message_in_the_space(client, bot, space, clock):
     client.post("/tickets", json={"ticket_id": "RCA-1"})
     space.click(space.last_card("RCA-1"), "accept", space.pinged("RCA-1"))
+    clock.advance(1)  # the space takes a write a second
     bot.digest()
     bot.digest()  # the same day's digest again (a misfire, a retry) is not posted twice
     digests = [m for m in bot.chat.messages() if m.get("text", "").startswith("Daily digest")]
@@ -51,6 +53,7 @@ def test_a_ticket_id_cannot_smuggle_a_mention_into_an_escalation(client, bot, sp
     client.post("/tickets", json={"ticket_id": "<users/all>"})
     clock.advance(600)
     jobs.fire_due()
+    drain(bot, clock)
     [escalation] = [m for m in bot.chat.messages() if "Escalation" in m.get("text", "")]
     assert escalation["text"].startswith("@Dana Kim Escalation: \u2039users/all\u203a")
     assert [a["userMention"]["user"]["name"] for a in escalation.get("annotations", [])] == ["users/1004"]

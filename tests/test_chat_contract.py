@@ -67,6 +67,22 @@ def test_a_posted_message_keeps_its_card(side):
     assert side.posted()[0]["cardsV2"][0]["card"]["header"]["title"] == "RCA ticket ready"
 
 
+def test_an_update_replaces_the_cards_it_is_given_and_keeps_the_text(side):
+    first = side.chat.create_message(side.space, ping("one"), thread_key="rca-ticket-RCA-1", request_id="r1")
+    redrawn = {"cardsV2": [{"cardId": "ping", "card": {"header": {"title": "Timed out"},
+                                                       "sections": [{"widgets": [{"textParagraph": {"text": "x"}}]}]}}]}
+    side.chat.update_message(first["name"], redrawn)
+    [shown] = side.posted()
+    assert shown["cardsV2"][0]["card"]["header"]["title"] == "Timed out" and shown["text"] == "one"
+    assert shown["lastUpdateTime"]
+
+
+def test_an_update_of_a_message_that_is_not_there_is_a_chat_error_not_worth_retrying(side):
+    with pytest.raises(ChatError) as failure:
+        side.chat.update_message(f"{side.space}/messages/nothing-here", ping("one"))
+    assert not failure.value.retryable
+
+
 # --- Google only: what goes over the wire, and how failures come back ---------------------------
 
 @pytest.fixture
@@ -81,6 +97,14 @@ def test_a_create_names_the_thread_key_the_reply_option_and_the_request_id(googl
     assert call.query["messageReplyOption"] == ["REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD"]
     assert call.query["requestId"] == ["r-1"]
     assert call.body["thread"] == {"threadKey": "rca-ticket-RCA-1"}
+
+
+def test_an_update_is_a_patch_whose_mask_names_the_fields_sent(google):
+    made = google.chat.create_message(SPACE, ping("one"), thread_key="k", request_id="r-1")
+    google.chat.update_message(made["name"], {"cardsV2": ping("two")["cardsV2"]})
+    call = google.fake.chat.calls[-1]
+    assert call.kind == "spaces.messages.patch" and call.path == f"/v1/{made['name']}"
+    assert call.query["updateMask"] == ["cardsV2"] and set(call.body) == {"cardsV2"}
 
 
 def test_the_service_account_gets_a_token_once_and_every_call_carries_it(google):

@@ -4,6 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import set_configuration
+
 SAMPLES = Path(__file__).resolve().parent / "samples" / "chat"  # copied from ../shared/reference/samples
 
 
@@ -28,6 +30,18 @@ def test_the_ping_card_mentions_the_manager_and_carries_the_ticket_in_its_button
                                                                       {"key": "attempt", "value": "1"}]}
     ticket_text = card["cardsV2"][0]["card"]["sections"][0]["widgets"][0]["decoratedText"]["text"]
     assert ticket_text == "<b>RCA-1</b> Checkout &lt;b&gt;latency&lt;/b&gt;"  # a title is text, not markup
+
+
+def test_the_ping_card_shows_its_deadline_on_its_face_to_the_second_in_the_teams_time_zone(client, bot, space,
+                                                                                         clock, workbook_dir):
+    set_configuration(workbook_dir, TimeZone="Europe/Berlin", TicketTimeout=300)
+    bot.reload()
+    clock.advance(12.3)  # 07:00:12.3 UTC; the deadline is rounded up to the second
+    client.post("/tickets", json={"ticket_id": "RCA-1"})
+    card = space.last_card("RCA-1")["cardsV2"][0]["card"]
+    assert not any(section.get("collapsible") for section in card["sections"])
+    face = [w["decoratedText"]["text"] for w in card["sections"][0]["widgets"] if "decoratedText" in w]
+    assert "Answer by 08:05:13 (Europe/Berlin), 5 min to answer" in face
 
 
 def test_someone_else_clicking_accept_gets_a_private_answer_and_nothing_changes(bot, space, pinged):

@@ -238,11 +238,12 @@ def test_accepting_a_held_ping_keeps_the_longer_dnd_the_manager_asked_for(client
     assert dnd_until(bot, BRUNO) == "2026-11-23T10:00:00Z"  # not the 1 h an Accept gives
 
 
-def test_back_pings_a_waiting_ticket_at_once(client, bot, space, jobs):
+def test_back_pings_a_waiting_ticket_at_once(client, bot, space, jobs, clock):
     for manager in (BRUNO, CHEN, HANA):
         say(client, "dnd 1h", manager)
     start(client, "RCA-1")
     assert space.thread("RCA-1")[-1]["text"].startswith("Nobody on shift 2 is free right now")
+    clock.advance(1)  # the space takes a write a second
 
     answer = say(client, "back", HANA)
     assert answer["text"] == ("Welcome back: your DND (until 09:00) is over. RCA-1 was waiting and is now pinged "

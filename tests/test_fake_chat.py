@@ -350,6 +350,18 @@ def test_the_space_write_quota_refuses_the_61st_write_in_a_minute():
     assert len(fake.writes()) == 62
 
 
+def test_a_patch_is_a_write_and_counts_against_the_space_quota_like_a_create():
+    clock = Clock()
+    fake = FakeChat(clock=clock)
+    chat = client(fake)
+    made = create(chat, {"text": "card", "cardsV2": [CARD]})
+    for i in range(59):
+        chat.patch(name=made["name"], updateMask="cardsV2", body={"cardsV2": [CARD]}).execute()
+    with pytest.raises(HttpError) as excinfo:
+        chat.patch(name=made["name"], updateMask="cardsV2", body={"cardsV2": [CARD]}).execute()
+    assert status_of(excinfo) == 429 and fake.message(made["name"])["text"] == "card"
+
+
 def test_the_quota_is_per_space_and_can_be_switched_off():
     clock = Clock()
     fake = FakeChat(spaces=("spaces/A", "spaces/B"), writes_per_minute_per_space=2, clock=clock)

@@ -98,6 +98,7 @@ def test_a_start_while_sheets_and_chat_throttle_is_accepted_and_pinged_later(gsp
     assert api("RCA-1").status_code == 202
     gspace.bot.flush()
     for _ in range(4):
+        clock.advance(1)  # the space takes a write (or a try) a second
         gspace.bot.deliver()
     assert fake.chat.count("spaces.messages.create", status=200) == 1
     gspace.bot.flush()
@@ -142,6 +143,7 @@ def test_a_message_chat_refuses_as_invalid_is_dropped_and_holds_up_nothing(gspac
     fake.chat.fail_next(400, count=1)
     api("RCA-1")
     api("RCA-2")
+    clock.advance(1)  # the space takes a write (or a try) a second
     gspace.bot.deliver()
     posted = [m["text"] for m in fake.chat.messages(SPACE)]
     assert len(posted) == 1 and "RCA-2" in posted[0]  # RCA-1's ping was refused; RCA-2's went

@@ -1,6 +1,6 @@
 from datetime import datetime, timedelta, timezone
 
-from rcabot.pacing import Pace
+from rcabot.pacing import CHAT_SPACING, Pace
 
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)
 
@@ -36,3 +36,30 @@ def test_the_window_is_a_second_longer_than_a_minute_for_calls_slow_to_arrive():
     pace = Pace(1)
     pace.record(T0)  # sent at T0, it may reach Google a moment later
     assert pace.delay(T0 + timedelta(seconds=60)) == 1
+
+
+def test_a_spaced_pace_lets_one_call_through_in_any_second():
+    pace = Pace(60, spacing=CHAT_SPACING)
+    pace.record(T0)
+    assert pace.delay(T0) == 1 and pace.delay(T0 + timedelta(milliseconds=999)) > 0
+    assert pace.delay(T0 + CHAT_SPACING) == 0
+
+
+def test_spaced_calls_still_go_at_the_minutes_full_pace():
+    pace, now, sent = Pace(60, spacing=CHAT_SPACING), T0, []
+    for _ in range(180):
+        now += timedelta(seconds=pace.delay(now))
+        pace.record(now)
+        sent.append(now)
+    assert min(b - a for a, b in zip(sent, sent[1:])) >= timedelta(seconds=1)
+    assert sent[59] - sent[0] == timedelta(seconds=59) and sent[60] - sent[0] == timedelta(seconds=61)
+    for i, start in enumerate(sent):
+        assert len([t for t in sent[i:] if t < start + timedelta(minutes=1)]) <= 60
+
+
+def test_room_counts_the_calls_the_window_still_takes():
+    pace = Pace(3)
+    assert pace.room(T0) == 3
+    pace.record(T0, calls=2)
+    assert pace.room(T0 + timedelta(seconds=1)) == 1
+    assert pace.room(T0 + timedelta(seconds=61)) == 3

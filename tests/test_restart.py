@@ -130,6 +130,7 @@ def test_a_waiting_notice_not_yet_posted_at_the_crash_is_posted_once_after_it(cl
     on_shift = [m for m in bot.status()["managers"] if m["on_shift"]]
     for n in range(len(on_shift)):
         client.post("/tickets", json={"ticket_id": f"RCA-{n}"})
+        clock.advance(1)  # the space takes a write a second: each ping is in it before the next
     monkeypatch.setattr(bot, "deliver", lambda: None)  # the crash comes before the notice is posted
     client.post("/tickets", json={"ticket_id": "RCA-late"})
     assert bot.ticket("RCA-late")["status"] == "Waiting" and space.thread("RCA-late") == []

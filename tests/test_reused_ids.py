@@ -2,7 +2,7 @@
 its ping is a new card that the manager can answer, not the old card handed back."""
 from __future__ import annotations
 
-from tests.conftest import buttons
+from tests.conftest import buttons, drain
 
 
 def finish(client, space, ticket_id):
@@ -13,11 +13,13 @@ def finish(client, space, ticket_id):
 
 def test_a_ticket_started_again_after_done_gets_a_new_card_with_live_buttons(client, bot, space, clock):
     client.post("/tickets", json={"ticket_id": "RCA-1"})
+    drain(bot, clock)
     first_card = space.last_card("RCA-1")
     finish(client, space, "RCA-1")
     clock.advance(seconds=1)
 
     assert client.post("/tickets", json={"ticket_id": "RCA-1"}).status_code == 202
+    drain(bot, clock)
     card = space.last_card("RCA-1")
     assert card["name"] != first_card["name"]
     assert set(buttons(card)) >= {"accept", "decline"}
@@ -26,10 +28,12 @@ def test_a_ticket_started_again_after_done_gets_a_new_card_with_live_buttons(cli
     assert bot.ticket("RCA-1")["status"] == "Accepted"
 
 
-def test_the_same_ticket_started_again_in_the_same_second_is_still_a_new_card(client, bot, space):
+def test_the_same_ticket_started_again_in_the_same_second_is_still_a_new_card(client, bot, space, clock):
     client.post("/tickets", json={"ticket_id": "RCA-1"})
+    drain(bot, clock)
     finish(client, space, "RCA-1")
-    client.post("/tickets", json={"ticket_id": "RCA-1"})
+    client.post("/tickets", json={"ticket_id": "RCA-1"})  # started at the same instant as it finished
+    drain(bot, clock)
     cards = [m for m in space.thread("RCA-1") if m["cardsV2"]]
     assert len(cards) == 2
     assert space.title(cards[0]).startswith("Completed by")

@@ -1,7 +1,10 @@
 """The Chat space: one interface, two implementations (the local console, Google Chat)."""
 from __future__ import annotations
 
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .cards import Buttons
 
 Message = dict[str, Any]  # a Chat API Message object: name, text, cardsV2, thread, ...
 
@@ -16,12 +19,18 @@ class ChatError(Exception):
 
 
 class ChatSpace(Protocol):
+    buttons: Buttons  # how the cards' buttons name their action: a classic Chat app's way or an add-on's
+
     def create_message(self, space: str, message: Message, *, thread_key: str, request_id: str) -> Message:
         """Post `message` in the thread keyed `thread_key` (replying, or starting it).
 
         Returns the created Message (with `name` and `thread.name`). A second call with the same
         `request_id` returns the first message instead of posting again.
         """
+
+    def update_message(self, name: str, message: Message) -> Message:
+        """Replace the fields of the app's own message `name` that `message` has (`text`,
+        `cardsV2`); the others stay. Raises ChatError when it cannot."""
 
     def answered(self, event: dict[str, Any], answer: dict[str, Any]) -> None:
         """The bot answered `event` synchronously with `answer`.

@@ -1,16 +1,18 @@
 """The messages the bot posts and the cards it answers clicks with (Chat API cardsV2 shapes).
 
 Text from outside (ticket ids, titles) is HTML-escaped: card text is Chat's HTML subset.
-Buttons name their action in `function` and carry the ticket id and the ping's attempt number,
-so a click on an old card is recognised as such.
+Buttons carry the ticket id and the ping's attempt number, so a click on an old card is recognised
+as such; how they name their action depends on the kind of Chat app (see `Buttons`).
 """
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timezone, tzinfo
 from html import escape
 from typing import Any
 
-from ..model import Ticket
+from ..model import Ticket, TicketStatus
+from .events import ADDON_ACTION
 
 Message = dict[str, Any]
 GREEN = {"red": 0.11, "green": 0.53, "blue": 0.25}
@@ -26,11 +28,38 @@ def thread_key(ticket_id: str) -> str:
     return f"rca-ticket-{ticket_id}"
 
 
-def _button(text: str, action: str, ticket: Ticket, attempt: int | None = None, **style: Any) -> dict:
+@dataclass(frozen=True)
+class Buttons:
+    """How a button says what it does, which depends on how the Chat app is configured.
+
+    A classic Chat app names the action in `function`, and Chat reports it back in the click
+    event (`common.invokedFunction`, `action.actionMethodName`). An app built as a Google
+    Workspace add-on is called at `function`, which must be its HTTP endpoint URL, and gets back
+    only the button's parameters (`commonEventObject.parameters`): the action travels in an
+    `actionName` parameter, as in Google's add-on samples.
+    """
+
+    addon_url: str = ""  # the add-on's endpoint URL; "" for a classic Chat app
+
+    @property
+    def addon(self) -> bool:
+        return bool(self.addon_url)
+
+    def action(self, name: str, parameters: list[dict]) -> dict:
+        if self.addon:
+            return {"function": self.addon_url, "parameters": [{"key": ADDON_ACTION, "value": name}] + parameters}
+        return {"function": name, "parameters": parameters}
+
+
+CLASSIC = Buttons()
+
+
+def _button(text: str, action: str, ticket: Ticket, style: Buttons, attempt: int | None = None,
+            **looks: Any) -> dict:
     parameters = [{"key": "ticket_id", "value": ticket.ticket_id}]
     if attempt is not None:
         parameters.append({"key": "attempt", "value": str(attempt)})
-    return {"text": text, "onClick": {"action": {"function": action, "parameters": parameters}}, **style}
+    return {"text": text, "onClick": {"action": style.action(action, parameters)}, **looks}
 
 
 def _ticket_widget(ticket: Ticket) -> dict:
@@ -45,29 +74,35 @@ def _link_button(ticket: Ticket) -> list[dict]:
     return [{"text": "Open ticket", "onClick": {"openLink": {"url": ticket.url}}, "type": "BORDERLESS"}]
 
 
-def _card(ticket: Ticket, title: str, widgets: list[dict], extra_sections: list[dict] | None = None) -> list[dict]:
+def _card(ticket: Ticket, title: str, widgets: list[dict]) -> list[dict]:
     card = {"header": {"title": title, "subtitle": ticket.ticket_id},
-            "sections": [{"widgets": [_ticket_widget(ticket)] + widgets}] + (extra_sections or [])}
+            "sections": [{"widgets": [_ticket_widget(ticket)] + widgets}]}
     return [{"cardId": f"ping-{ticket.ticket_id}", "card": card}]
 
 
 def ping_message(ticket: Ticket, manager_id: str, manager_name: str, attempt: int, deadline: datetime,
-                 timeout_seconds: int, note: str = "") -> Message:
-    buttons = [_button("Accept", "accept", ticket, attempt, color=GREEN),
-               _button("Decline", "decline", ticket, attempt, type="OUTLINED")] + _link_button(ticket)
+                 timeout_seconds: int, note: str = "", zone: tzinfo = timezone.utc,
+                 style: Buttons = CLASSIC) -> Message:
+    """The ping card; its deadline shows on its face, to the second, in `zone` (the team's TimeZone)."""
+    buttons = [_button("Accept", "accept", ticket, style, attempt, color=GREEN),
+               _button("Decline", "decline", ticket, style, attempt, type="OUTLINED")] + _link_button(ticket)
     widgets = [{"decoratedText": {"topLabel": "Manager on shift", "text": escape(manager_name),
-                                  "startIcon": {"knownIcon": "PERSON"}}}]
+                                  "startIcon": {"knownIcon": "PERSON"}}},
+               _deadline_widget(deadline, zone, timeout_seconds, attempt)]
     if note:
         widgets.append({"textParagraph": {"text": escape(note)}})
-    rotation = {"header": "Rotation", "collapsible": True, "uncollapsibleWidgetsCount": 0, "widgets": [
-        {"textParagraph": {"text": f"Ping {attempt}; times out at "
-                                   f"<time>{deadline.strftime('%Y-%m-%d %H:%M UTC')}</time> "
-                                   f"({_duration(timeout_seconds)} to answer)."}}]}
     prefix = f"{plain(note)} " if note else ""
     return {"text": f"{prefix}<users/{manager_id.removeprefix('users/')}> RCA ticket {plain(ticket.ticket_id)} "
                     f"is ready for review.",
-            "cardsV2": _card(ticket, "RCA ticket ready for review", widgets + [{"buttonList": {"buttons": buttons}}],
-                             [rotation])}
+            "cardsV2": _card(ticket, "RCA ticket ready for review", widgets + [{"buttonList": {"buttons": buttons}}])}
+
+
+def _deadline_widget(deadline: datetime, zone: tzinfo, timeout_seconds: int, attempt: int) -> dict:
+    local = deadline.astimezone(zone)
+    return {"decoratedText": {"topLabel": "Deadline", "startIcon": {"knownIcon": "CLOCK"},
+                              "text": f"Answer by {local:%H:%M:%S} ({zone}), "
+                                      f"{_duration(timeout_seconds)} to answer",
+                              "bottomLabel": f"Ping {attempt} of this ticket"}}
 
 
 def notice_message(text: str, mentions: tuple[str, ...] = ()) -> Message:
@@ -75,8 +110,8 @@ def notice_message(text: str, mentions: tuple[str, ...] = ()) -> Message:
     return {"text": " ".join([f"<{who}>" for who in mentions] + [plain(text)])}
 
 
-def assigned_message(ticket: Ticket) -> Message:
-    buttons = [_button("Done", "done", ticket)] + _link_button(ticket)
+def assigned_message(ticket: Ticket, style: Buttons = CLASSIC) -> Message:
+    buttons = [_button("Done", "done", ticket, style)] + _link_button(ticket)
     return {"text": plain(f"RCA ticket {ticket.ticket_id}: assigned to {ticket.manager_name}."),
             "cardsV2": _card(ticket, f"Assigned to {ticket.manager_name}", [{"buttonList": {"buttons": buttons}}])}
 
@@ -95,6 +130,20 @@ def expired_message(ticket: Ticket | None, ticket_id: str) -> Message:
         now_with = f" It is now with {ticket.manager_name}."
     shown = ticket or Ticket(ticket_id)
     return _closed_card(shown, "This ping has expired", f"RCA ticket {ticket_id}: this ping has expired.{now_with}")
+
+
+def lapsed_message(shown: Ticket, lapsed_name: str, now: Ticket | None) -> Message:
+    """A timed-out ping's card redrawn without its buttons: who let it lapse and where the ticket is
+    `now` (None: out of the cycle). Only the card: the message's text keeps its mention."""
+    if now is not None and now.status is TicketStatus.WAITING:
+        title = "Timed out \u2014 waiting for someone free"
+    elif now is not None and now.manager_name:
+        title = f"Timed out \u2014 now with {now.manager_name}"
+    else:
+        title = "Timed out"
+    widgets = [{"decoratedText": {"topLabel": "Timed out for", "text": escape(lapsed_name),
+                                  "startIcon": {"knownIcon": "PERSON"}}}] + _link_widgets(shown)
+    return {"cardsV2": _card(shown, title, widgets)}
 
 
 def closed_message(ticket_id: str) -> Message:

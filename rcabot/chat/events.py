@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+ADDON_ACTION = "actionName"  # an add-on button's parameter that names its action (see cards.Buttons)
 ADDON_PAYLOADS = {"messagePayload": "MESSAGE", "buttonClickedPayload": "CARD_CLICKED",
                   "addedToSpacePayload": "ADDED_TO_SPACE", "removedFromSpacePayload": "REMOVED_FROM_SPACE",
                   "appCommandPayload": "APP_COMMAND"}
@@ -59,7 +60,7 @@ def _addon(body: dict) -> ChatEvent:
     message = _dict(payload.get("message"))
     user = _dict(chat.get("user"))
     return ChatEvent(kind=kind, user_id=str(user.get("name", "")), user_name=str(user.get("displayName", "")),
-                     action=params.pop("actionName", ""), params=params, message=message,
+                     action=params.pop(ADDON_ACTION, ""), params=params, message=message,
                      text=_argument_text(message), addon=True,
                      command_id=_command_id(_dict(payload.get("appCommandMetadata")), message),
                      direct=_direct(_dict(payload.get("space")) or _dict(message.get("space"))))

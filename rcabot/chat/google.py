@@ -1,9 +1,11 @@
 """The Chat space as a Google Chat space, through google-api-python-client (app authentication).
 
-The bot writes one kind of message: `spaces.messages.create` into the ticket's thread (the thread
-key names the ticket; REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD makes the key count, which it does not
-without a reply option). The request id makes a retried create return the message it already
-posted. Answers to clicks go back in the HTTP response, so `answered` has nothing to do.
+The bot posts with `spaces.messages.create` into the ticket's thread (the thread key names the
+ticket; REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD makes the key count, which it does not without a reply
+option). The request id makes a retried create return the message it already posted. It edits
+its own messages with `spaces.messages.patch` (a lapsed ping's card, redrawn), the update mask
+naming the fields it sends. Answers to clicks go back in the HTTP response, so `answered` has
+nothing to do.
 """
 from __future__ import annotations
 
@@ -19,15 +21,20 @@ from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
 from . import ChatError, Message
+from .cards import CLASSIC, Buttons
 
 log = logging.getLogger(__name__)
 REPLY_IN_THREAD = "REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD"
+UPDATABLE = ("text", "cardsV2")  # the Message fields update_message sends, as updateMask paths
 
 
 class GoogleChat:
-    def __init__(self, credentials, *, endpoint: str | None = None, timeout: float = 30, transport=None):
+    def __init__(self, credentials, *, endpoint: str | None = None, timeout: float = 30, transport=None,
+                 buttons: Buttons = CLASSIC):
         """`transport` is the httplib2.Http to send through (tests pass a fake); `endpoint` replaces
-        https://chat.googleapis.com/ (a private endpoint, an emulator)."""
+        https://chat.googleapis.com/ (a private endpoint, an emulator); `buttons` says whether the
+        Chat app is a classic one or a Workspace add-on, whose buttons call its endpoint URL."""
+        self.buttons = buttons
         http = google_auth_httplib2.AuthorizedHttp(credentials, http=transport or httplib2.Http(timeout=timeout))
         options = {"api_endpoint": endpoint} if endpoint else None
         self._messages = build("chat", "v1", http=http, client_options=options, static_discovery=True,
@@ -36,14 +43,23 @@ class GoogleChat:
 
     def create_message(self, space: str, message: Message, *, thread_key: str, request_id: str) -> Message:
         body = dict(message, thread={"threadKey": thread_key})
-        request = self._messages.create(parent=space, body=body, messageReplyOption=REPLY_IN_THREAD,
-                                        requestId=request_id)
+        return self._execute(self._messages.create(parent=space, body=body, messageReplyOption=REPLY_IN_THREAD,
+                                                   requestId=request_id), space)
+
+    def update_message(self, name: str, message: Message) -> Message:
+        """Replace the fields of the app's message `name` that `message` has (text, cardsV2); the
+        others stay (a card redrawn keeps the text and its mention)."""
+        fields = [key for key in UPDATABLE if key in message]
+        body = {key: message[key] for key in fields}
+        return self._execute(self._messages.patch(name=name, updateMask=",".join(fields), body=body), name)
+
+    def _execute(self, request, where: str) -> Message:
         try:
             with self._lock:
                 return request.execute(num_retries=0)  # the bot's outbox retries, paced
         except HttpError as exc:
             status = exc.status_code or 0
-            raise ChatError(_explain(space, status, exc.reason), retryable=status == 429 or status >= 500,
+            raise ChatError(_explain(where, status, exc.reason), retryable=status == 429 or status >= 500,
                             rejected=status == 400) from exc
         except google.auth.exceptions.RefreshError as exc:
             raise ChatError(f"cannot get an access token for the service account: {exc}") from exc
@@ -54,9 +70,12 @@ class GoogleChat:
         """Google applies synchronous answers itself."""
 
 
-def _explain(space: str, status: int, reason: str) -> str:
+def _explain(where: str, status: int, reason: str) -> str:
+    """`where` is the space posted in, or the message edited."""
     if status == 403:
-        return f"Chat API refused to post in {space} (403: {reason}); add the app to the space"
+        return f"Chat API refused to write in {where} (403: {reason}); add the app to the space"
+    if status == 404 and "/messages/" in where:
+        return f"Chat API does not know {where} (404: {reason}); it was deleted"
     if status == 404:
-        return f"Chat API does not know {space} (404: {reason}); check SpaceId in the Configuration tab"
+        return f"Chat API does not know {where} (404: {reason}); check SpaceId in the Configuration tab"
     return f"Chat API answered {status}: {reason}"

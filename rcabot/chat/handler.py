@@ -8,17 +8,24 @@ memory: no Chat or Sheets call.
 """
 from __future__ import annotations
 
+import logging
+
 from ..cycle import Answer, Outcome
 from ..web.inputs import InputError, ticket_id_value
 from . import cards, commands
 from .events import ChatEvent, EventError, reply_answer, update_answer
 
+log = logging.getLogger(__name__)
 ACTIONS = ("accept", "decline", "done")
 QUIET = ("REMOVED_FROM_SPACE", "WIDGET_UPDATED")
 HELLO = "Hello! I'm RCA Bot. " + commands.HELP
 
 
 def handle(bot, event: ChatEvent) -> dict:
+    if event.addon != bot.chat.buttons.addon:
+        log.warning("chat: a %s event came, but the bot makes %s buttons, which this app cannot click; set "
+                    "RCABOT_CHAT_APP to how the Chat app is configured", "Workspace add-on" if event.addon
+                    else "classic Chat app", "add-on" if bot.chat.buttons.addon else "classic")
     if event.kind == "CARD_CLICKED":
         return _click(bot, event)
     if event.kind in ("MESSAGE", "APP_COMMAND"):
@@ -51,14 +58,14 @@ def _click(bot, event: ChatEvent) -> dict:
     if attempt is not None and not attempt.isdigit():
         raise EventError(f"the button's attempt parameter {attempt!r} is not a number")
     answer = bot.click(event.action, ticket_id, event.user_id, int(attempt) if attempt else None)
-    return _render(answer, event, ticket_id)
+    return _render(answer, event, ticket_id, bot.chat.buttons)
 
 
-def _render(answer: Answer, event: ChatEvent, ticket_id: str) -> dict:
+def _render(answer: Answer, event: ChatEvent, ticket_id: str, style: cards.Buttons) -> dict:
     ticket = answer.ticket
     updates = {
-        Outcome.ACCEPTED: lambda: cards.assigned_message(ticket),
-        Outcome.TAKEN: lambda: cards.assigned_message(ticket),
+        Outcome.ACCEPTED: lambda: cards.assigned_message(ticket, style),
+        Outcome.TAKEN: lambda: cards.assigned_message(ticket, style),
         Outcome.DECLINED: lambda: cards.declined_message(ticket),
         Outcome.COMPLETED: lambda: cards.completed_message(ticket),
         Outcome.EXPIRED: lambda: cards.expired_message(ticket, ticket_id),

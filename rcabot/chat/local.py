@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import ChatError, Message
+from .cards import CLASSIC
 
 MENTION = re.compile(r"<(users/[^>]+)>")
 LOCAL_SPACE = "spaces/local"
@@ -25,6 +26,8 @@ APP_USER = {"name": "users/rcabot", "displayName": "RCA Bot", "type": "BOT"}
 
 
 class LocalSpace:
+    buttons = CLASSIC  # the console sends classic Chat events
+
     def __init__(self, clock: Callable[[], datetime], names: Callable[[str], str] = lambda uid: uid,
                  store: str | os.PathLike | None = None, space: str = LOCAL_SPACE):
         self.clock = clock
@@ -92,11 +95,19 @@ class LocalSpace:
             return stored
 
     def update_message(self, name: str, message: Message) -> Message:
+        """Replace the fields of the app's message `name` that `message` has (text, cardsV2), as
+        spaces.messages.patch does with those fields in its update mask."""
         with self._lock:
-            stored = self._find(name)
+            try:
+                stored = self._find(name)
+            except KeyError as missing:
+                raise ChatError(str(missing), retryable=False) from None
             fresh = self._stored(message, name, stored["thread"]["name"])
-            stored.update(text=fresh["text"], cardsV2=fresh["cardsV2"], annotations=fresh["annotations"],
-                          lastUpdateTime=fresh["createTime"])
+            if "text" in message:
+                stored.update(text=fresh["text"], annotations=fresh["annotations"])
+            if "cardsV2" in message:
+                stored.update(cardsV2=fresh["cardsV2"])
+            stored.update(lastUpdateTime=fresh["createTime"])
             self._save()
             return copy.deepcopy(stored)
 

@@ -43,7 +43,7 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from tests.e2e.harness import (ROOT, BotProcess, Client, Said, _read_csv, card_attempt, check_run,
                                prepare_workbook, stories)
-from tests.fakes.chat import FakeChat
+from tests.fakes.chat import CREATE, FakeChat
 from tests.fakes.google import ACCESS_TOKEN, SPACE, FakeGoogle, service_account_info
 from tests.fakes.sheets import FakeSheets
 from tests.fakes.tokens import PROJECT_NUMBER, GoogleCerts, project_number_claims
@@ -280,11 +280,15 @@ def google_run(google: FakeGoogleServer, said: list[Said], team: list[dict[str, 
     `timeout` after its card was in the space; the space holds no message the bot posted twice."""
     tracker, space = google.tracker(), google.space()
     problems, numbers = check_run(tracker, google.tab("TicketState"), space, said, team, timeout)
+    # A lapsed card is redrawn without its buttons: its attempt is read from the card as posted.
+    posted = {c.response["name"]: c.body for c in list(google.chat.calls)
+              if c.kind == CREATE and c.ok and isinstance(c.body, dict) and isinstance(c.response, dict)}
     cards: dict[tuple[str, int], dict] = {}
     for key, thread in space["threads"].items():
         for message in space["messages"]:
-            if message["thread"]["name"] == thread and card_attempt(message) is not None:
-                cards.setdefault((key.removeprefix("rca-ticket-"), card_attempt(message)), message)
+            attempt = card_attempt(posted.get(message["name"], message))
+            if message["thread"]["name"] == thread and attempt is not None:
+                cards.setdefault((key.removeprefix("rca-ticket-"), attempt), message)
     late = 0
     for ticket_id, story in stories(tracker).items():
         for attempt, end in story.ended.items():

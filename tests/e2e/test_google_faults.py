@@ -318,9 +318,10 @@ def test_chat_throttled_pings_are_posted_late_once_and_time_out_from_their_post(
     names chat, the pings go out when Chat answers again (their deadlines counted from then), a
     SIGKILL during the outage and another right after a late post (a kill point) post nothing
     twice, and the pings nobody answers time out no sooner than TicketTimeout after their post."""
-    bot, team = make_google_bot(timeout=2)
+    # 5 s to answer: four tickets lapsing every 2 s would want more than the space's write a second
+    bot, team = make_google_bot(timeout=5)
     bot.start()
-    sc = GoogleScenario(bot, team, timeout=2)
+    sc = GoogleScenario(bot, team, timeout=5)
     sc.start(sc.new_ticket())
     sc.wait_for(sc.all_posted, 10, "the first ping posted")
 
@@ -331,7 +332,7 @@ def test_chat_throttled_pings_are_posted_late_once_and_time_out_from_their_post(
         sc.start(sc.new_ticket())
     body = sc.degraded("chat")
     assert "429" in body["problems"]["chat"] or "503" in body["problems"]["chat"], body
-    sc.faults_spent(5)  # each start kicked a delivery; a retry (2 s) takes what they left
+    sc.faults_spent(10)  # the tries, a second apart at least, then 2 s and 4 s apart (the retries' backoff)
     assert not sc.all_posted()
 
     bot.kill()  # Chat answers again, but this process never got to post
@@ -530,9 +531,9 @@ def test_clicks_sent_right_at_the_deadline_count_once_either_way(make_google_bot
                 clicks.append(thread)
             time.sleep(0.02)
 
-    race(2.2)
+    race(4.2)  # the space takes a write a second: five pings take five seconds to post
     sc.kill_restart("among racing clicks", healthy=True)
-    race(2)
+    race(4)
     for thread in clicks:
         thread.join(10)
     assert not errors, errors

@@ -268,6 +268,9 @@ def test_random_sigkills_mid_cycle_lose_nothing_and_duplicate_nothing(make_bot, 
     bot.start()
     scenario = Scenario(bot, team, random.Random(SEED), tickets)
     scenario.play(kills, play_seconds)
+    # Then nobody answers for a while, so that pings lapse: in play they rarely do, now that the
+    # space takes a write a second and a card is often not posted yet when its manager looks.
+    time.sleep(TIMEOUT + 2)
     scenario.finish()
     numbers = scenario.stop_and_check(duplicate_rows=0)
     assert bot.kills >= kills, f"only {bot.kills} SIGKILLs in the time allowed"
@@ -312,13 +315,21 @@ def test_a_kill_before_a_waiting_notice_is_posted_does_not_lose_the_notice(make_
     """Three managers, four tickets: the fourth waits, and the process dies after it decided (and
     journaled) the ticket's Waiting notice but before posting it. README: "A ticket that has to
     wait gets one message in its thread and a Tracker `Waiting` row"."""
-    bot, team = make_bot(timeout=TIMEOUT, dnd=1, flush=1, reload=300, active=3)
+    # 10 s to answer: the space takes a write a second, so the notice comes 3 s after the first ping;
+    # with TIMEOUT that ping would lapse by the restart, and the ticket stop waiting before its notice.
+    bot, team = make_bot(timeout=10, dnd=1, flush=1, reload=300, active=3)
     scenario = Scenario(bot, team, random.Random(SEED))
 
     def four_tickets():
         for _ in range(4):
             scenario.start(scenario.new_ticket())
     _killed_at("before-notice-post", bot, scenario, four_tickets)
+    # The notice is posted before the managers answer, or it would be dropped as stale (the ticket
+    # no longer waits).
+    deadline = time.monotonic() + 10
+    while scenario.client.status()["queued"]["messages"]:
+        assert time.monotonic() < deadline, "messages still queued for the space"
+        time.sleep(0.05)
     scenario.finish()
     numbers = scenario.stop_and_check(again=False, lost_notices=0)
     assert numbers["waits"] >= 1
