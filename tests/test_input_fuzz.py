@@ -58,12 +58,25 @@ def dumps(value) -> bytes:
     return json.dumps(value, ensure_ascii=True, allow_nan=False).encode()
 
 
+TOKEN = "fuzz-token"
+
+
 @pytest.fixture(scope="module")
 def served(tmp_path_factory):
     clock = FakeClock()
     jobs = RecordingJobs(clock)
     app = create_app({"WORKBOOK_DIR": str(tmp_path_factory.mktemp("fuzz") / "workbook"), "JOBS": jobs,
                       "CLOCK": clock})
+    yield app.test_client(), app.extensions["rcabot"], clock
+    app.extensions["rcabot"].journal.close()
+
+
+@pytest.fixture(scope="module")
+def guarded(tmp_path_factory):
+    """The same with RCABOT_API_TOKEN set: the token checks meet the generated headers too."""
+    clock = FakeClock()
+    app = create_app({"WORKBOOK_DIR": str(tmp_path_factory.mktemp("fuzz") / "workbook"),
+                      "JOBS": RecordingJobs(clock), "CLOCK": clock, "API_TOKEN": TOKEN})
     yield app.test_client(), app.extensions["rcabot"], clock
     app.extensions["rcabot"].journal.close()
 
@@ -163,6 +176,26 @@ def test_any_command_text_from_a_manager_gets_an_answer(served, text, command):
                          "argumentText": command + text}}
     answer = send(client, "/chat/events", dumps(event))
     assert answer.status_code == 200
+
+
+latin1_text = st.text(st.characters(max_codepoint=0xFF, exclude_characters="\r\n"), max_size=60)  # a header line
+GET_ROUTES = ["/", "/console", "/console/messages", "/console/status", "/console/managers", "/healthz", "/status",
+              "/calendar.ics", "/tickets/RCA-1"]
+
+
+@FUZZ
+@given(route=st.sampled_from(GET_ROUTES), host=st.one_of(st.none(), latin1_text),
+       authorization=st.one_of(st.none(), latin1_text, latin1_text.map("Bearer ".__add__)),
+       query=st.dictionaries(latin1_text, latin1_text, max_size=3))
+def test_any_host_authorization_or_query_on_the_read_routes_is_answered_without_a_5xx(served, guarded, route, host,
+                                                                                     authorization, query):
+    TRIED["GET (headers, query)"] = TRIED.get("GET (headers, query)", 0) + 2
+    headers = {k: v for k, v in (("Host", host), ("Authorization", authorization)) if v is not None}
+    for client, _, _ in (served, guarded):
+        answer = client.get(route, headers=headers, query_string=query)
+        assert answer.status_code < 500, (route, headers, answer.status_code)
+    if authorization != f"Bearer {TOKEN}" and route not in ("/", "/console", "/healthz"):
+        assert answer.status_code in (401, 403, 404), (route, headers, answer.status_code)  # nothing leaks
 
 
 def test_after_every_generated_input_the_bot_still_works_and_says_so(served):

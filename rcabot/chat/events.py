@@ -42,7 +42,7 @@ def parse_event(body: Any) -> ChatEvent:
 def _classic(body: dict) -> ChatEvent:
     common, action = _dict(body.get("common")), _dict(body.get("action"))
     params = _string_map(common.get("parameters")) or {
-        str(p.get("key")): str(p.get("value")) for p in action.get("parameters") or [] if isinstance(p, dict)}
+        str(p.get("key")): str(p.get("value")) for p in _list(action.get("parameters")) if isinstance(p, dict)}
     message = _dict(body.get("message"))
     return ChatEvent(kind=body["type"], user_id=str(_dict(body.get("user")).get("name", "")),
                      user_name=str(_dict(body.get("user")).get("displayName", "")),
@@ -88,6 +88,10 @@ def _direct(space: dict) -> bool:
 
 def _dict(value: Any) -> dict:
     return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list:
+    return value if isinstance(value, list) else []
 
 
 def _string_map(value: Any) -> dict[str, str]:
