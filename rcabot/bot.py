@@ -412,7 +412,16 @@ class RcaBot:
                     if item is None:
                         return
                     space = self.config.space_id or self.default_space
-                    message = self._message(item, self.clock())
+                    try:
+                        message = self._message(item, self.clock())
+                    except Exception:  # noqa: BLE001 - one bad item must not hold up the queue behind it
+                        log.exception("chat: the %s for %s cannot be made and is dropped", item.kind,
+                                      item.ticket_id or "the space")
+                        message = None
+                if message is None:
+                    self._event(lambda now: self._delivered(item, {"name": REFUSED}, now), item.ticket_id,
+                                changed=True)
+                    continue
                 if item.redraw:
                     if not self._redraw(item, message):
                         return
@@ -430,6 +439,10 @@ class RcaBot:
                     # it as posted, so that a ping's time runs and the ticket moves on.
                     log.error("chat: Chat refused the %s for %s and it is dropped (%s)", item.kind,
                               item.ticket_id or "the space", exc)
+                    posted = {"name": REFUSED}
+                except Exception:  # noqa: BLE001 - not Chat's answer but a fault of ours: the same remedy
+                    log.exception("chat: posting the %s for %s failed unexpectedly; it is dropped", item.kind,
+                                  item.ticket_id or "the space")
                     posted = {"name": REFUSED}
                 self._recover("chat")
                 self._event(lambda now: self._delivered(item, posted, now), item.ticket_id, changed=True)
@@ -460,7 +473,7 @@ class RcaBot:
             self.chat_pace.record(now)
             try:
                 self.chat.update_message(item.lapsed.message_id, message)
-            except ChatError as exc:
+            except Exception as exc:  # noqa: BLE001 - a redraw is a nicety: whatever fails, it is dropped
                 log.warning("chat: the lapsed card of %s could not be redrawn and keeps its buttons (%s)",
                             item.ticket_id, exc)
         with self._lock:

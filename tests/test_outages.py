@@ -176,3 +176,31 @@ def test_the_shutdown_flush_writes_even_when_the_minute_s_write_quota_is_spent(c
     assert read_tracker(workbook_dir) == [] and jobs.retries[-1][0] == "flush"  # a paced flush waits its turn
     bot.close()
     assert [row[3] for row in read_tracker(workbook_dir)] == ["Pinged"]
+
+
+class FailsOn:
+    """Wraps a real space; posting a message about `ticket_id` raises `error` every time (a fault
+    no retry cures, as an input the adapter cannot encode)."""
+
+    def __init__(self, inner, ticket_id: str, error: Exception):
+        self.inner, self.ticket_id, self.error = inner, ticket_id, error
+
+    def __getattr__(self, name):
+        return getattr(self.inner, name)
+
+    def create_message(self, space, message, **kwargs):
+        if self.ticket_id in message.get("text", ""):
+            raise self.error
+        return self.inner.create_message(space, message, **kwargs)
+
+
+def test_a_message_the_adapter_fails_on_unexpectedly_is_dropped_and_the_queue_behind_it_goes_on(client, bot,
+                                                                                                 clock):
+    bot.chat = FailsOn(bot.chat, "RCA-1", UnicodeEncodeError("utf-8", "\ud83d", 0, 1, "surrogates not allowed"))
+    assert client.post("/tickets", json={"ticket_id": "RCA-1"}).status_code == 202  # its ping meets the fault
+    client.post("/tickets", json={"ticket_id": "RCA-2"})
+    for _ in range(3):
+        clock.advance(1)
+        bot.deliver()
+    assert bot.ticket("RCA-2")["message"]  # posted: the queue was not wedged behind RCA-1
+    assert bot.ticket("RCA-1")["deadline"]  # its time runs, so it moves on at its timeout
