@@ -255,12 +255,12 @@ class RcaBot:
             return (_copy(ticket), not known), effects
         return self._event(start, ticket_id, answered=True)
 
-    def click(self, action: str, ticket_id: str, user_id: str, attempt: int | None) -> Answer:
+    def click(self, action: str, ticket_id: str, user_id: str, attempt: int | None, cycle: str = "") -> Answer:
         def answer(now: datetime):
             if action == "done":
-                result = self.cycle.done(ticket_id, user_id, now)
+                result = self.cycle.done(ticket_id, user_id, now, cycle)
             else:
-                result = getattr(self.cycle, action)(ticket_id, user_id, now, attempt)
+                result = getattr(self.cycle, action)(ticket_id, user_id, now, attempt, cycle)
             return result, result.effects
         return self._event(answer, ticket_id, answered=True)
 
@@ -489,7 +489,7 @@ class RcaBot:
             return notice_message(item.text, item.mentions)
         ping, timeout = item.ping, self.cycle.rules.ticket_timeout
         # Posted late, the ping's timeout counts from its posting: the card says so.
-        return ping_message(Ticket(ping.ticket_id, ping.title, ping.url), ping.manager.chat_id, ping.manager.name,
+        return ping_message(Ticket(ping.ticket_id, ping.title, ping.url, cycle=ping.cycle), ping.manager.chat_id, ping.manager.name,
                             ping.attempt, self.cycle.posted_deadline(ping.deadline, now),
                             int(timeout.total_seconds()), ping.note, zone=self.config.schedule.zone,
                             style=self.chat.buttons)

@@ -66,6 +66,7 @@ class Ping:
     attempt: int
     deadline: datetime
     note: str = ""
+    cycle: str = ""  # the ticket's cycle, carried by the card's buttons
 
 
 @dataclass(frozen=True)
@@ -160,14 +161,15 @@ class Cycle:
         self.state.tickets[ticket_id] = ticket
         return ticket, self._ticket_timers(ticket) + self._wake(now, needs_manager={ticket_id: ""})
 
-    def accept(self, ticket_id: str, user_id: str, now: datetime, attempt: int | None = None) -> Answer:
+    def accept(self, ticket_id: str, user_id: str, now: datetime, attempt: int | None = None,
+               cycle: str = "") -> Answer:
         ticket = self.state.tickets.get(ticket_id)
         if ticket is None:
             return Answer(Outcome.CLOSED, self.recently_done.get(ticket_id))
         if ticket.status is TicketStatus.ACCEPTED:
             same = user_id == ticket.manager_id
             return Answer(Outcome.ACCEPTED if same else Outcome.TAKEN, _copy(ticket))
-        refused = self._refusal(ticket, user_id, attempt)
+        refused = self._refusal(ticket, user_id, attempt, cycle)
         if refused:
             return Answer(refused, _copy(ticket))
         ticket.status, ticket.deadline, ticket.accepted_at, ticket.reminders = TicketStatus.ACCEPTED, None, now, 0
@@ -176,13 +178,14 @@ class Cycle:
         effects += self._rest(user_id, now)
         return Answer(Outcome.ACCEPTED, _copy(ticket), effects + self._wake(now))
 
-    def decline(self, ticket_id: str, user_id: str, now: datetime, attempt: int | None = None) -> Answer:
+    def decline(self, ticket_id: str, user_id: str, now: datetime, attempt: int | None = None,
+                cycle: str = "") -> Answer:
         ticket = self.state.tickets.get(ticket_id)
         if ticket is None:
             return Answer(Outcome.CLOSED, self.recently_done.get(ticket_id))
         if ticket.status is TicketStatus.ACCEPTED:
             return Answer(Outcome.TAKEN, _copy(ticket))
-        refused = self._refusal(ticket, user_id, attempt)
+        refused = self._refusal(ticket, user_id, attempt, cycle)
         if refused:
             return Answer(refused, _copy(ticket))
         declined = _copy(ticket)
@@ -191,8 +194,10 @@ class Cycle:
         effects += self._wake(now, needs_manager={ticket_id: note})
         return Answer(Outcome.DECLINED, declined, effects + self._escalations(now))
 
-    def done(self, ticket_id: str, user_id: str, now: datetime) -> Answer:
+    def done(self, ticket_id: str, user_id: str, now: datetime, cycle: str = "") -> Answer:
         ticket = self.state.tickets.get(ticket_id)
+        if ticket is not None and _other_cycle(ticket, cycle):
+            return Answer(Outcome.EXPIRED, _copy(ticket))
         if ticket is None:
             finished = self.recently_done.get(ticket_id)
             same = finished is not None and finished.manager_id == user_id
@@ -301,7 +306,7 @@ class Cycle:
         did reach the space is not posted twice). Their deadlines stand; delivery may extend them."""
         known = {m.chat_id: m for m in self.managers}
         return [Ping(t.ticket_id, t.title, t.url, known.get(t.manager_id, Manager(t.manager_name, t.manager_id)),
-                     t.attempts, t.deadline)
+                     t.attempts, t.deadline, cycle=t.cycle)
                 for t in self.state.tickets.values()
                 if t.status is TicketStatus.PINGED and not t.message_id and t.deadline]
 
@@ -402,8 +407,9 @@ class Cycle:
         in_dnd = {who for who, until in self.state.dnd_until.items() if until > now}
         return in_dnd | self.state.holding_ping()
 
-    def _refusal(self, ticket: Ticket, user_id: str, attempt: int | None) -> Outcome | None:
-        if ticket.status is TicketStatus.WAITING or (attempt is not None and attempt != ticket.attempts):
+    def _refusal(self, ticket: Ticket, user_id: str, attempt: int | None, cycle: str = "") -> Outcome | None:
+        if ticket.status is TicketStatus.WAITING or (attempt is not None and attempt != ticket.attempts) \
+                or _other_cycle(ticket, cycle):
             return Outcome.EXPIRED
         if user_id != ticket.manager_id:
             return Outcome.NOT_YOURS
@@ -462,7 +468,8 @@ class Cycle:
         ticket.manager_id, ticket.manager_name, ticket.message_id = manager.chat_id, manager.name, ""
         ticket.pinged_at, ticket.deadline = now, self._deadline(now)
         self.state.last_pinged[shift], self.state.pointer_updated[shift] = manager.chat_id, now
-        ping = Ping(ticket.ticket_id, ticket.title, ticket.url, manager, ticket.attempts, ticket.deadline, note)
+        ping = Ping(ticket.ticket_id, ticket.title, ticket.url, manager, ticket.attempts, ticket.deadline, note,
+                    ticket.cycle)
         return [ping, self._track(now, ticket, Track.PINGED, detail=f"shift {shift}, attempt {ticket.attempts}"),
                 SetTimer(timeout_timer(ticket.ticket_id), ticket.deadline)]
 
@@ -506,3 +513,8 @@ def _where(ticket: Ticket) -> str:
 
 def _copy(ticket: Ticket) -> Ticket:
     return dataclasses.replace(ticket)
+
+
+def _other_cycle(ticket: Ticket, cycle: str) -> bool:
+    """A card of an earlier cycle of the same ticket id (an RCA reopened): its buttons are stale."""
+    return bool(cycle and ticket.cycle and cycle != ticket.cycle)

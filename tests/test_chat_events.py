@@ -26,8 +26,10 @@ def test_the_ping_card_mentions_the_manager_and_carries_the_ticket_in_its_button
     from tests.conftest import buttons
     actions = buttons(card)
     assert set(actions) == {"accept", "decline"}
+    cycle = bot.cycle.state.tickets["RCA-1"].cycle
     assert actions["accept"] == {"function": "accept", "parameters": [{"key": "ticket_id", "value": "RCA-1"},
-                                                                      {"key": "attempt", "value": "1"}]}
+                                                                      {"key": "attempt", "value": "1"},
+                                                                      {"key": "cycle", "value": cycle}]}
     ticket_text = card["cardsV2"][0]["card"]["sections"][0]["widgets"][0]["decoratedText"]["text"]
     assert ticket_text == "<b>RCA-1</b> Checkout &lt;b&gt;latency&lt;/b&gt;"  # a title is text, not markup
 

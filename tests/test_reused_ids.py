@@ -38,3 +38,25 @@ def test_the_same_ticket_started_again_in_the_same_second_is_still_a_new_card(cl
     assert len(cards) == 2
     assert space.title(cards[0]).startswith("Completed by")
     assert "accept" in buttons(cards[-1])
+
+
+def test_a_card_of_an_earlier_cycle_is_expired_even_when_its_attempt_and_manager_match(client, bot, space, clock):
+    client.post("/tickets", json={"ticket_id": "RCA-1"})
+    drain(bot, clock)
+    old_card = space.last_card("RCA-1")
+    manager = space.pinged("RCA-1")
+    bot.cycle.state.tickets["RCA-1"].cycle = "an-earlier-one"  # as if this card were the last cycle's
+
+    answer = space.click(old_card, "accept", manager)
+    assert space.title(answer.json) == "This ping has expired"
+    assert bot.ticket("RCA-1")["status"] == "Pinged"
+
+
+def test_a_button_attempt_in_other_digits_is_refused_not_a_500(client, bot, space, clock):
+    client.post("/tickets", json={"ticket_id": "RCA-1"})
+    drain(bot, clock)
+    card = space.last_card("RCA-1")
+    event_params = {"ticket_id": "RCA-1", "attempt": "\u00b2"}
+    answer = space.click(card, "accept", space.pinged("RCA-1"),
+                         common={"hostApp": "CHAT", "invokedFunction": "accept", "parameters": event_params})
+    assert answer.status_code == 400 and "attempt" in answer.json["error"]

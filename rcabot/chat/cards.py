@@ -1,8 +1,8 @@
 """The messages the bot posts and the cards it answers clicks with (Chat API cardsV2 shapes).
 
 Text from outside (ticket ids, titles) is HTML-escaped: card text is Chat's HTML subset.
-Buttons carry the ticket id and the ping's attempt number, so a click on an old card is recognised
-as such; how they name their action depends on the kind of Chat app (see `Buttons`).
+Buttons carry the ticket id, the ping's attempt number and the ticket's cycle, so a click on an old
+card (of an earlier ping, or of an earlier cycle of a reopened ticket) is recognised as such; how they name their action depends on the kind of Chat app (see `Buttons`).
 """
 from __future__ import annotations
 
@@ -59,6 +59,8 @@ def _button(text: str, action: str, ticket: Ticket, style: Buttons, attempt: int
     parameters = [{"key": "ticket_id", "value": ticket.ticket_id}]
     if attempt is not None:
         parameters.append({"key": "attempt", "value": str(attempt)})
+    if ticket.cycle:
+        parameters.append({"key": "cycle", "value": ticket.cycle})
     return {"text": text, "onClick": {"action": style.action(action, parameters)}, **looks}
 
 

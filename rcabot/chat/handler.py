@@ -55,9 +55,10 @@ def _click(bot, event: ChatEvent) -> dict:
     except InputError as exc:
         raise EventError(f"the button's parameters are wrong: {exc}") from None
     attempt = event.params.get("attempt")
-    if attempt is not None and not attempt.isdigit():
+    if attempt is not None and not attempt.isdecimal():  # isdigit() takes "²", which int() does not
         raise EventError(f"the button's attempt parameter {attempt!r} is not a number")
-    answer = bot.click(event.action, ticket_id, event.user_id, int(attempt) if attempt else None)
+    answer = bot.click(event.action, ticket_id, event.user_id, int(attempt) if attempt else None,
+                       event.params.get("cycle", ""))
     return _render(answer, event, ticket_id, bot.chat.buttons)
 
 
