@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .cycle import Rules
 from .model import Manager, chat_user_id
+from .workbook.cells import column_letter
 from .shifts import DEFAULT_STARTS, ShiftError, ShiftSchedule, parse_start
 
 _SHIFT_PARAM = re.compile(r"^shift(\d+)starttime$")
@@ -137,7 +138,7 @@ def _entries(rows: Sequence[Sequence[str]]) -> list[_Entry]:
         return [_Entry(row[0].strip(), (row[1] if len(row) > 1 else "").strip(), f"A{n}", f"B{n}")
                 for n, row in enumerate(rows[1:], 2) if row and row[0].strip()]
     values = rows[1] if len(rows) > 1 else []
-    return [_Entry(name.strip(), (values[i] if i < len(values) else "").strip(), f"{_column(i)}1", f"{_column(i)}2")
+    return [_Entry(name.strip(), (values[i] if i < len(values) else "").strip(), f"{column_letter(i)}1", f"{column_letter(i)}2")
             for i, name in enumerate(rows[0]) if name.strip()]
 
 
@@ -187,7 +188,7 @@ def _layout_problems(rows: Sequence[Sequence[str]]) -> list[str]:
         return ["Configuration A2: there is no value row under the parameter names: the tab looks cut short"]
     short = [i for i in names if i >= len(rows[1])]
     if short:
-        return [f"Configuration {_column(short[0])}2: the value row stops before {rows[0][short[0]].strip()}'s "
+        return [f"Configuration {column_letter(short[0])}2: the value row stops before {rows[0][short[0]].strip()}'s "
                 f"value: the tab looks cut short"]
     return []
 
@@ -377,15 +378,6 @@ def _label(name: str) -> str:
             "timefordataflush": "TimeForDataFlush", "numberofitemsinbatch": "NumberOfItemsInBatch",
             "timeformanagerdatareload": "TimeForManagerDataReload", "escalationafterseconds": "EscalationAfterSeconds",
             "donereminderafterseconds": "DoneReminderAfterSeconds", "maxdonereminders": "MaxDoneReminders"}[name]
-
-
-def _column(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 # --- Environment -------------------------------------------------------------------------

@@ -46,3 +46,13 @@ def landed(tail, rows) -> int:
     sent again) is a head of them."""
     tail, rows = [trimmed(r) for r in tail], [trimmed(r) for r in rows]
     return next((k for k in range(min(len(tail), len(rows)), 0, -1) if tail[-k:] == rows[:k]), 0)
+
+
+def column_letter(index: int) -> str:
+    """A spreadsheet's column name for a 0-based index: 0 -> A, 25 -> Z, 26 -> AA."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters

@@ -12,6 +12,8 @@ import csv
 import io
 from dataclasses import dataclass, field
 
+from .cells import column_letter
+
 Rows = list[list[str]]
 SEPARATORS = ",;\t"
 
@@ -68,12 +70,12 @@ def _cut(text: str, rows: Rows, starts: list[int], sep: str, cut_mid_character: 
         return ("A1", f"the file is part of a character and nothing else: {CUT}") if cut_mid_character else ("", "")
     last, number = rows[-1], len(rows)
     if _ends_in_quotes(text[starts[-1]:], sep):
-        return f"{_column(len(last) - 1)}{number}", f"the file ends inside this quoted cell: {CUT}"
+        return f"{column_letter(len(last) - 1)}{number}", f"the file ends inside this quoted cell: {CUT}"
     if cut_mid_character:
-        return f"{_column(max(len(last) - 1, 0))}{number}", f"the file ends in the middle of a character: {CUT}"
+        return f"{column_letter(max(len(last) - 1, 0))}{number}", f"the file ends in the middle of a character: {CUT}"
     above = next((r for r in reversed(rows[:-1]) if _filled(r)), None)
     if _filled(last) and above and len(last) < len(above) and not text.endswith(("\n", "\r")):
-        return f"{_column(len(last))}{number}", (f"row {number} stops after {_cells(len(last))} where the row "
+        return f"{column_letter(len(last))}{number}", (f"row {number} stops after {_cells(len(last))} where the row "
                                                  f"above has {len(above)}, with no line break at the end: {CUT}")
     return "", ""
 
@@ -136,10 +138,3 @@ def _filled(row: list[str]) -> bool:
     return any(cell.strip() for cell in row)
 
 
-def _column(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
