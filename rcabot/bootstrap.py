@@ -42,7 +42,10 @@ def build(settings: Settings, jobs=None, clock: Callable[[], datetime] = utcnow,
     if problems:
         raise StartupError(problems)
     try:
-        journal = Journal(settings.journal_folder, workbook=workbook_identity(settings))
+        # The local default, .journal/ inside the workbook folder, is bound by where it is: it
+        # records the id but takes a new one (a lost .workbook-id must not lock the bot out).
+        journal = Journal(settings.journal_folder, workbook=workbook_identity(settings),
+                          adopt=settings.local and not settings.journal_dir)
     except (JournalBusy, JournalMismatch) as refused:
         raise StartupError([str(refused)]) from None
     if settings.local:
@@ -76,7 +79,8 @@ def _boot(bot: RcaBot) -> None:
 
 def workbook_identity(settings: Settings) -> str:
     """What the journal is bound to: the spreadsheet's id, or a local workbook folder's own id (kept
-    in the folder, so that it moves with it)."""
+    in the folder, so that it moves with it). "" for the local default, `.journal/` inside the
+    workbook folder."""
     if not settings.local:
         return f"spreadsheet {settings.spreadsheet_id}"
     marker = Path(settings.workbook_dir) / ".workbook-id"

@@ -45,9 +45,10 @@ class Journal:
     """Owned by one process at a time: opening it takes an exclusive lock, which the kernel
     releases when the process ends, however it ends (SIGKILL included)."""
 
-    def __init__(self, folder: str | os.PathLike, workbook: str = ""):
+    def __init__(self, folder: str | os.PathLike, workbook: str = "", adopt: bool = False):
         """`workbook` names the workbook this journal belongs to; a journal that names another is
-        refused (JournalMismatch), so that a new workbook never replays another's changes."""
+        refused (JournalMismatch), so that a new workbook never replays another's changes, unless
+        `adopt` (a folder bound to its workbook by where it is) records the new name instead."""
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self._owner = _take_ownership(self.folder / LOCK)
@@ -55,14 +56,16 @@ class Journal:
         self._fd: int | None = None
         self.lost = False  # the folder or file vanished since the last entry: earlier entries are gone
         if workbook:
-            self._bind(workbook)
+            self._bind(workbook, adopt)
         self._next_seal = 1 + max((self._number(p) for p in self._sealed()), default=0)
 
-    def _bind(self, workbook: str) -> None:
+    def _bind(self, workbook: str, adopt: bool) -> None:
         path = self.folder / WORKBOOK
         try:
             bound = path.read_text(encoding="utf-8").strip()
         except FileNotFoundError:
+            bound = ""
+        if not bound or (adopt and bound != workbook):
             path.write_text(workbook + "\n", encoding="utf-8")
             return
         if bound != workbook:

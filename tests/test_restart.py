@@ -200,3 +200,13 @@ def test_a_journal_named_for_another_workbook_stops_the_start_with_what_to_do(tm
     monkeypatch.setenv("RCABOT_JOURNAL_DIR", str(tmp_path / "team-a" / ".journal"))
     with pytest.raises(StartupError, match="belongs to local workbook .*RCABOT_JOURNAL_DIR"):
         restart(tmp_path / "team-b", clock)
+
+
+def test_a_lost_workbook_id_file_does_not_lock_the_bot_out_of_its_own_journal(tmp_path, clock):
+    first, _ = restart(tmp_path / "team-a", clock)
+    first.start_ticket("RCA-1", "", "")
+    die(first)
+    (tmp_path / "team-a" / ".workbook-id").unlink()
+
+    again, _ = restart(tmp_path / "team-a", clock)
+    assert again.ticket("RCA-1")
