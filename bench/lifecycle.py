@@ -21,7 +21,7 @@ from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
-from tests.fakes.chat import CREATE
+from tests.fakes.chat import CREATE, PATCH, UPDATE
 from tests.fakes.google import SPACE
 
 from .fakegoogle import refused_gaps
@@ -119,7 +119,7 @@ def _lifecycles(count: int, latency: float, home: Path, burst: bool) -> dict:
         stories = _stories(sim)
         return {"count": count, "simulated_s": (sim.clock() - began).total_seconds(),
                 "sheets_reads": sum(not c.write for c in sheets), "sheets_writes": sum(c.write for c in sheets),
-                "chat_writes": sum(c.kind == CREATE for c in chat),
+                "chat_writes": sum(c.kind in (CREATE, PATCH, UPDATE) for c in chat),  # posts and redraws
                 "all_pinged_s": max(managers.first_ping.values()) - began.timestamp(),
                 "sheets_peak": sim.fake.sheets.peak_writes_per_minute(),
                 "chat_peak": sim.fake.chat.peak_writes_per_minute(SPACE),
