@@ -156,7 +156,7 @@ def serve(serving: Serving) -> int:
     finally:
         server.close()
         flushed = bot.close()
-        print(f"RCA Bot: flushed {flushed} rows, stopped", flush=True)
+        print(f"RCA Bot: flushed {flushed} {'row' if flushed == 1 else 'rows'}, stopped", flush=True)
     return 0
 
 
