@@ -139,3 +139,14 @@ def test_a_local_space_on_a_full_disk_refuses_the_post_leaves_no_temporary_file_
     space.create_message("spaces/local", {"text": "hello"}, thread_key="t2", request_id="r2")  # the retry
     saved = LocalSpace(FakeClock(), store=tmp_path / "space.json").messages()
     assert [m["text"] for m in saved] == ["x" * 4000, "hello"]
+
+
+@pytest.mark.parametrize("damage", ["", '{"messages": [', "not json", '{"messages": 1}',
+                                    '{"messages": 1, "threads": {}, "requests": {}}'])
+def test_a_local_space_file_cut_or_garbled_does_not_stop_the_start(tmp_path, damage):
+    (tmp_path / "space.json").write_text(damage, encoding="utf-8")
+    space = LocalSpace(FakeClock(), store=tmp_path / "space.json")
+    assert space.messages() == []
+    assert (tmp_path / "space.json.damaged").read_text(encoding="utf-8") == damage
+    space.create_message("spaces/local", {"text": "hello"}, thread_key="t", request_id="r")
+    assert [m["text"] for m in LocalSpace(FakeClock(), store=tmp_path / "space.json").messages()] == ["hello"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
 import re
 import tempfile
@@ -19,6 +20,7 @@ from typing import Any, Callable
 from . import ChatError, Message
 from .cards import CLASSIC
 
+log = logging.getLogger(__name__)
 MENTION = re.compile(r"<(users/[^>]+)>")
 LOCAL_SPACE = "spaces/local"
 APP_USER = {"name": "users/rcabot", "displayName": "RCA Bot", "type": "BOT"}
@@ -150,9 +152,22 @@ class LocalSpace:
         return self.clock().strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
     def _load(self) -> None:
-        if self.store and self.store.exists():
+        if not (self.store and self.store.exists()):
+            return
+        try:
             saved = json.loads(self.store.read_text(encoding="utf-8"))
-            self._messages, self._threads, self._requests = saved["messages"], saved["threads"], saved["requests"]
+            messages, threads, requests = saved["messages"], saved["threads"], saved["requests"]
+            if not (isinstance(messages, list) and isinstance(threads, dict) and isinstance(requests, dict)):
+                raise ValueError("not the shape the bot saves")
+            self._messages, self._threads, self._requests = messages, threads, requests
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            # Cut or edited by hand: the space is only what the console shows, so the bot starts
+            # with an empty one rather than not at all, and keeps the damaged copy to look at.
+            aside = self.store.with_name(self.store.name + ".damaged")
+            log.error("local space: %s cannot be read (%s); starting with an empty space, the old copy is kept "
+                      "as %s", self.store, exc, aside.name)
+            self._messages, self._threads, self._requests = [], {}, {}
+            os.replace(self.store, aside)
 
     def _save(self) -> None:
         if not self.store:
