@@ -87,7 +87,7 @@ def workbook_identity(settings: Settings) -> str:
     if not marker.exists():
         marker.parent.mkdir(parents=True, exist_ok=True)
         marker.write_text(uuid.uuid4().hex + "\n", encoding="utf-8")
-    return f"local workbook {marker.read_text(encoding='utf-8').strip()}"
+    return f"local workbook {marker.read_text(encoding='utf-8', errors='replace').strip()}"
 
 
 def workbook_for(settings: Settings):

@@ -62,7 +62,7 @@ class Journal:
     def _bind(self, workbook: str, adopt: bool) -> None:
         path = self.folder / WORKBOOK
         try:
-            bound = path.read_text(encoding="utf-8").strip()
+            bound = path.read_text(encoding="utf-8", errors="replace").strip()
         except FileNotFoundError:
             bound = ""
         if not bound or (adopt and bound != workbook):
@@ -236,13 +236,18 @@ def _take_ownership(path: Path):
 
 
 def _read(path: Path) -> Iterator[dict]:
-    with open(path, encoding="utf-8") as lines:
+    # Bad bytes (a disk's damage) only spoil their own line: it fails to parse and is skipped.
+    with open(path, encoding="utf-8", errors="replace") as lines:
         for number, line in enumerate(lines, 1):
             try:
-                yield json.loads(line)
+                entry = json.loads(line)
             except json.JSONDecodeError:
+                entry = None
+            if isinstance(entry, dict):
+                yield entry
+            elif line.strip():
                 # Only the last line can be torn (killed mid-write); it was never answered.
-                log.warning("journal: %s line %d is incomplete and was skipped", path.name, number)
+                log.warning("journal: %s line %d is incomplete or damaged and was skipped", path.name, number)
 
 
 def _sync_folder(folder: Path) -> None:

@@ -61,3 +61,14 @@ def test_a_journal_refuses_to_open_for_another_workbook(tmp_path):
     with pytest.raises(JournalMismatch, match="belongs to spreadsheet A, not to this spreadsheet B"):
         Journal(tmp_path, workbook="spreadsheet B")
     Journal(tmp_path, workbook="spreadsheet A").close()  # and the refusal left it as it was
+
+
+def test_damaged_lines_spoil_only_themselves(tmp_path):
+    journal = Journal(tmp_path)
+    journal.record({"n": 1})
+    journal.close()
+    with open(tmp_path / CURRENT, "ab") as f:
+        f.write(b'\xff\xfe{"n": 2}\n5\n[1, 2]\n\n')  # bad bytes, and JSON that is no entry
+    again = Journal(tmp_path)
+    again.record({"n": 3})
+    assert [e["n"] for e in again.entries()] == [1, 3]
