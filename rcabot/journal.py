@@ -236,6 +236,9 @@ def _take_ownership(path: Path):
 
 
 def _read(path: Path) -> Iterator[dict]:
+    if not path.is_file():  # a device or a folder in its place: nothing a journal wrote
+        log.error("journal: %s is not a regular file and was not read", path)
+        return
     # Bad bytes (a disk's damage) only spoil their own line: it fails to parse and is skipped.
     with open(path, encoding="utf-8", errors="replace") as lines:
         for number, line in enumerate(lines, 1):
