@@ -84,12 +84,13 @@ def _chat_verifier(settings: Settings):
 
 
 def _register(app: Flask, settings: Settings) -> None:
-    from . import api, calendar, chat_events, console, health
+    from . import api, calendar, chat_events, console, health, metrics
 
     app.register_blueprint(api.bp)
     app.register_blueprint(calendar.bp)
     app.register_blueprint(chat_events.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     if settings.local:
         app.register_blueprint(console.bp)
         app.before_request(_known_host)
