@@ -1,9 +1,17 @@
 """GET /metrics: Prometheus's text, parsed as Prometheus parses it, following real cycles."""
 from __future__ import annotations
 
+import json
+import logging
+import os
+import subprocess
+import sys
+from datetime import datetime, timedelta
+from pathlib import Path
+
 from prometheus_client.parser import text_string_to_metric_families
 
-from rcabot.web import create_app
+from rcabot.web import JsonLines, create_app
 from tests.conftest import drain
 from tests.google_fixtures import API_TOKEN
 
@@ -121,3 +129,26 @@ def test_a_sheets_error_that_is_not_a_429_counts_as_an_error_only(gspace, fake):
 
 def test_google_mode_keeps_metrics_behind_the_token(gspace):
     assert gspace.client.get("/metrics").status_code == 401
+
+
+def test_json_logs_make_every_line_an_object_with_time_level_logger_and_message(tmp_path):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RCABOT_")} | {"RCABOT_LOG_FORMAT": "json"}
+    start = f"from rcabot.web import create_app; create_app({{'WORKBOOK_DIR': {str(tmp_path)!r}, 'START_SCHEDULER': False}})"
+    run = subprocess.run([sys.executable, "-c", start], env=env, cwd=Path(__file__).parents[1], capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    lines = [json.loads(line) for line in run.stderr.splitlines()]
+    assert any(line["message"].startswith("RCA Bot ready") for line in lines)
+    assert all(set(line) == {"time", "level", "logger", "message"} for line in lines)
+    assert datetime.fromisoformat(lines[0]["time"]).utcoffset() == timedelta(0)
+
+
+def test_a_json_log_line_keeps_its_traceback_inside_it():
+    try:
+        raise ValueError("the journal folder is gone")
+    except ValueError:
+        record = logging.LogRecord("rcabot.bot", logging.ERROR, __file__, 1, "flush failed: %s", ("disk",),
+                                   sys.exc_info())
+    line = json.loads(JsonLines().format(record))
+    assert (line["level"], line["logger"], line["message"]) == ("ERROR", "rcabot.bot", "flush failed: disk")
+    assert line["exception"].endswith("ValueError: the journal folder is gone")
