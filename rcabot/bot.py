@@ -105,7 +105,7 @@ class RcaBot:
         self._unjournaled: Unjournaled | None = None  # what the journal missed while it could not be written
         self.chat_pace = Pace(CHAT_WRITES_PER_MINUTE, spacing=CHAT_SPACING)  # per space: a minute's 60, one a second
         self.sheets_pace = Pace(SHEETS_WRITES_PER_MINUTE)
-        self.metrics = Metrics(self)
+        self.metrics = Metrics(self, self._lock)
 
     # --- start-up and reload -------------------------------------------------------------
 

@@ -12,7 +12,7 @@ Metric names start with `rcabot_`: dashboards and tests outside the repository r
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, ContextManager, Iterator
 
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, disable_created_metrics,
                                generate_latest)
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 # A `_created` series beside every counter only says when the process started (Prometheus sees a
 # restart's reset without it) and doubles what each scrape carries. The switch is the library's,
-# for the whole process; the bot's are the only metrics in it.
+# for the whole process, and the bot's metrics are the only ones in it.
 disable_created_metrics()
 
 EVENTS = {
@@ -62,12 +62,13 @@ class GoogleCalls:
 class Metrics:
     """One bot's metrics."""
 
-    def __init__(self, bot: RcaBot):
+    def __init__(self, bot: RcaBot, lock: ContextManager):
+        """`lock` is the bot's own: the tickets are copied under it at scrape time."""
         self.registry = CollectorRegistry()
         self._events = {track: Counter(name, text, registry=self.registry) for track, (name, text) in EVENTS.items()}
         self._to_accept = Histogram("rcabot_time_to_accept_seconds", "Seconds from a ticket's start to its accept",
                                     buckets=ACCEPT_BUCKETS, registry=self.registry)
-        self.registry.register(_Snapshot(bot))
+        self.registry.register(_Snapshot(bot, lock))
 
     def tracked(self, event: Tracked, ticket: Ticket | None) -> None:
         """A Tracker event the bot made; `ticket` is the ticket as it stands after it (None once done)."""
@@ -85,29 +86,29 @@ class Metrics:
 class _Snapshot:
     """The gauges and the Google counts, read from the bot at scrape time."""
 
-    def __init__(self, bot: RcaBot):
-        self.bot = bot
+    def __init__(self, bot: RcaBot, lock: ContextManager):
+        self.bot, self.lock = bot, lock
 
     def collect(self) -> Iterator[Metric]:
-        yield from self._tickets()
+        with self.lock:  # only for the copies: a click must not wait while a scrape counts
+            tickets = list(self.bot.cycle.state.tickets.values())
+            degraded = set(self.bot.degraded)
+        yield from self._tickets(tickets)
         yield GaugeMetricFamily("rcabot_outbox_backlog", "Messages waiting to be posted in Chat",
                                 value=len(self.bot.outbox))
         yield GaugeMetricFamily("rcabot_flush_backlog", "Tracker rows waiting to be written to the spreadsheet",
                                 value=len(self.bot.tracker))
-        yield self._degraded()
+        yield self._degraded(degraded)
         yield from self._google()
 
-    def _tickets(self) -> Iterator[Metric]:
-        # list() copies the values in one C call under the GIL: a consistent copy taken without the
-        # bot's lock, so that a scrape never holds up a click while it counts.
-        tickets = list(self.bot.cycle.state.tickets.values())
+    @staticmethod
+    def _tickets(tickets: list[Ticket]) -> Iterator[Metric]:
         yield GaugeMetricFamily("rcabot_open_tickets", "Tickets in the cycle (pinged, waiting or accepted)",
                                 value=len(tickets))
         yield GaugeMetricFamily("rcabot_waiting_tickets", "Tickets waiting for a free manager",
                                 value=sum(t.status is TicketStatus.WAITING for t in tickets))
 
-    def _degraded(self) -> Metric:
-        degraded = set(self.bot.degraded)
+    def _degraded(self, degraded: set[str]) -> Metric:
         scheduler = getattr(self.bot.jobs, "scheduler", None)
         if scheduler is not None and not scheduler.running:
             degraded.add("scheduler")

@@ -119,6 +119,14 @@ def test_google_calls_errors_and_429s_are_counted_per_api_as_google_saw_them(gsp
     assert metrics[("rcabot_degraded", "part=chat")] == 0
 
 
+def test_a_scrape_asks_google_nothing(gspace, fake):
+    gspace.client.post("/tickets", json={"ticket_id": "RCA-1"}, headers=BEARER)
+    before = (fake.sheets.count(), fake.chat.count())
+    for _ in range(3):
+        scrape(gspace.client, BEARER)
+    assert (fake.sheets.count(), fake.chat.count()) == before
+
+
 def test_a_sheets_error_that_is_not_a_429_counts_as_an_error_only(gspace, fake):
     fake.sheets.fail_next(503, count=1, kind="values.batchUpdate")
     gspace.client.post("/tickets", json={"ticket_id": "RCA-1"}, headers=BEARER)
