@@ -32,6 +32,7 @@ def scrape(client, headers: dict | None = None) -> dict[tuple, float]:
 
 def test_the_counters_and_gauges_follow_a_ticket_through_decline_timeout_accept_and_done(
         client, bot, space, jobs, clock):
+    started_at = clock()
     client.post("/tickets", json={"ticket_id": "RCA-1"})
     started = scrape(client)
     assert (started["rcabot_pings_total"], started["rcabot_open_tickets"], started["rcabot_flush_backlog"]) == (1, 1, 1)
@@ -44,7 +45,7 @@ def test_the_counters_and_gauges_follow_a_ticket_through_decline_timeout_accept_
     clock.advance(10)
     space.click(space.last_card("RCA-1"), "accept", space.pinged("RCA-1"))
     accepted = scrape(client)
-    took = 1 + bot.config.ticket_timeout + 10 + 1  # the drain's second included
+    took = (clock() - started_at).total_seconds()
 
     space.click(space.last_card("RCA-1"), "done", space.pinged("RCA-1"))
     done = scrape(client)
@@ -52,7 +53,7 @@ def test_the_counters_and_gauges_follow_a_ticket_through_decline_timeout_accept_
         == {"pings": 3, "declines": 1, "timeouts": 1, "accepts": 1, "completions": 1}
     assert (accepted["rcabot_open_tickets"], done["rcabot_open_tickets"]) == (1, 0)
     assert done["rcabot_time_to_accept_seconds_count"] == 1
-    assert done["rcabot_time_to_accept_seconds_sum"] == took
+    assert done["rcabot_time_to_accept_seconds_sum"] == took > 60
     assert (done[("rcabot_time_to_accept_seconds_bucket", "le=60.0")],
             done[("rcabot_time_to_accept_seconds_bucket", "le=120.0")]) == (0, 1)
     assert done["rcabot_flush_backlog"] == 7
