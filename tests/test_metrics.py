@@ -49,8 +49,9 @@ def test_the_counters_and_gauges_follow_a_ticket_through_decline_timeout_accept_
 
     space.click(space.last_card("RCA-1"), "done", space.pinged("RCA-1"))
     done = scrape(client)
-    assert {name: done[f"rcabot_{name}_total"] for name in ("pings", "declines", "timeouts", "accepts", "completions")} \
-        == {"pings": 3, "declines": 1, "timeouts": 1, "accepts": 1, "completions": 1}
+    events = ("pings", "declines", "timeouts", "accepts", "completions")
+    assert {name: done[f"rcabot_{name}_total"] for name in events} == \
+        {"pings": 3, "declines": 1, "timeouts": 1, "accepts": 1, "completions": 1}
     assert (accepted["rcabot_open_tickets"], done["rcabot_open_tickets"]) == (1, 0)
     assert done["rcabot_time_to_accept_seconds_count"] == 1
     assert done["rcabot_time_to_accept_seconds_sum"] == took > 60
@@ -142,7 +143,8 @@ def test_google_mode_keeps_metrics_behind_the_token(gspace):
 
 def test_json_logs_make_every_line_an_object_with_time_level_logger_and_message(tmp_path):
     env = {k: v for k, v in os.environ.items() if not k.startswith("RCABOT_")} | {"RCABOT_LOG_FORMAT": "json"}
-    start = f"from rcabot.web import create_app; create_app({{'WORKBOOK_DIR': {str(tmp_path)!r}, 'START_SCHEDULER': False}})"
+    start = ("from rcabot.web import create_app; "
+             f"create_app({{'WORKBOOK_DIR': {str(tmp_path)!r}, 'START_SCHEDULER': False}})")
     run = subprocess.run([sys.executable, "-c", start], env=env, cwd=Path(__file__).parents[1], capture_output=True,
                          text=True, timeout=120)
     assert run.returncode == 0, run.stderr
