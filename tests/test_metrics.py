@@ -137,6 +137,17 @@ def test_a_sheets_error_that_is_not_a_429_counts_as_an_error_only(gspace, fake):
     assert (calls, errors, throttled) == (fake.sheets.count(), 1, 0)
 
 
+def test_a_request_that_gets_no_answer_counts_as_an_error(gspace, fake, clock):
+    fake.sheets.timeout_next(1, kind="values.batchUpdate")
+    fake.chat.timeout_next(1)
+    gspace.client.post("/tickets", json={"ticket_id": "RCA-1"}, headers=BEARER)
+    gspace.bot.flush()
+    clock.advance(2)
+    gspace.bot.deliver()
+    metrics = scrape(gspace.client, BEARER)
+    assert google_counts(metrics, "sheets") == (fake.sheets.count(), 1, 0)
+    assert google_counts(metrics, "chat") == (fake.chat.count(), 1, 0) == (2, 1, 0)
+
 def test_google_mode_keeps_metrics_behind_the_token(gspace):
     assert gspace.client.get("/metrics").status_code == 401
 
@@ -163,3 +174,4 @@ def test_a_json_log_line_keeps_its_traceback_inside_it():
     line = json.loads(JsonLines().format(record))
     assert (line["level"], line["logger"], line["message"]) == ("ERROR", "rcabot.bot", "flush failed: disk")
     assert line["exception"].endswith("ValueError: the journal folder is gone")
+

@@ -64,8 +64,7 @@ class GoogleChat:
             self.calls.count(status)
             raise ChatError(_explain(where, status, exc.reason), retryable=status == 429 or status >= 500,
                             rejected=status == 400) from exc
-        except google.auth.exceptions.RefreshError as exc:
-            self.calls.count(0)
+        except google.auth.exceptions.RefreshError as exc:  # no request reached Chat: not counted
             raise ChatError(f"cannot get an access token for the service account: {exc}") from exc
         except (httplib2.HttpLib2Error, socket.timeout, OSError) as exc:
             self.calls.count(0)
