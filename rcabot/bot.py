@@ -19,6 +19,7 @@ from .config import Config, Parsed, parse_configuration, parse_managers
 from .cycle import Announce, Answer, CancelTimer, Cycle, Effect, Lapsed, Notice, Ping, SetTimer, Tracked
 from .history import KEEP, Event, History, ManagerStats
 from .journal import Journal, JournalError
+from .metrics import Metrics
 from .model import Board, BotState, DndChange, Manager, Ticket, TicketStatus
 from .outbox import REDRAW_LEAVES, Delivery, Outbox
 from .pacing import CHAT_SPACING, CHAT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINUTE, Pace
@@ -104,6 +105,7 @@ class RcaBot:
         self._unjournaled: Unjournaled | None = None  # what the journal missed while it could not be written
         self.chat_pace = Pace(CHAT_WRITES_PER_MINUTE, spacing=CHAT_SPACING)  # per space: a minute's 60, one a second
         self.sheets_pace = Pace(SHEETS_WRITES_PER_MINUTE)
+        self.metrics = Metrics(self, self._lock)
 
     # --- start-up and reload -------------------------------------------------------------
 
@@ -385,6 +387,7 @@ class RcaBot:
                 self.tracker.add([effect])
                 self.history.add(Event(effect.at, effect.ticket_id, effect.status, effect.manager_id,
                                        effect.manager_name))
+                self.metrics.tracked(effect, self.cycle.state.tickets.get(effect.ticket_id))
                 if len(self.tracker) >= self.config.batch_size:
                     kicks.add("flush")
             elif isinstance(effect, SetTimer):

@@ -20,6 +20,7 @@ import httplib2
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
+from ..metrics import GoogleCalls
 from . import ChatError, Message
 from .cards import CLASSIC, Buttons
 
@@ -40,6 +41,7 @@ class GoogleChat:
         self._messages = build("chat", "v1", http=http, client_options=options, static_discovery=True,
                                cache_discovery=False).spaces().messages()
         self._lock = threading.Lock()  # an httplib2.Http is not safe to share between threads
+        self.calls = GoogleCalls()  # for /metrics
 
     def create_message(self, space: str, message: Message, *, thread_key: str, request_id: str) -> Message:
         body = dict(message, thread={"threadKey": thread_key})
@@ -56,15 +58,19 @@ class GoogleChat:
     def _execute(self, request, where: str) -> Message:
         try:
             with self._lock:
-                return request.execute(num_retries=0)  # the bot's outbox retries, paced
+                answer = request.execute(num_retries=0)  # the bot's outbox retries, paced
         except HttpError as exc:
             status = exc.status_code or 0
+            self.calls.count(status)
             raise ChatError(_explain(where, status, exc.reason), retryable=status == 429 or status >= 500,
                             rejected=status == 400) from exc
-        except google.auth.exceptions.RefreshError as exc:
+        except google.auth.exceptions.RefreshError as exc:  # no request reached Chat: not counted
             raise ChatError(f"cannot get an access token for the service account: {exc}") from exc
         except (httplib2.HttpLib2Error, socket.timeout, OSError) as exc:
+            self.calls.count(0)
             raise ChatError(f"cannot reach the Chat API: {type(exc).__name__}: {exc}") from exc
+        self.calls.count(200)
+        return answer
 
     def answered(self, event: dict[str, Any], answer: dict[str, Any]) -> None:
         """Google applies synchronous answers itself."""

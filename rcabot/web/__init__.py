@@ -2,8 +2,11 @@
 from __future__ import annotations
 
 import atexit
+import json
 import logging
+import os
 import re
+from datetime import datetime, timezone
 from typing import Any, Mapping
 
 from flask import Flask, current_app, jsonify, request
@@ -59,8 +62,28 @@ class QuietPolling(logging.Filter):
 QUIET_POLLING = QuietPolling()
 
 
+class JsonLines(logging.Formatter):
+    """One JSON object a line (RCABOT_LOG_FORMAT=json), for log collectors that index fields: a
+    multi-line traceback stays inside its record instead of becoming lines of its own."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+                "level": record.levelname, "logger": record.name, "message": record.getMessage()}
+        if record.exc_info:
+            line["exception"] = self.formatException(record.exc_info)
+        return json.dumps(line, ensure_ascii=False)
+
+
+TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 def _logging() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    wanted = os.environ.get("RCABOT_LOG_FORMAT", "").strip().lower()
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonLines() if wanted == "json" else logging.Formatter(TEXT_FORMAT))
+    logging.basicConfig(level=logging.INFO, handlers=[handler])  # a no-op where logging is set up already
+    if wanted not in ("", "json", "text"):
+        logging.getLogger(__name__).warning("RCABOT_LOG_FORMAT is %r; use json, or text (the default)", wanted)
     # Every job run would be logged at INFO; the bot logs what matters itself.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("apscheduler.scheduler").addFilter(_quiet_skips)
@@ -84,12 +107,13 @@ def _chat_verifier(settings: Settings):
 
 
 def _register(app: Flask, settings: Settings) -> None:
-    from . import api, calendar, chat_events, console, health
+    from . import api, calendar, chat_events, console, health, metrics
 
     app.register_blueprint(api.bp)
     app.register_blueprint(calendar.bp)
     app.register_blueprint(chat_events.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(metrics.bp)
     if settings.local:
         app.register_blueprint(console.bp)
         app.before_request(_known_host)

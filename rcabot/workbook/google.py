@@ -23,6 +23,7 @@ from gspread.http_client import HTTPClient
 from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
 from gspread.utils import absolute_range_name, rowcol_to_a1
 
+from ..metrics import GoogleCalls
 from . import Rows, TabNotFound, WorkbookError
 from .cells import plain, trimmed
 
@@ -38,26 +39,37 @@ def pause(seconds: float) -> None:
     time.sleep(seconds)
 
 
-def client_for(endpoint: str | None) -> type[HTTPClient]:
-    """gspread's HTTP client, aimed at `endpoint` instead of sheets.googleapis.com when given."""
-    if not endpoint:
-        return HTTPClient
-    base = endpoint.rstrip("/") + "/v4/spreadsheets"
+def client_for(endpoint: str | None, calls: GoogleCalls | None = None) -> type[HTTPClient]:
+    """gspread's HTTP client, aimed at `endpoint` instead of sheets.googleapis.com when given, and
+    counting each request in `calls` (here, not per `_call`: opening the spreadsheet and reading
+    the last rows take more than one request)."""
+    base = endpoint.rstrip("/") + "/v4/spreadsheets" if endpoint else ""
+    calls = calls or GoogleCalls()
 
-    class EndpointClient(HTTPClient):
+    class CountingClient(HTTPClient):
         def request(self, method, endpoint, *args, **kwargs):
-            if endpoint.startswith(SPREADSHEETS_API_V4_BASE_URL):
+            if base and endpoint.startswith(SPREADSHEETS_API_V4_BASE_URL):
                 endpoint = base + endpoint[len(SPREADSHEETS_API_V4_BASE_URL):]
-            return super().request(method, endpoint, *args, **kwargs)
+            try:
+                response = super().request(method, endpoint, *args, **kwargs)
+            except APIError as exc:
+                calls.count(exc.response.status_code)
+                raise
+            except requests.RequestException:
+                calls.count(0)
+                raise
+            calls.count(response.status_code)
+            return response
 
-    return EndpointClient
+    return CountingClient
 
 
 class GoogleWorkbook:
     def __init__(self, spreadsheet_id: str, credentials, *, endpoint: str | None = None, timeout: float = 30,
                  retries: int = RETRIES, sleep: Callable[[float], None] | None = None):
         self.spreadsheet_id = spreadsheet_id
-        self._client = gspread.authorize(credentials, http_client=client_for(endpoint))
+        self.calls = GoogleCalls()  # for /metrics
+        self._client = gspread.authorize(credentials, http_client=client_for(endpoint, self.calls))
         self._client.set_timeout(timeout)
         self._retries, self._sleep = retries, sleep or (lambda seconds: pause(seconds))
         self._spreadsheet: gspread.Spreadsheet | None = None
