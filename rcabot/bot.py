@@ -628,6 +628,15 @@ class RcaBot:
             done = self.cycle.recently_done.get(ticket_id)
             return {**ticket_view(done), "status": "Completed"} if done else None
 
+    def degraded_now(self) -> dict[str, str]:
+        """What is degraded, as /healthz and the metrics say it: the parts that failed last, and a
+        scheduler that stopped."""
+        problems = dict(self.degraded)
+        scheduler = getattr(self.jobs, "scheduler", None)
+        if scheduler is not None and not scheduler.running:
+            problems["scheduler"] = "the scheduler is not running"
+        return problems
+
     def status(self) -> dict:
         with self._lock:
             now, state = self.clock(), self.cycle.state

@@ -92,7 +92,7 @@ class _Snapshot:
     def collect(self) -> Iterator[Metric]:
         with self.lock:  # only for the copies: a click must not wait while a scrape counts
             tickets = list(self.bot.cycle.state.tickets.values())
-            degraded = set(self.bot.degraded)
+            degraded = set(self.bot.degraded_now())
         yield from self._tickets(tickets)
         yield GaugeMetricFamily("rcabot_outbox_backlog", "Messages waiting to be posted in Chat",
                                 value=len(self.bot.outbox))
@@ -109,9 +109,6 @@ class _Snapshot:
                                 value=sum(t.status is TicketStatus.WAITING for t in tickets))
 
     def _degraded(self, degraded: set[str]) -> Metric:
-        scheduler = getattr(self.bot.jobs, "scheduler", None)
-        if scheduler is not None and not scheduler.running:
-            degraded.add("scheduler")
         family = GaugeMetricFamily("rcabot_degraded", "1 while a part of the bot is degraded (as /healthz says)",
                                    labels=["part"])
         for part in sorted(degraded | set(KNOWN_PARTS)):

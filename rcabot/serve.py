@@ -46,6 +46,7 @@ environment (everything else is in the workbook's Configuration tab; README.md h
   RCABOT_HOST             the address to listen on (default 127.0.0.1 local, 0.0.0.0 google)
   RCABOT_EXPOSE_LOCAL     yes: let the local backend listen beyond this machine without a token
   RCABOT_JOURNAL_DIR      local disk for the crash journal
+  RCABOT_LOG_FORMAT       json: one JSON object a log line (default: plain text)
   RCABOT_SPREADSHEET_ID   google: the spreadsheet's id
   GOOGLE_APPLICATION_CREDENTIALS or RCABOT_SERVICE_ACCOUNT_JSON
                           google: the service account key, a file path or the JSON (or its base64)

@@ -15,7 +15,7 @@ bp = Blueprint("health", __name__)
 @bp.get("/healthz")
 def healthz():
     bot = current_app.extensions["rcabot"]
-    problems = _problems(bot)
+    problems = bot.degraded_now()
     code = 503 if problems else 200
     status = "degraded" if problems else "ok"
     if not sees_detail():
@@ -23,15 +23,7 @@ def healthz():
     return jsonify(status=status, problems=problems, sheet_problems=list(bot.problems)), code
 
 
-def _problems(bot) -> dict[str, str]:
-    problems = dict(bot.degraded)
-    scheduler = getattr(bot.jobs, "scheduler", None)
-    if scheduler is not None and not scheduler.running:
-        problems["scheduler"] = "the scheduler is not running"
-    return problems
-
-
 def about():
     """GET / in Google mode: nothing to show a person, so where to look instead."""
     return jsonify(service="RCA Bot", health="/healthz",
-                   docs="README.md, 'HTTP API': /tickets, /status, /chat/events, /calendar.ics")
+                   docs="README.md, 'HTTP API': /tickets, /status, /chat/events, /calendar.ics, /metrics")
