@@ -1,0 +1,79 @@
+"""Start-up reads the Tracker's last month, not the whole of it: a Tracker of years is read back
+from its end, by numbered ranges, until the rows are older than the window the bot keeps."""
+from __future__ import annotations
+
+import csv
+from datetime import timedelta
+from urllib.parse import unquote
+
+import pytest
+import responses
+
+from rcabot.history import KEEP
+from rcabot.state_tabs import TRACKER_HEADER, iso
+from rcabot.web import create_app
+
+OLD_ROWS, RECENT_ROWS = 49_000, 1_000  # two years of history, the last month of it
+
+
+def a_tracker_of_years(now) -> list[list[str]]:
+    """OLD_ROWS rows spread over the two years before the window, then RECENT_ROWS inside it, and
+    a note without a time among them."""
+    start, old_span = now - timedelta(days=730), timedelta(days=730) - KEEP - timedelta(days=1)
+    old = [[iso(start + old_span * n / OLD_ROWS), f"RCA-{n}", "Ada", "Pinged", "users/1", "shift 1, attempt 1"]
+           for n in range(OLD_ROWS)]
+    recent = [[iso(now - timedelta(days=30) + timedelta(days=30) * n / RECENT_ROWS), f"NEW-{n}", "Bea",
+               "Accepted", "users/2", ""] for n in range(RECENT_ROWS)]
+    return [list(TRACKER_HEADER)] + old + recent[:500] + [["a note from ops"]] + recent[500:]
+
+
+def cells_read(calls) -> int:
+    """Every cell the reads among `calls` returned."""
+    total = 0
+    for call in calls:
+        ranges = call.response.get("valueRanges", [call.response]) if call.kind.startswith("values") else []
+        total += sum(len(row) for vr in ranges for row in vr.get("values", []))
+    return total
+
+
+@pytest.fixture
+def booted_on_years(google_env, fake, certs, jobs, clock, no_backoff):
+    """The bot started in Google mode on a spreadsheet whose Tracker holds 50,000 rows."""
+    fake.sheets.add_tab("Tracker", a_tracker_of_years(clock()))
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake.install(rsps)
+        certs.install(rsps)
+        yield create_app({"JOBS": jobs, "CLOCK": clock, "CHAT_TRANSPORT": fake.http()}).extensions["rcabot"]
+
+
+def test_start_up_reads_a_tenth_of_a_tracker_of_years_by_numbered_ranges(booted_on_years, fake):
+    reads = fake.sheets.reads()
+    ranges = [r for c in reads if c.kind == "values.batchGet" for r in c.query["ranges"]]
+    ranges += [unquote(c.path).rpartition("/")[2] for c in reads if c.kind == "values.get"]
+    tracker = [r for r in ranges if r.startswith("'Tracker'")]
+    assert tracker and all(r.partition("!")[2][:1].isdigit() for r in tracker)  # numbered rows, never all of it
+    assert cells_read(reads) < (OLD_ROWS + RECENT_ROWS) * 6 // 10
+
+
+def test_start_up_keeps_exactly_the_last_month_of_the_tracker(booted_on_years):
+    assert len(booted_on_years.history) == RECENT_ROWS
+
+
+def test_the_first_flush_after_start_up_appends_after_the_last_row_without_reading_the_tracker_again(
+        booted_on_years, fake):
+    bot = booted_on_years
+    before = len(fake.sheets.calls)
+    bot.start_ticket("RCA-NEW", "A new one", "")
+    bot.flush()
+    assert [c.kind for c in fake.sheets.calls[before:] if c.kind in ("values.get", "values.batchGet")] == []
+    assert fake.sheets.rows("Tracker")[OLD_ROWS + RECENT_ROWS + 2][1] == "RCA-NEW"
+
+
+def test_a_local_start_up_keeps_exactly_the_last_month_of_a_tracker_of_years(tmp_path, jobs, clock):
+    folder = tmp_path / "workbook"
+    folder.mkdir()
+    with open(folder / "Tracker.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(a_tracker_of_years(clock()))
+    bot = create_app({"WORKBOOK_DIR": str(folder), "JOBS": jobs, "CLOCK": clock}).extensions["rcabot"]
+    assert len(bot.history) == RECENT_ROWS
+    assert bot.history.since(clock() - KEEP)[0].ticket_id == "NEW-0"
