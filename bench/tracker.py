@@ -44,7 +44,8 @@ def run(rows: int, latency: float, home: Path) -> tuple[list[Metric], dict]:
 def _start(rows: int, latency: float, home: Path) -> dict:
     fake = fake_google(TEAM, CONFIG, latency)
     now = datetime.now(timezone.utc)
-    fake.sheets.add_tab("Tracker", tracker(rows, now))
+    # Six columns: a grid of 26 would pass the 10 million cells a spreadsheet holds at 400,000 rows.
+    fake.sheets.add_tab("Tracker", tracker(rows, now), col_count=len(TRACKER_HEADER))
     for tab, header in (("StateManagement", POINTER_HEADER), ("TicketState", TICKET_HEADER),
                         ("ManagerState", MANAGER_HEADER)):
         fake.sheets.add_tab(tab, [header])

@@ -283,7 +283,6 @@ class GoogleWorkbook:
         found = self._sheet().values_get(absolute_range_name(tab, f"{first}:{first + count - 1}"))
         return [trimmed([_text(c) for c in row]) for row in found.get("values", [])]
 
-
     def recent_rows(self, tab: str, older: Older) -> Rows:
         """Reads back from the end of the tab's grid (its row count, from the metadata read at
         start-up), by numbered ranges, a chunk twice as long each time. Sheets leaves out the
