@@ -12,6 +12,12 @@ Rows = list[list[str]]
 Older = Callable[[Sequence[str]], Optional[bool]]
 
 
+def begins_older(rows: Sequence[Sequence[str]], older: Older) -> bool:
+    """Whether the first of `rows` that `older` can judge is older (rows it cannot are passed):
+    where `recent_rows` stops reading back."""
+    return next((verdict for verdict in map(older, rows) if verdict is not None), False)
+
+
 class WorkbookError(Exception):
     """The workbook could not be read or written; the message says which tab and why.
     `transient`: the spreadsheet was throttling or failing, and trying later may help."""

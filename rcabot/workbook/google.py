@@ -23,7 +23,7 @@ from gspread.http_client import HTTPClient
 from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
 from gspread.utils import absolute_range_name, rowcol_to_a1
 
-from . import Older, Rows, TabNotFound, WorkbookError
+from . import Older, Rows, TabNotFound, WorkbookError, begins_older
 from .cells import plain, trimmed
 
 log = logging.getLogger(__name__)
@@ -302,7 +302,7 @@ class GoogleWorkbook:
                 width = max(width, max(map(len, chunk), default=0))
                 chunk = [row for row in chunk[1 if top == 1 else 0:] if any(cell.strip() for cell in row)]
                 rows[:0] = chunk
-                if _begins_older(chunk, older):
+                if begins_older(chunk, older):
                     break
                 bottom, size = top - 1, min(size * 2, MOST_TAIL_ROWS)
             self._extent[tab] = (end, width)
@@ -316,11 +316,6 @@ class GoogleWorkbook:
             self._raise_missing([tab])
             raise
         return [[_text(cell) for cell in row] for row in found.get("values", [])]
-
-
-def _begins_older(rows: Rows, older: Older) -> bool:
-    """Whether the first of `rows` that `older` can judge is older (rows that it cannot are passed)."""
-    return next((verdict for verdict in map(older, rows) if verdict is not None), False)
 
 
 class _UnknownRange(WorkbookError):

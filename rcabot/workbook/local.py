@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import BinaryIO, Mapping, Sequence
 
-from . import Older, Rows, TabDamaged, TabNotFound, WorkbookError
+from . import Older, Rows, TabDamaged, TabNotFound, WorkbookError, begins_older
 from .cells import escape, plain, trimmed, unescape
 from .csvfile import read_csv, separator
 
@@ -178,7 +178,7 @@ def _tail(f: BinaryIO, older: Older, block: int) -> Rows:
         rows[:0] = _unescaped(chunk)
         quotes += data.count(b'"', begin)
         cut -= len(data) - begin
-        if next((verdict for verdict in map(older, rows[:len(chunk)]) if verdict is not None), False):
+        if begins_older(rows[:len(chunk)], older):
             break
         block *= 2
     return rows
