@@ -8,10 +8,14 @@ from urllib.parse import unquote
 
 import pytest
 import responses
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rcabot.history import KEEP
 from rcabot.state_tabs import TRACKER_HEADER, iso
 from rcabot.web import create_app
+from rcabot.workbook.cells import trimmed
+from rcabot.workbook.local import LocalWorkbook
 
 OLD_ROWS, RECENT_ROWS = 49_000, 1_000  # two years of history, the last month of it
 
@@ -77,3 +81,23 @@ def test_a_local_start_up_keeps_exactly_the_last_month_of_a_tracker_of_years(tmp
     bot = create_app({"WORKBOOK_DIR": str(folder), "JOBS": jobs, "CLOCK": clock}).extensions["rcabot"]
     assert len(bot.history) == RECENT_ROWS
     assert bot.history.since(clock() - KEEP)[0].ticket_id == "NEW-0"
+
+
+# --- the CSV file read back from its end --------------------------------------------------------
+
+cell = st.text(alphabet='ab,;"\n\r =é', max_size=6)
+
+
+@settings(max_examples=200, deadline=None)
+@given(rows=st.lists(st.lists(cell, min_size=1, max_size=4), max_size=12), block=st.integers(1, 40),
+       newline=st.sampled_from(["\n", "\r\n"]), sep=st.sampled_from([",", ";"]), bom=st.booleans())
+def test_a_csv_file_read_back_in_blocks_gives_the_rows_a_whole_read_gives(tmp_path_factory, rows, block, newline,
+                                                                             sep, bom):
+    """Quoted separators, quotes and line breaks, either line ending, the separator of a spreadsheet
+    app set to a language with decimal commas, a byte order mark: blocks never split a record."""
+    folder = tmp_path_factory.mktemp("workbook")
+    with open(folder / "Tracker.csv", "w", newline="", encoding="utf-8-sig" if bom else "utf-8") as f:
+        csv.writer(f, delimiter=sep, lineterminator=newline).writerows([["Timestamp", "Ticket", "Status"]] + rows)
+    workbook = LocalWorkbook(folder, tail_bytes=block)
+    whole = [trimmed(row) for row in workbook.read_tabs(["Tracker"])["Tracker"][1:]]
+    assert workbook.recent_rows("Tracker", lambda row: None) == whole
