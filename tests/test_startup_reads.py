@@ -3,7 +3,7 @@ from its end, by numbered ranges, until the rows are older than the window the b
 from __future__ import annotations
 
 import csv
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from urllib.parse import unquote
 
 import pytest
@@ -11,13 +11,16 @@ import responses
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from rcabot.bootstrap import SHEETS_SCOPE
 from rcabot.history import KEEP
 from rcabot.state_tabs import TRACKER_HEADER, iso
 from rcabot.web import create_app
 from rcabot.workbook.cells import trimmed
+from rcabot.workbook.google import GoogleWorkbook
 from rcabot.workbook.local import LocalWorkbook
 
 OLD_ROWS, RECENT_ROWS = 49_000, 1_000  # two years of history, the last month of it
+NOW = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)
 
 
 def a_tracker_of_years(now) -> list[list[str]]:
@@ -101,3 +104,17 @@ def test_a_csv_file_read_back_in_blocks_gives_the_rows_a_whole_read_gives(tmp_pa
     workbook = LocalWorkbook(folder, tail_bytes=block)
     whole = [trimmed(row) for row in workbook.read_tabs(["Tracker"])["Tracker"][1:]]
     assert workbook.recent_rows("Tracker", lambda row: None) == whole
+
+
+def test_a_tracker_grid_far_longer_than_its_rows_is_walked_back_in_doubling_chunks(fake):
+    """Ops added 100,000 blank rows below 100 rows: a few reads find them, and the end is known."""
+    fake.sheets.add_tab("Tracker", a_tracker_of_years(NOW)[-100:], row_count=100_100)
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake.install(rsps)
+        workbook = GoogleWorkbook(fake.sheets.spreadsheet_id, fake.credentials(SHEETS_SCOPE), sleep=lambda s: None)
+        assert len(workbook.recent_rows("Tracker", lambda row: False)) == 99  # below the first, as a header
+        workbook.append_rows("Tracker", [["t", "RCA-NEW", "Ada", "Pinged"]])
+    # The tab list (gspread's, then ours), 5,000 rows, then 10,000, 20,000, 40,000, 80,000, the write.
+    assert [c.kind for c in fake.sheets.calls] == ["spreadsheets.get"] * 2 + ["values.get"] * 5 + \
+        ["values.batchUpdate"]
+    assert fake.sheets.calls[-1].body["data"][0]["range"].startswith("'Tracker'!A101:")
