@@ -12,11 +12,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import backlog, capacity, latency, lifecycle
+from . import backlog, capacity, latency, lifecycle, tracker
 from .report import Metric, markdown, write_json
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-SCENARIOS = ("latency", "lifecycle", "capacity", "backlog")
+SCENARIOS = ("latency", "lifecycle", "capacity", "backlog", "tracker")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
                 "lifecycle": lambda: lifecycle.run(sizes["low_load"], sizes["burst"], options.latency,
                                                    home / "lifecycle"),
                 "capacity": lambda: capacity.run(sizes["open"], options.latency, home / "capacity"),
-                "backlog": lambda: backlog.run(sizes["open"], home / "backlog")}
+                "backlog": lambda: backlog.run(sizes["open"], home / "backlog"),
+                "tracker": lambda: tracker.run(sizes["tracker_rows"], options.latency, home / "tracker")}
         for name in options.only:
             began = time.monotonic()
             print(f"bench: {name} ...", file=sys.stderr, flush=True)
@@ -54,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=None,
                         help="tickets per scenario (default: 1,000 cycles for latency, 20 lifecycles at low load, "
-                             "a burst of 500, 10,000 open tickets)")
+                             "a burst of 500, 10,000 open tickets; a Tracker of 20 times as many rows, 200,000)")
     parser.add_argument("--latency", type=float, default=0.2,
                         help="seconds each Sheets and Chat call takes (default 0.2)")
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"the JSON file (default {RESULTS})")
@@ -65,8 +66,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def _sizes(size: int | None) -> dict[str, int]:
     if size is None:
-        return {"cycles": 1000, "low_load": 20, "burst": 500, "open": 10_000}
-    return {"cycles": size, "low_load": min(size, 20), "burst": size, "open": size}
+        return {"cycles": 1000, "low_load": 20, "burst": 500, "open": 10_000, "tracker_rows": 200_000}
+    return {"cycles": size, "low_load": min(size, 20), "burst": size, "open": size, "tracker_rows": size * 20}
 
 
 if __name__ == "__main__":

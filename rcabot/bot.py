@@ -25,8 +25,8 @@ from .outbox import REDRAW_LEAVES, Delivery, Outbox
 from .pacing import CHAT_SPACING, CHAT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINUTE, Pace
 from .status_tab import STATUS_HEADER, status_rows
 from .shifts import ShiftSchedule
-from .state_tabs import (event_from_row, headers, iso, journal_entry, load_state, replay, revision_of, revision_row,
-                         state_rows)
+from .state_tabs import (event_from_row, headers, iso, journal_entry, load_state, parse_iso, replay, revision_of,
+                         revision_row, state_rows)
 from .tracker import TrackerBuffer, tracker_row
 from .workbook import TabDamaged, TabNotFound, Workbook, WorkbookError
 from .workbook.cells import landed
@@ -113,7 +113,11 @@ class RcaBot:
         """Read the team and the saved state, then resume every open ticket where it was."""
         config, managers = self._read_team(initial=True)
         self.workbook.ensure_tabs({**headers(config.tabs), config.tabs.status: STATUS_HEADER})
-        saved = self.workbook.read_tabs(list(headers(config.tabs)))  # one request: state tabs and Tracker
+        state_tabs = [tab for tab in headers(config.tabs) if tab != config.tabs.tracker]
+        saved = self.workbook.read_tabs(state_tabs)  # one request
+        # Only the Tracker's last month, read back from its end: the whole of it can be years.
+        since = self.clock() - KEEP
+        recent = self.workbook.recent_rows(config.tabs.tracker, lambda row: _older(row, since))
         state_tables, self._revision = self._newest_state(saved, config.tabs)
         sealed, current = (list(self.journal.sealed_entries()), list(self.journal.current_entries())) \
             if self.journal else ([], [])
@@ -121,8 +125,7 @@ class RcaBot:
         unwritten = self._unwritten_tracker_rows(sealed, current, config.tabs.tracker)
         with self._lock:
             self.config = config
-            self.history = History(e for row in saved[config.tabs.tracker][1:] + unwritten
-                                   if (e := event_from_row(row)) and e.at >= self.clock() - KEEP)
+            self.history = History(e for row in recent + unwritten if (e := event_from_row(row)) and e.at >= since)
             self.cycle = Cycle(load_state(replay(state_tables, entries, config.tabs), config.tabs), managers,
                                config.rules, self.history)
             self._written = state_rows(load_state(saved, config.tabs), config.tabs)
@@ -687,6 +690,15 @@ def manager_view(m: Manager, shift: int, state: BotState, holding: dict[str, str
             "active": m.active, "on_shift": m.active and m.works(shift),
             "dnd_until": iso(state.dnd_until[m.chat_id]) if state.in_dnd(m.chat_id, now) else None,
             "holding": holding.get(m.chat_id)}
+
+
+def _older(row: list[str], since: datetime) -> bool | None:
+    """Whether a Tracker row is from before `since`; None when its Timestamp is not a time."""
+    try:
+        at = parse_iso(row[0]) if row else None
+    except ValueError:
+        return None
+    return None if at is None else at < since
 
 
 def _request_id(ticket_id: str, what: str) -> str:

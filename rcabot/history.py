@@ -1,8 +1,9 @@
 """What happened lately, from the Tracker: per-manager numbers for `stats`, the digest and the
 load-balancing rotation. Plain data with the time passed in; no I/O.
 
-The bot loads the Tracker's recent rows at start-up (in the same read as its state tabs) and adds
-each new row as it is made, so every answer comes from memory. Rows older than `KEEP` are let go.
+The bot loads the Tracker's rows of the last `KEEP` at start-up (read back from the Tracker's end,
+never the whole of it) and adds each new row as it is made, so every answer comes from memory. Rows
+older than `KEEP` are let go.
 """
 from __future__ import annotations
 

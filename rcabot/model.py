@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from datetime import datetime, tzinfo
 from enum import Enum
 
@@ -108,7 +109,18 @@ class Board:
     next_up: Manager | None  # who a new ticket would be pinged to; None: it would wait
 
     def holding(self, chat_id: str) -> Ticket | None:
-        return next((t for t in self.tickets if t.status is TicketStatus.PINGED and t.manager_id == chat_id), None)
+        """The open ping `chat_id` holds (the earliest ticket's, were there two)."""
+        return self._held.get(chat_id)
+
+    @cached_property
+    def _held(self) -> dict[str, Ticket]:
+        # Built once per board: a view asks this of every manager, and a scan of every ticket for
+        # each made the BotStatus rows quadratic (8 s of start-up with 10,000 managers and tickets).
+        held: dict[str, Ticket] = {}
+        for t in self.tickets:
+            if t.status is TicketStatus.PINGED:
+                held.setdefault(t.manager_id, t)
+        return held
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ METRICS = [
     "burst_chat_writes_peak_per_min", "burst_429",
     "open_rss_mb", "open_threads_small", "open_threads", "timeout_late_p50_ms", "timeout_late_p99_ms", "startup_s",
     "backlog_accept_p99_ms", "backlog_decline_p99_ms", "backlog_expiry_p99_ms",
+    "tracker_startup_s", "tracker_peak_rss_mb", "tracker_cells_read", "tracker_fake_work_s",
 ]
 
 

@@ -3,6 +3,7 @@ Google Sheets (the real gspread client against the fake Sheets API)."""
 from __future__ import annotations
 
 import csv
+from datetime import datetime, timedelta, timezone
 
 import pytest
 import responses
@@ -32,6 +33,10 @@ class LocalSide:
     def delete(self, tab: str) -> None:
         (self.folder / f"{tab}.csv").unlink()
 
+    def small_chunks(self) -> LocalWorkbook:
+        """The same folder, read back in blocks of a few rows."""
+        return LocalWorkbook(self.folder, tail_bytes=64)
+
 
 class GoogleSide:
     def __init__(self, fake: FakeGoogle):
@@ -46,6 +51,15 @@ class GoogleSide:
 
     def delete(self, tab: str) -> None:
         self.fake.sheets.tabs = [t for t in self.fake.sheets.tabs if t.title != tab]
+
+    def small_chunks(self) -> GoogleWorkbook:
+        """The same spreadsheet, read back a few rows at a time, its grids a few blank rows longer
+        than their content (in proportion, as the bot's writes leave them: up to 1,000 blank rows
+        where it reads 5,000 at a time)."""
+        for tab in self.fake.sheets.tabs:
+            tab.rows = max(tab.extent()[0], 1) + 4
+        return GoogleWorkbook(self.fake.sheets.spreadsheet_id, self.fake.credentials(SHEETS_SCOPE),
+                              sleep=lambda seconds: None, tail_rows=3)
 
 
 @pytest.fixture(params=["local", "google"])
@@ -167,3 +181,60 @@ def test_a_write_to_a_bot_tab_deleted_by_hand_names_the_tab_and_ensure_tabs_make
 def test_replacing_a_tab_that_is_missing_is_an_error_not_a_new_tab(side):
     with pytest.raises(TabNotFound):
         side.workbook.replace_tabs({"TicketState": [["Ticket", "Status"]]})
+
+
+# --- recent rows: the tail of the Tracker, read back from the end --------------------------------
+
+DAY_ONE = datetime(2026, 11, 1, tzinfo=timezone.utc)
+
+
+def hour(n: int) -> str:
+    return (DAY_ONE + timedelta(hours=n)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def older_than(cutoff: int):
+    """The test's `older`: a row before hour `cutoff` is older; a row without a time cannot tell."""
+    def older(row) -> bool | None:
+        try:
+            return datetime.strptime(row[0], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc) < \
+                DAY_ONE + timedelta(hours=cutoff)
+        except (IndexError, ValueError):
+            return None
+    return older
+
+
+def a_tracker(side) -> list[list[str]]:
+    """40 rows an hour apart, with what a Tracker can hold: notes without a time, quoted commas and
+    line breaks, text like a formula, blank cells at the end."""
+    rows = []
+    for n in range(40):
+        rows.append([hour(n), f"RCA-{n}", "Ada", "Pinged", "users/1", f"shift 1, attempt {n}"])
+        if n % 7 == 3:
+            rows.append(["a note from ops", "with \"quotes\"\nover two lines", "=1+1"])
+        if n % 9 == 5:
+            rows.append([hour(n), f"RCA-{n}", "Bea", "Declined", "users/2"])
+    side.workbook.ensure_tabs({"Tracker": ["Timestamp", "Ticket", "Manager Name", "Status", "Manager GChat ID",
+                                           "Detail"]})
+    side.workbook.append_rows("Tracker", rows)
+    return trimmed(rows)
+
+
+def test_recent_rows_are_a_tail_of_the_tab_holding_every_row_since_the_first_older_one(side):
+    rows = a_tracker(side)
+    recent = side.small_chunks().recent_rows("Tracker", older_than(35))
+    assert recent == rows[-len(recent):]
+    first_wanted = next(n for n, row in enumerate(rows) if row[0] == hour(35))
+    assert len(rows) - first_wanted <= len(recent) < len(rows) - 10  # read back only so far
+
+
+def test_recent_rows_read_the_whole_tab_when_no_row_is_older_and_pass_rows_without_a_time(side):
+    rows = a_tracker(side)
+    assert side.small_chunks().recent_rows("Tracker", older_than(0)) == rows
+    assert side.small_chunks().recent_rows("Tracker", lambda row: None) == rows
+
+
+def test_recent_rows_of_a_tab_with_only_its_header_are_none_and_of_a_missing_tab_an_error(side):
+    side.workbook.ensure_tabs(HEADERS)
+    assert side.small_chunks().recent_rows("Tracker", older_than(0)) == []
+    with pytest.raises(TabNotFound):
+        side.small_chunks().recent_rows("Escalations", older_than(0))

@@ -5,9 +5,17 @@ The bot writes only its own tabs (StateManagement, TicketState, ManagerState, Tr
 """
 from __future__ import annotations
 
-from typing import Mapping, Protocol, Sequence
+from typing import Callable, Mapping, Optional, Protocol, Sequence
 
 Rows = list[list[str]]
+# Says of a row whether it is older than the rows wanted (True), not (False), or cannot tell (None).
+Older = Callable[[Sequence[str]], Optional[bool]]
+
+
+def begins_older(rows: Sequence[Sequence[str]], older: Older) -> bool:
+    """Whether the first of `rows` that `older` can judge is older (rows it cannot are passed):
+    where `recent_rows` stops reading back."""
+    return next((verdict for verdict in map(older, rows) if verdict is not None), False)
 
 
 class WorkbookError(Exception):
@@ -61,3 +69,10 @@ class Workbook(Protocol):
 
     def last_rows(self, tab: str, count: int) -> Rows:
         """The tab's last `count` rows below the header (fewer if it has fewer), trailing blanks trimmed."""
+
+    def recent_rows(self, tab: str, older: Older) -> Rows:
+        """A tail of the tab's rows below the header (blank rows left out, trailing blanks trimmed),
+        read back from the end in chunks, without reading the whole tab: it stops at the first
+        chunk whose first row `older` can judge is older. For a tab appended in time order (the
+        Tracker), that tail holds every row newer than the first older row met; the caller drops
+        the older ones it holds. Raises TabNotFound for a missing tab."""

@@ -24,7 +24,7 @@ from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
 from gspread.utils import absolute_range_name, rowcol_to_a1
 
 from ..metrics import GoogleCalls
-from . import Rows, TabNotFound, WorkbookError
+from . import Older, Rows, TabNotFound, WorkbookError, begins_older
 from .cells import plain, trimmed
 
 log = logging.getLogger(__name__)
@@ -32,6 +32,9 @@ T = TypeVar("T")
 
 RETRIES = 4  # tries after the first: waits of about 1, 2, 4, 8 s
 NEW_TAB_ROWS, NEW_TAB_COLUMNS = 1000, 26
+# recent_rows reads back this many rows first, twice as many each time after, up to the most:
+# a few requests for a month of history, and no answer of more than a few MB.
+TAIL_ROWS, MOST_TAIL_ROWS = 5_000, 80_000
 
 
 def pause(seconds: float) -> None:
@@ -66,7 +69,7 @@ def client_for(endpoint: str | None, calls: GoogleCalls | None = None) -> type[H
 
 class GoogleWorkbook:
     def __init__(self, spreadsheet_id: str, credentials, *, endpoint: str | None = None, timeout: float = 30,
-                 retries: int = RETRIES, sleep: Callable[[float], None] | None = None):
+                 retries: int = RETRIES, sleep: Callable[[float], None] | None = None, tail_rows: int = TAIL_ROWS):
         self.spreadsheet_id = spreadsheet_id
         self.calls = GoogleCalls()  # for /metrics
         self._client = gspread.authorize(credentials, http_client=client_for(endpoint, self.calls))
@@ -76,6 +79,7 @@ class GoogleWorkbook:
         self._grids: dict[str, dict] | None = None  # title -> sheet properties, from the last metadata read
         self._extent: dict[str, tuple[int, int]] = {}  # rows and columns the bot last saw in a tab
         self._lock = threading.Lock()
+        self._tail_rows = tail_rows
 
     # --- the Workbook interface -------------------------------------------------------------
 
@@ -277,8 +281,11 @@ class GoogleWorkbook:
             return self._call(f"read the last rows of {tab}", lambda: self._last_rows(tab, count)[1])
 
     def _last_rows(self, tab: str, count: int) -> tuple[int, Rows]:
-        """The number of the tab's last row, and its last `count` rows below the header."""
-        end = len(self._sheet().values_get(absolute_range_name(tab, "A:A")).get("values", []))
+        """The number of the tab's last row, and its last `count` rows below the header. The end
+        is known once the tab was read (at start-up, the Tracker's recent rows): column A, a
+        million cells in a Tracker of years, is read only when it is not."""
+        end = self._extent[tab][0] if tab in self._extent else \
+            len(self._sheet().values_get(absolute_range_name(tab, "A:A")).get("values", []))
         first = max(end - count + 1, 2)
         return end, self._rows(tab, first, end - first + 1)
 
@@ -287,6 +294,40 @@ class GoogleWorkbook:
             return []
         found = self._sheet().values_get(absolute_range_name(tab, f"{first}:{first + count - 1}"))
         return [trimmed([_text(c) for c in row]) for row in found.get("values", [])]
+
+    def recent_rows(self, tab: str, older: Older) -> Rows:
+        """Reads back from the end of the tab's grid (its row count, from the metadata read at
+        start-up), by numbered ranges, a chunk twice as long each time. Sheets leaves out the
+        trailing blank rows of an answer, so the first one that holds a row also says where the
+        tab ends: the next Tracker append goes there without reading column A first."""
+        with self._lock:
+            grids = self._metadata()
+            if tab not in grids:
+                self._raise_missing([tab])
+            bottom, size = grids[tab].get("gridProperties", {}).get("rowCount", 0), self._tail_rows
+            rows: Rows = []
+            end, width = 0, 0
+            while bottom >= 1:
+                top = max(bottom - size + 1, 1)
+                chunk = self._chunk(tab, top, bottom)
+                end = end or (top + len(chunk) - 1 if chunk else 0)
+                width = max(width, max(map(len, chunk), default=0))
+                chunk = [row for row in chunk[1 if top == 1 else 0:] if any(cell.strip() for cell in row)]
+                rows[:0] = chunk
+                if begins_older(chunk, older):
+                    break
+                bottom, size = top - 1, min(size * 2, MOST_TAIL_ROWS)
+            self._extent[tab] = (end, width)
+        return [trimmed(row) for row in rows]
+
+    def _chunk(self, tab: str, top: int, bottom: int) -> Rows:
+        try:
+            found = self._call(f"read rows {top} to {bottom} of {tab}", lambda: self._sheet().values_get(
+                absolute_range_name(tab, f"{top}:{bottom}")))
+        except _UnknownRange:
+            self._raise_missing([tab])
+            raise
+        return [[_text(cell) for cell in row] for row in found.get("values", [])]
 
 
 class _UnknownRange(WorkbookError):

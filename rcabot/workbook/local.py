@@ -1,6 +1,7 @@
 """The workbook as a folder of CSV files, one file per tab (`Tab Name.csv`)."""
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import logging
@@ -9,13 +10,14 @@ import shutil
 import tempfile
 import threading
 from pathlib import Path
-from typing import Mapping, Sequence
+from typing import BinaryIO, Mapping, Sequence
 
-from . import Rows, TabDamaged, TabNotFound, WorkbookError
+from . import Older, Rows, TabDamaged, TabNotFound, WorkbookError, begins_older
 from .cells import escape, plain, trimmed, unescape
-from .csvfile import read_csv
+from .csvfile import read_csv, separator
 
 log = logging.getLogger(__name__)
+TAIL_BYTES = 1 << 20  # recent_rows reads back a block of this size first, twice as large each time after
 
 
 class LocalWorkbook:
@@ -26,9 +28,10 @@ class LocalWorkbook:
     Files are read as `csvfile` reads them (any separator, damage found); the bot writes commas.
     """
 
-    def __init__(self, folder: str | os.PathLike):
+    def __init__(self, folder: str | os.PathLike, tail_bytes: int = TAIL_BYTES):
         self.folder = Path(folder)
         self._lock = threading.Lock()
+        self._tail_bytes = tail_bytes
 
     @classmethod
     def from_templates(cls, folder: str | os.PathLike, templates: str | os.PathLike) -> "LocalWorkbook":
@@ -82,6 +85,17 @@ class LocalWorkbook:
 
     def last_rows(self, tab: str, count: int) -> Rows:
         return [trimmed(row) for row in self._read(tab)[1:][-count:]] if count > 0 else []
+
+    def recent_rows(self, tab: str, older: Older) -> Rows:
+        """Reads the file back from its end in blocks (see `_tail`); a file cut mid-row gives
+        its last row as it stands, and bytes that are not UTF-8 come as U+FFFD."""
+        try:
+            with open(self.path(tab), "rb") as f:
+                return [trimmed(row) for row in _tail(f, older, self._tail_bytes)]
+        except FileNotFoundError:
+            raise TabNotFound(tab) from None
+        except OSError as exc:
+            raise WorkbookError(f"cannot read {self.path(tab)}: {exc}") from exc
 
     def _read(self, tab: str, strict: bool = False) -> Rows:
         try:
@@ -138,3 +152,45 @@ def _unescaped(rows: Rows) -> Rows:
 
 def _with_final_newline(data: bytes) -> bytes:
     return data if not data or data.endswith((b"\n", b"\r")) else data + b"\n"
+
+
+def _tail(f: BinaryIO, older: Older, block: int) -> Rows:
+    """The rows below the header, from the end back to the first block whose first row `older`
+    can judge is older.
+
+    Each block starts at a line break that is not inside a quoted cell: in a well-formed file a
+    quote character count from there to the end of the file is even (every quoted cell holds an
+    even number of them), and the blocks' own breaks fall at record ends the same way."""
+    head = f.readline()
+    sep = separator(head.removeprefix(codecs.BOM_UTF8).decode("utf-8", "replace"))
+    start, cut = len(head), f.seek(0, os.SEEK_END)
+    rows: Rows = []
+    quotes = 0  # in the bytes from `cut` to the end
+    while cut > start:
+        f.seek(max(cut - block, start))
+        data = f.read(cut - f.tell())
+        begin = 0 if cut - len(data) == start else _record_start(data, quotes)
+        if begin is None:  # one record longer than the block: read a larger one
+            block *= 2
+            continue
+        chunk = [row for row in csv.reader(io.StringIO(data[begin:].decode("utf-8", "replace"), newline=""),
+                                           delimiter=sep) if any(cell.strip() for cell in row)]
+        rows[:0] = _unescaped(chunk)
+        quotes += data.count(b'"', begin)
+        cut -= len(data) - begin
+        if begins_older(rows[:len(chunk)], older):
+            break
+        block *= 2
+    return rows
+
+
+def _record_start(data: bytes, quotes_after: int) -> int | None:
+    """Where the first record that starts inside `data` begins (after a line break outside any
+    quoted cell), given the quote characters that follow `data` in the file; None if none does."""
+    odd = (data.count(b'"') + quotes_after) % 2
+    for at, byte in enumerate(data):
+        if byte == 0x22:
+            odd ^= 1
+        elif byte == 0x0A and not odd:
+            return at + 1
+    return None
