@@ -41,7 +41,8 @@ def who(board: Board) -> str:
     lines = [f"Shift {board.shift} of {board.shifts}, {at(board.shift_started)} to {at(board.next_shift)} "
              f"({board.zone}); now {at(board.now)}."]
     on_shift = [m for m in board.managers if m.active and m.works(board.shift)]
-    from_before = [m for m in board.managers if m not in on_shift and board.holding(m.chat_id)]
+    working = {m.chat_id for m in on_shift}  # a set: `who` with thousands of managers stays linear
+    from_before = [m for m in board.managers if m.chat_id not in working and board.holding(m.chat_id)]
     if not on_shift:
         lines.append("Nobody is on this shift.")
     lines += [f"• {plain(m.name)}: {_manager_state(m, board)}" for m in on_shift]
