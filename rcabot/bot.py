@@ -334,11 +334,14 @@ class RcaBot:
             return self._journal_ready()
         try:
             self.journal.record(journal_entry(now, self.cycle.state, touched, tracked))
-            return True
+            if not self.journal.lost:
+                return True
+            self._unjournaled = Unjournaled(set(), [])  # its folder was made again: the rest is owed
         except JournalError as exc:
             self._unjournaled = Unjournaled(touched, tracked)
             self._degrade("journal", str(exc))
-            return False
+        # Once more at once: a folder deleted under the bot is made again, and nobody need hear 503.
+        return self._journal_ready()
 
     def _journal_ready(self) -> bool:
         """True when the journal works: if it was broken, the changes it missed are written now

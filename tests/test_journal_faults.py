@@ -102,8 +102,10 @@ def test_a_journal_folder_deleted_while_running_is_made_again_with_everything_in
     assert space.click(space.last_card("RCA-1"), "accept", manager).status_code == 200
     shutil.rmtree(bot.journal.folder)
 
-    assert start(client, "RCA-2").status_code == 503  # written to a deleted file: not stored
-    assert start(client, "RCA-3").status_code == 202  # the folder is made again, the state re-journaled
+    # The write meets a deleted file; the folder is made again at once with the whole state in it.
+    assert start(client, "RCA-2").status_code == 202
+    assert start(client, "RCA-3").status_code == 202
+    assert client.get("/healthz").status_code == 200
 
     die(bot)
     again, _ = restart(workbook_dir, clock)
@@ -111,6 +113,21 @@ def test_a_journal_folder_deleted_while_running_is_made_again_with_everything_in
     assert again.ticket("RCA-2") and again.ticket("RCA-3")
     again.flush()
     assert tracker(workbook_dir, "RCA-1") == ["Pinged", "Accepted"]
+
+
+def test_a_journal_folder_deleted_while_a_failed_flush_holds_its_sealed_entries_loses_nothing(client, bot, clock,
+                                                                                               workbook_dir):
+    start(client, "RCA-1")
+    (workbook_dir / "TicketState.csv").unlink()
+    (workbook_dir / "TicketState.csv").mkdir()  # the flush cannot write: its sealed file stays
+    bot.flush(paced=False)
+    shutil.rmtree(bot.journal.folder)  # and goes, with the only copy of RCA-1
+
+    assert start(client, "RCA-2").status_code == 202
+    (workbook_dir / "TicketState.csv").rmdir()
+    die(bot)
+    again, _ = restart(workbook_dir, clock)
+    assert again.ticket("RCA-1") and again.ticket("RCA-2")
 
 
 def test_a_journal_folder_replaced_by_a_file_refuses_until_it_is_a_folder_again(client, bot):
