@@ -104,7 +104,7 @@ def test_an_update_is_a_patch_whose_mask_names_the_fields_sent(google):
     google.chat.update_message(made["name"], {"cardsV2": ping("two")["cardsV2"]})
     call = google.fake.chat.calls[-1]
     assert call.kind == "spaces.messages.patch" and call.path == f"/v1/{made['name']}"
-    assert call.query["updateMask"] == ["cardsV2"] and set(call.body) == {"cardsV2"}
+    assert call.query["updateMask"] == ["cards_v2"] and set(call.body) == {"cardsV2"}
 
 
 def test_the_service_account_gets_a_token_once_and_every_call_carries_it(google):

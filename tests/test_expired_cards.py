@@ -92,7 +92,7 @@ def test_on_google_a_lapsed_card_is_patched_with_its_cards_only(gspace, fake, cl
     jobs.fire_due()
     drain(bot, clock)
     [patch] = [c for c in fake.chat.calls if c.kind == "spaces.messages.patch"]
-    assert patch.path == f"/v1/{card['name']}" and patch.query["updateMask"] == ["cardsV2"]
+    assert patch.path == f"/v1/{card['name']}" and patch.query["updateMask"] == ["cards_v2"]
     assert set(patch.body) == {"cardsV2"} and patch.status == 200
     redrawn = fake.chat.message(card["name"])
     assert redrawn["cardsV2"][0]["card"]["header"]["title"].startswith("Timed out \u2014 now with")

@@ -26,7 +26,9 @@ from .cards import CLASSIC, Buttons
 
 log = logging.getLogger(__name__)
 REPLY_IN_THREAD = "REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD"
-UPDATABLE = ("text", "cardsV2")  # the Message fields update_message sends, as updateMask paths
+# The Message fields update_message sends -> their updateMask paths, spelt as the discovery
+# document's updateMask description lists them (`cards_v2`; some samples write `cardsV2`).
+UPDATABLE = {"text": "text", "cardsV2": "cards_v2"}
 
 
 class GoogleChat:
@@ -53,7 +55,8 @@ class GoogleChat:
         others stay (a card redrawn keeps the text and its mention)."""
         fields = [key for key in UPDATABLE if key in message]
         body = {key: message[key] for key in fields}
-        return self._execute(self._messages.patch(name=name, updateMask=",".join(fields), body=body), name)
+        mask = ",".join(UPDATABLE[key] for key in fields)
+        return self._execute(self._messages.patch(name=name, updateMask=mask, body=body), name)
 
     def _execute(self, request, where: str) -> Message:
         try:
