@@ -88,10 +88,15 @@ def press(client, certs, function: str, event: dict):
     return client.post(url.path, json=event, headers={"Authorization": token})
 
 
-def test_an_add_on_apps_ping_card_is_clicked_as_google_sends_it_and_acted_on(addon_app, fake, certs, clock):
+def started(addon_app, fake):
+    """The bot, a client, and RCA-1's ping card as Google Chat holds it."""
     bot, client = addon_app.extensions["rcabot"], addon_app.test_client()
     client.post("/tickets", json={"ticket_id": "RCA-1"}, headers={"Authorization": f"Bearer {API_TOKEN}"})
-    card = fake.chat.thread_messages(SPACE, "rca-ticket-RCA-1")[-1]
+    return bot, client, fake.chat.thread_messages(SPACE, "rca-ticket-RCA-1")[-1]
+
+
+def test_an_add_on_apps_ping_card_is_clicked_as_google_sends_it_and_acted_on(addon_app, fake, certs, clock):
+    bot, client, card = started(addon_app, fake)
     manager = bot.ticket("RCA-1")["manager"]["chat_id"]
 
     answer = press(client, certs, *addon_click(card, "accept", manager))
@@ -106,9 +111,7 @@ def test_an_add_on_apps_ping_card_is_clicked_as_google_sends_it_and_acted_on(add
 
 
 def test_an_add_on_apps_decline_moves_the_ticket_on(addon_app, fake, certs, clock):
-    bot, client = addon_app.extensions["rcabot"], addon_app.test_client()
-    client.post("/tickets", json={"ticket_id": "RCA-1"}, headers={"Authorization": f"Bearer {API_TOKEN}"})
-    card = fake.chat.thread_messages(SPACE, "rca-ticket-RCA-1")[-1]
+    bot, client, card = started(addon_app, fake)
     first = bot.ticket("RCA-1")["manager"]["chat_id"]
     answer = press(client, certs, *addon_click(card, "decline", first))
     assert answer.json["hostAppDataAction"]["chatDataAction"]["updateMessageAction"]["message"]["cardsV2"][0][
@@ -117,9 +120,7 @@ def test_an_add_on_apps_decline_moves_the_ticket_on(addon_app, fake, certs, cloc
 
 
 def test_an_add_on_apps_answer_to_someone_elses_click_is_a_private_new_message(addon_app, fake, certs):
-    bot, client = addon_app.extensions["rcabot"], addon_app.test_client()
-    client.post("/tickets", json={"ticket_id": "RCA-1"}, headers={"Authorization": f"Bearer {API_TOKEN}"})
-    card = fake.chat.thread_messages(SPACE, "rca-ticket-RCA-1")[-1]
+    bot, client, card = started(addon_app, fake)
     other = next(m.chat_id for m in bot.cycle.managers if m.chat_id != bot.ticket("RCA-1")["manager"]["chat_id"])
     answer = press(client, certs, *addon_click(card, "accept", other))
     reply = answer.json["hostAppDataAction"]["chatDataAction"]["createMessageAction"]["message"]
