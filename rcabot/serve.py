@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import atexit
 import errno
-import ipaddress
 import os
 import signal
 import socket
@@ -27,6 +26,7 @@ from typing import Mapping
 
 from .bootstrap import StartupError
 from .config import Settings
+from .web.auth import is_loopback
 
 THREADS = 8  # requests the bot works on at once; clicks take a few ms under the bot's one lock
 CHANNEL_TIMEOUT = 30  # seconds a connection may send nothing before it is closed
@@ -99,13 +99,6 @@ class Serving:
         first = f"RCA Bot console: {base}/console" if self.settings.local else \
             f"RCA Bot (Google backend) listening on {self.host}:{self.port}"
         return f"\n{first}\nStart a ticket:  {start}\n"
-
-
-def is_loopback(host: str) -> bool:
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return host.lower() == "localhost"
 
 
 def _url_host(host: str) -> str:

@@ -67,14 +67,15 @@ def sees_detail() -> bool:
     settings = current_app.extensions["rcabot.settings"]
     if settings.api_token:
         return bearer_matches(request.headers.get("Authorization"), settings.api_token)
-    return settings.local and _loopback(request.remote_addr or "")
+    return settings.local and is_loopback(request.remote_addr or "")
 
 
-def _loopback(address: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """An address (or the name localhost) that only this machine can reach."""
     try:
-        return ipaddress.ip_address(address).is_loopback
+        return ipaddress.ip_address(host).is_loopback
     except ValueError:
-        return False
+        return host.lower() == "localhost"
 
 
 def host_refusal(host: str, allowed: Iterable[str]) -> str:
