@@ -134,12 +134,17 @@ def _entries(rows: Sequence[Sequence[str]]) -> list[_Entry]:
     (`Parameter, Value[, Description]`)."""
     if not rows:
         return []
-    if [normalize(cell) for cell in rows[0][:2]] == ["parameter", "value"]:
+    if _tall(rows):
         return [_Entry(row[0].strip(), (row[1] if len(row) > 1 else "").strip(), f"A{n}", f"B{n}")
                 for n, row in enumerate(rows[1:], 2) if row and row[0].strip()]
     values = rows[1] if len(rows) > 1 else []
     return [_Entry(name.strip(), (values[i] if i < len(values) else "").strip(), f"{column_letter(i)}1", f"{column_letter(i)}2")
             for i, name in enumerate(rows[0]) if name.strip()]
+
+
+def _tall(rows: Sequence[Sequence[str]]) -> bool:
+    """The tall layout: `Parameter, Value[, Description]` headers."""
+    return [normalize(cell) for cell in rows[0][:2]] == ["parameter", "value"]
 
 
 def configuration_params(rows: Sequence[Sequence[str]]) -> dict[str, tuple[str, str]]:
@@ -156,10 +161,10 @@ def parse_configuration(rows: Sequence[Sequence[str]]) -> Parsed:
             value, cell = params[name]
             number = _whole_number(value)
             if number is None or number < least:
-                problems.append(f"Configuration {cell}: {_label(name)} is {value!r}; it must be a whole "
+                problems.append(f"Configuration {cell}: {_KNOWN[name]} is {value!r}; it must be a whole "
                                 f"number of at least {least}")
             elif number > MOST:  # past what a timedelta holds, and no setting needs it
-                problems.append(f"Configuration {cell}: {_label(name)} is {value!r}; it must be at most {MOST:,}")
+                problems.append(f"Configuration {cell}: {_KNOWN[name]} is {value!r}; it must be at most {MOST:,}")
             else:
                 settings[attr] = number
     schedule = _schedule(params, problems)
@@ -181,7 +186,7 @@ def _layout_problems(rows: Sequence[Sequence[str]]) -> list[str]:
     if not rows:
         return ["Configuration A1: the tab is empty; it needs the parameter names in row 1 and their values "
                 "in row 2, or Parameter and Value columns"]
-    if [normalize(cell) for cell in rows[0][:2]] == ["parameter", "value"]:
+    if _tall(rows):
         return []
     names = [i for i, name in enumerate(rows[0]) if name.strip()]
     if len(rows) < 2:
@@ -371,13 +376,6 @@ def _whole_number(text: str) -> int | None:
     except ValueError:
         return None
     return int(number) if number.is_integer() else None
-
-
-def _label(name: str) -> str:
-    return {"tickettimeout": "TicketTimeout", "managerdndtime": "ManagerDNDTime",
-            "timefordataflush": "TimeForDataFlush", "numberofitemsinbatch": "NumberOfItemsInBatch",
-            "timeformanagerdatareload": "TimeForManagerDataReload", "escalationafterseconds": "EscalationAfterSeconds",
-            "donereminderafterseconds": "DoneReminderAfterSeconds", "maxdonereminders": "MaxDoneReminders"}[name]
 
 
 # --- Environment -------------------------------------------------------------------------
