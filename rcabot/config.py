@@ -59,6 +59,15 @@ class Config:
     digest_time: time | None = None
     load_balance: bool = False
     shift_notice: bool = False
+    # The ticket system (issue 13): outgoing webhooks, inbound hooks, write-back.
+    webhook_urls: tuple[str, ...] = ()
+    jira_status: str = ""  # an issue moved into this status starts a cycle ("" = none)
+    jira_label: str = ""  # an issue given this label starts a cycle ("" = none)
+    github_label: str = "rca-ready"
+    jira_write_back: bool = False  # comment on the Jira issue on Accept and Done
+    jira_done_label: str = ""  # and add this label on Done
+    github_write_back: bool = False
+    github_done_label: str = ""
 
     @property
     def rules(self) -> Rules:
@@ -116,7 +125,7 @@ KNOWN_PARAMETERS = (
     "RotationMode", "ShiftStartNotice", "DigestTime", "ManagersSheetName", "StateManagementSheetName",
     "TicketStateSheetName", "TrackerSheetName", "ManagerStateSheetName", "BotStatusSheetName",
     "ShiftNDays", "ShiftNEndTime", "HolidayCountry", "HolidaySubdivision", "CalendarOutOfOffice", "WebhookURL",
-    "JiraStatus", "JiraLabel", "GitHubLabel",
+    "JiraStatus", "JiraLabel", "GitHubLabel", "JiraWriteBack", "JiraDoneLabel", "GitHubWriteBack", "GitHubDoneLabel",
 )
 _KNOWN = {normalize(name): name for name in KNOWN_PARAMETERS}
 
@@ -256,6 +265,35 @@ def _extras(params: Mapping[str, tuple[str, str]], problems: list[str]) -> dict[
             problems.append(f"Configuration {cell}: ShiftStartNotice is {notice!r}; write yes or no")
         else:
             out["shift_notice"] = notice.lower() in _YES
+    out.update(_ticket_system(params, problems))
+    return out
+
+
+def _ticket_system(params: Mapping[str, tuple[str, str]], problems: list[str]) -> dict[str, object]:
+    """WebhookURL, the inbound hooks' JiraStatus / JiraLabel / GitHubLabel, and write-back."""
+    out: dict[str, object] = {}
+    urls, cell = params.get("webhookurl", ("", ""))
+    if urls:
+        given = [u for u in re.split(r"[,\s]+", urls) if u]
+        bad = [u for u in given if not re.fullmatch(r"https?://[^\s/@]+(/\S*)?", u)]
+        if bad:
+            problems.append(f"Configuration {cell}: WebhookURL {bad[0]!r} is not an http(s) URL without "
+                            f"credentials (like https://example.com/rca-events)")
+        else:
+            out["webhook_urls"] = tuple(dict.fromkeys(given))
+    for name, attr in (("jirastatus", "jira_status"), ("jiralabel", "jira_label"), ("githublabel", "github_label"),
+                       ("jiradonelabel", "jira_done_label"), ("githubdonelabel", "github_done_label")):
+        value = params.get(name, ("",))[0]
+        if value:
+            out[attr] = value
+    for name, attr in (("jirawriteback", "jira_write_back"), ("githubwriteback", "github_write_back")):
+        value, cell = params.get(name, ("", ""))
+        if not value:
+            continue
+        if value.lower() not in (_YES - {""}) | _NO:
+            problems.append(f"Configuration {cell}: {_KNOWN[name]} is {value!r}; write yes or no")
+        else:
+            out[attr] = value.lower() in _YES
     return out
 
 
