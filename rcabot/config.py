@@ -450,6 +450,15 @@ class Settings:
     allowed_hosts: tuple[str, ...] = ()  # local mode: Host names served besides localhost's own
     chat_app: str = "classic"  # how the Chat app is configured: a classic Chat app, or a Workspace add-on
     chat_function_url: str = ""  # an add-on's endpoint URL, which its buttons call; default: the audience URL
+    # The ticket system (secrets only here, never in the sheet).
+    webhook_secret: str = ""  # whsec_...: signs every outgoing webhook (Standard Webhooks)
+    jira_secret: str = ""  # verifies POST /hooks/jira
+    github_secret: str = ""  # verifies POST /hooks/github (X-Hub-Signature-256)
+    jira_url: str = ""  # https://acme.atlassian.net, for write-back
+    jira_email: str = ""
+    jira_api_token: str = ""
+    github_token: str = ""  # a token that may comment on (and label) the repositories' issues
+    github_api_url: str = ""  # default https://api.github.com (GitHub Enterprise: https://HOST/api/v3)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -472,6 +481,14 @@ class Settings:
                                 if host.strip()),
             chat_app=env.get("RCABOT_CHAT_APP", "classic").strip().lower() or "classic",
             chat_function_url=env.get("RCABOT_CHAT_FUNCTION_URL", "").strip(),
+            webhook_secret=env.get("RCABOT_WEBHOOK_SECRET", "").strip(),
+            jira_secret=env.get("RCABOT_JIRA_SECRET", ""),
+            github_secret=env.get("RCABOT_GITHUB_SECRET", ""),
+            jira_url=env.get("RCABOT_JIRA_URL", "").strip().rstrip("/"),
+            jira_email=env.get("RCABOT_JIRA_EMAIL", "").strip(),
+            jira_api_token=env.get("RCABOT_JIRA_API_TOKEN", "").strip(),
+            github_token=env.get("RCABOT_GITHUB_TOKEN", "").strip(),
+            github_api_url=env.get("RCABOT_GITHUB_API_URL", "").strip().rstrip("/"),
         )
 
     @property
