@@ -93,8 +93,9 @@ def test_jira_marker_found_among_many_comments(jira, jira_target):
     jira_target.send(accepted)
     for n in range(250):
         jira.issues["RCA-42"]["comments"].append({"id": str(n), "body": f"chatter {n}", "created": "x"})
-    jira.issues["RCA-42"]["comments"].reverse()  # the marker now the newest... then the oldest
-    jira_target.send(accepted)
+    jira.requests.clear()
+    jira_target.send(accepted)  # the marker is the oldest of 251: on the third page, newest first
+    assert len(jira.requests) == 3
     assert sum("rcabot:" in b for b in jira.bodies("RCA-42")) == 1
 
 
@@ -105,6 +106,9 @@ def test_jira_marker_found_among_many_comments(jira, jira_target):
     (Fault(raises=requests.ConnectionError("connection refused")), TryLater, None),
     (Fault(raises=requests.ReadTimeout("read timed out")), TryLater, None),
     (Fault(410, body={"errorMessages": ["gone"]}), GiveUp, None),
+    (Fault(400, body={"errorMessages": [], "errors": {"labels": "The label 'a b' contains spaces which is invalid."}}),
+     GiveUp, None),
+    (Fault(200, {"Content-Type": "text/html"}, body="<html>Log in to your proxy</html>"), TryLater, None),
 ])
 def test_jira_failures_mapped(jira, jira_target, fault, kind, after):
     jira.faults.append(fault)
@@ -166,7 +170,9 @@ def test_github_same_event_twice_posts_once_even_pages_back(github, github_targe
     GitHubTarget(github.token, done_label="rca-done", write_gap=None).send(done)
     assert sum("rcabot:" in b for b in github.bodies("acme/widgets", 8)) == 1
     github.issues[("acme/widgets", 8)]["comments"].append(github.issues[("acme/widgets", 8)]["comments"].pop(0))
+    github.urls.clear()
     github_target.send(done)  # marker on the last of two pages
+    assert any("page=2" in u for u in github.urls)
     assert sum("rcabot:" in b for b in github.bodies("acme/widgets", 8)) == 1
     assert github.issues[("acme/widgets", 8)]["labels"] == ["rca-done"]
 
@@ -185,6 +191,8 @@ def test_github_enterprise_base_url(rsps):
     (Fault(403, {"retry-after": "60"}, body={
         "message": "You have exceeded a secondary rate limit. Please wait a few minutes before you try again."}),
      TryLater, 60),
+    (Fault(403, body={"message": "You have exceeded a secondary rate limit and have been temporarily blocked "
+                                 "from content creation. Please retry your request again later."}), TryLater, 60),
     (Fault(raises=requests.ConnectionError("connection refused")), TryLater, None),
     (Fault(raises=requests.ConnectTimeout("timed out")), TryLater, None),
     (Fault(403, body={"message": "Resource not accessible by personal access token"}), GiveUp, None),
@@ -252,6 +260,8 @@ def test_writeback_targets_need_switch_and_credentials():
     _, problems = writeback_targets(Settings(jira_url="https://a.atlassian.net", jira_email="e"),
                                     Config(jira_write_back=True))
     assert problems == ["JiraWriteBack is yes but RCABOT_JIRA_API_TOKEN is not set"]
+    _, problems = writeback_targets(full, Config(jira_write_back=True, jira_done_label="rca done"))
+    assert problems == ["JiraDoneLabel is 'rca done'; a Jira label cannot hold spaces"]
 
 
 def test_tokens_never_in_errors_or_logs(jira, github, caplog):

@@ -94,9 +94,12 @@ def _mapped(exc: Exception, ticket: str) -> Exception:
         lower = {str(k).lower(): str(v) for k, v in headers.items()}
         rate_limited = status == 429 or (status == 403 and (
             "rate limit" in message.lower() or "retry-after" in lower or lower.get("x-ratelimit-remaining") == "0"))
-        if rate_limited or status in (408,) or status >= 500 or status == 0:
+        if rate_limited or status in (408,) or status >= 500 or status < 400:
+            after = retry_after_seconds(headers)
+            if after is None and rate_limited:
+                after = 60.0  # GitHub: with neither header, wait at least a minute
             why = TryLater(f"GitHub answered HTTP {status or 'nothing'} for {ticket}"
-                           + (" (rate limited)" if rate_limited else ""), retry_after_seconds(headers))
+                           + (" (rate limited)" if rate_limited else ""), after)
         elif status in (401, 403):
             why = GiveUp(f"GitHub refused the write-back for {ticket} (HTTP {status}): check RCABOT_GITHUB_TOKEN "
                          f"and that it may comment on and label the repository's issues")

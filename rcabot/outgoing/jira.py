@@ -107,7 +107,7 @@ def _mapped(exc: Exception, key: str) -> Exception:
                          f"RCABOT_JIRA_API_TOKEN, and that the account may comment on {key}")
         elif status == 404:
             why = GiveUp(f"Jira has no issue {key} (HTTP 404), or the account may not see it")
-        elif status in (408, 429) or status >= 500 or status == 0:
+        elif status in (408, 429) or status >= 500 or status < 400:  # < 400: no answer, or not Jira's JSON
             why = TryLater(f"Jira answered HTTP {status or 'nothing'} for {key}", retry_after_seconds(headers))
         else:
             why = GiveUp(f"Jira refused the write-back for {key} (HTTP {status})")

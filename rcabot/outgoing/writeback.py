@@ -22,6 +22,8 @@ def writeback_targets(settings: Settings, config: Config) -> tuple[list[Target],
         elif not settings.jira_url.startswith(("https://", "http://")):
             problems.append(f"JiraWriteBack is yes but RCABOT_JIRA_URL is {settings.jira_url!r}; set the site's URL,"
                             f" like https://acme.atlassian.net")
+        elif any(c.isspace() for c in config.jira_done_label):
+            problems.append(f"JiraDoneLabel is {config.jira_done_label!r}; a Jira label cannot hold spaces")
         else:
             targets.append(JiraTarget(settings.jira_url, settings.jira_email, settings.jira_api_token,
                                       config.jira_done_label))

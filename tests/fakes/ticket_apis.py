@@ -42,6 +42,7 @@ class FakeJira:
         self.issues: dict[str, dict] = {}  # key -> {"id", "labels", "comments"}
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str]] = []
+        self.urls: list[str] = []  # every request's full URL (the pages read)
         self._next_comment = 10000
         api = re.compile(re.escape(base) + r"/rest/api/2/issue/[^/?]+(/comment)?(\?.*)?$")
         for method in ("GET", "POST", "PUT"):
@@ -128,6 +129,7 @@ class FakeGitHub:
         self.issues: dict[tuple[str, int], dict] = {}  # ("owner/repo", number) -> {"labels", "comments"}
         self.faults: list[Fault] = []
         self.requests: list[tuple[str, str]] = []
+        self.urls: list[str] = []  # every request's full URL (the pages read)
         self._next_comment = 1000
         site = urlparse(base)  # PyGithub names the port (https://api.github.com:443/...)
         api = re.compile(re.escape(f"{site.scheme}://{site.hostname}") + r"(:\d+)?" + re.escape(site.path)
@@ -160,6 +162,7 @@ class FakeGitHub:
     def _serve(self, request):
         url = urlparse(request.url)
         self.requests.append((request.method, url.path))
+        self.urls.append(request.url)
         if self.faults:
             return _fault_response(self.faults.pop(0))
         if request.headers.get("Authorization") not in (f"token {self.token}", f"Bearer {self.token}"):
