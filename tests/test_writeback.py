@@ -287,3 +287,15 @@ def test_tokens_never_in_errors_or_logs(jira, github, caplog):
     assert "write-back:" in caplog.text
     for secret in secrets:
         assert secret not in text
+
+
+def test_a_display_name_cannot_mention_link_or_hide(jira, jira_target, github, github_target):
+    name = "Eve @octocat [x|http://evil] {code} <!-- hidden -->\nsecond line"
+    jira_target.send(event(ACCEPTED, "RCA-42", name))
+    github_target.send(event(ACCEPTED, GH, name))
+    (jira_body,), (github_body,) = jira.bodies("RCA-42"), github.bodies("acme/widgets", 7)
+    assert jira_body.splitlines()[0] == r"RCA review accepted by Eve @octocat \[x\|http://evil\] \{code\} " \
+                                        r"<\!-- hidden --> second line"
+    assert github_body.splitlines()[0] == r"RCA review accepted by Eve \@octocat \[x\|http://evil\] {code} " \
+                                          r"\<\!-- hidden --\> second line"
+    assert github_body.count("<!--") == 1  # only the marker

@@ -1,6 +1,7 @@
 """What a receiver's answer says about when to try again (shared by the write-back targets)."""
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Mapping
 from email.utils import parsedate_to_datetime
@@ -35,3 +36,11 @@ def retry_after_seconds(headers: Mapping[str, str] | None, now: float | None = N
 
 def _bounded(seconds: float) -> float:
     return min(max(seconds, 1.0), MAX_WAIT)
+
+
+def display_name(event, special: str) -> str:
+    """Who acted, as one plain line of at most 100 characters, with the markup characters in
+    `special` backslash-escaped (a Chat display name must not mention, link or hide text)."""
+    name = " ".join((event.manager_name or event.manager_id or "the RCA manager").split())[:100]
+    name = re.sub(r"[\x00-\x1f\x7f]", "", name)
+    return "".join("\\" + c if c in special else c for c in name)

@@ -19,7 +19,7 @@ import re
 import requests
 
 from . import ACCEPTED, COMPLETED, GiveUp, HookEvent, TryLater
-from .errors import retry_after_seconds
+from .errors import display_name, retry_after_seconds
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ def marker(event: HookEvent) -> str:
 
 
 def comment_text(event: HookEvent) -> str:
-    who = event.manager_name or event.manager_id or "the RCA manager"
+    who = display_name(event, '\\[]{}|!')
     verb = "accepted" if event.type == ACCEPTED else "done"
     # {{...}} is Jira wiki markup's monospace: the marker shows as a small, quiet code span.
     return f"RCA review {verb} by {who}\n\n{{{{{marker(event)}}}}}"
