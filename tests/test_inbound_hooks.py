@@ -333,3 +333,38 @@ def test_an_invalid_id_from_a_payload_is_refused_with_400(send, bot):
     assert answer.status_code == 400 and "ticket_id" in answer.json["error"]
     with pytest.raises(InputError):
         ticket_id_value("acme//payments#42")
+
+
+# --- Limits and the pure mappings ------------------------------------------------------------
+
+def test_a_hook_body_over_one_mib_is_413_with_the_hooks_limit_in_the_message(send):
+    answer = send.github("issues", None, raw=b" " * (1024 * 1024 + 1))
+    assert answer.status_code == 413 and "1024 KiB" in answer.json["error"]
+
+
+def test_the_ticket_api_keeps_its_64_kib_limit(client):
+    answer = client.post("/tickets", data=b" " * (64 * 1024 + 1), content_type="application/json")
+    assert answer.status_code == 413 and "64 KiB" in answer.json["error"]
+
+
+@pytest.mark.parametrize("self_url, link", [
+    ("https://acme.atlassian.net/rest/api/2/issue/10231", "https://acme.atlassian.net/browse/OPS-231"),
+    ("https://jira.acme.example/jira/rest/api/2/issue/10231", "https://jira.acme.example/jira/browse/OPS-231"),
+    ("http://[::1", ""), ("javascript:alert(1)", ""), (5, ""),
+])
+def test_the_jira_link_is_the_issues_browse_page_on_its_site(self_url, link):
+    from rcabot.config import Config
+    from rcabot.inbound.jira import jira_ticket
+    payload = sample("jira_issue_updated_transition")
+    payload["issue"]["self"] = self_url
+    assert jira_ticket(payload, Config(jira_status="RCA Needed")).url == link
+
+
+@pytest.mark.parametrize("number", [True, 0, -1, "42", 4.2, None])
+def test_a_github_number_that_is_not_a_positive_integer_is_refused(number):
+    from rcabot.config import Config
+    from rcabot.inbound.github import github_ticket
+    payload = sample("github_issues_labeled")
+    payload["issue"]["number"] = number
+    with pytest.raises(InputError, match="issue.number"):
+        github_ticket("issues", payload, Config())
