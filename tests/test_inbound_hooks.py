@@ -162,6 +162,19 @@ def test_a_replayed_jira_delivery_is_ignored(send):
     assert again.status_code == 200 and "received already" in again.json["ignored"]
 
 
+def test_a_delivery_refused_while_the_bot_is_busy_gets_through_when_retried(send, bot, monkeypatch):
+    from rcabot.bot import Overloaded
+    start = bot.start_ticket
+
+    def busy(*args):
+        raise Overloaded("the journal cannot be written")
+    monkeypatch.setattr(bot, "start_ticket", busy)
+    refused = send.github("issues", sample("github_issues_labeled"), delivery="d-1")
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "60"
+    monkeypatch.setattr(bot, "start_ticket", start)
+    assert send.github("issues", sample("github_issues_labeled"), delivery="d-1").status_code == 202
+
+
 def test_a_delivery_id_is_forgotten_after_a_day(send, clock):
     send.github("issues", sample("github_issues_labeled"), delivery="d-1")
     clock.advance(24 * 3600 + 1)
