@@ -138,7 +138,8 @@ def test_a_body_signed_with_another_secret_is_refused_and_starts_nothing(send, b
     assert bot.ticket("acme/payments#42") is None
 
 
-@pytest.mark.parametrize("route, variable", [("/hooks/github", "RCABOT_GITHUB_SECRET"), ("/hooks/jira", "RCABOT_JIRA_SECRET")])
+@pytest.mark.parametrize("route, variable", [("/hooks/github", "RCABOT_GITHUB_SECRET"),
+                                             ("/hooks/jira", "RCABOT_JIRA_SECRET")])
 def test_without_a_secret_nothing_is_accepted(tmp_path, jobs, clock, route, variable, monkeypatch):
     monkeypatch.delenv("RCABOT_GITHUB_SECRET", raising=False)
     monkeypatch.delenv("RCABOT_JIRA_SECRET", raising=False)
@@ -244,7 +245,8 @@ def _jira_variant(name, change):
     (_jira_variant("jira_issue_updated_label", lambda p: p["changelog"]["items"][0].update(toString="incident sev1")),
      "neither moved"),
     (_jira_variant("jira_issue_updated_label",  # the label was there already: another label was added
-                   lambda p: p["changelog"]["items"][0].update(fromString="rca", toString="rca sev1")), "neither moved"),
+                   lambda p: p["changelog"]["items"][0].update(fromString="rca", toString="rca sev1")),
+     "neither moved"),
 ])
 def test_other_jira_events_and_changes_are_ignored(send, bot, payload, reason):
     answer = send.jira(payload)
@@ -268,7 +270,8 @@ def test_the_status_is_matched_without_regard_to_case(send, workbook_dir, bot):
 # --- Mutations of the samples: never a 5xx, never a ticket with an invalid id ---------------
 
 JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70) | st.floats(allow_nan=False, allow_infinity=False)
+    st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
     | st.text(max_size=40),
     lambda children: st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=10), children, max_size=4),
     max_leaves=12)
