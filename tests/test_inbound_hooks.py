@@ -384,3 +384,10 @@ def test_a_github_number_that_is_not_a_positive_integer_is_refused(number):
     payload["issue"]["number"] = number
     with pytest.raises(InputError, match="issue.number"):
         github_ticket("issues", payload, Config())
+
+
+def test_a_github_link_urlparse_cannot_read_is_400_not_500(send):
+    payload = sample("github_issues_labeled")
+    payload["issue"]["html_url"] = "http://[::1"
+    answer = send.github("issues", payload)
+    assert answer.status_code == 400 and answer.json["error"] == "url must be an http(s) link"
