@@ -57,6 +57,7 @@ def test_a_ticket_can_be_looked_up_and_an_unknown_one_is_404(client):
     ('{"ticket_id": ' + "[" * 3000 + "]" * 3000 + "}", 400, "deeper than 32 levels"),
     ({"ticket_id": "RCA-1", "url": "javascript:alert(1)"}, 400, "url must be an http(s) link"),
     ({"ticket_id": "RCA-1", "url": "ftp://x"}, 400, "url must be an http(s) link"),
+    ({"ticket_id": "RCA-1", "url": "http://[::1"}, 400, "url must be an http(s) link"),  # urlparse raises
     ({"ticket_id": "RCA-1", "title": 5}, 400, "title must be a string, not int"),
 ])
 def test_a_bad_ticket_request_gets_a_clear_400_and_changes_nothing(client, bot, body, status, message):

@@ -21,6 +21,7 @@ MAX_BODY_BYTES = 64 * 1024
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. `test_config` may set WORKBOOK_DIR, API_TOKEN, ALLOWED_HOSTS, BACKEND,
+    GITHUB_SECRET, JIRA_SECRET,
     START_SCHEDULER, JOBS / CLOCK (a test's recording scheduler and fake clock) and CHAT_TRANSPORT
     (a fake Google's httplib2 stand-in)."""
     test_config = dict(test_config or {})
@@ -95,7 +96,8 @@ def _logging() -> None:
 def _settings(test_config: Mapping[str, Any]) -> Settings:
     settings = Settings.from_env()
     overrides = {"backend": test_config.get("BACKEND"), "workbook_dir": test_config.get("WORKBOOK_DIR"),
-                 "api_token": test_config.get("API_TOKEN"), "allowed_hosts": test_config.get("ALLOWED_HOSTS")}
+                 "api_token": test_config.get("API_TOKEN"), "allowed_hosts": test_config.get("ALLOWED_HOSTS"),
+                 "github_secret": test_config.get("GITHUB_SECRET"), "jira_secret": test_config.get("JIRA_SECRET")}
     return Settings(**{**settings.__dict__, **{k: v for k, v in overrides.items() if v is not None}})
 
 
@@ -107,9 +109,10 @@ def _chat_verifier(settings: Settings):
 
 
 def _register(app: Flask, settings: Settings) -> None:
-    from . import api, calendar, chat_events, console, health, metrics
+    from . import api, calendar, chat_events, console, health, hooks, metrics
 
     app.register_blueprint(api.bp)
+    app.register_blueprint(hooks.bp)
     app.register_blueprint(calendar.bp)
     app.register_blueprint(chat_events.bp)
     app.register_blueprint(health.bp)
@@ -131,7 +134,8 @@ def _known_host():
 
 
 def _json_error(exc: HTTPException):
-    messages = {413: f"the request body is larger than {MAX_BODY_BYTES // 1024} KiB",
+    limit = request.max_content_length or MAX_BODY_BYTES  # /hooks/* allow more (web/hooks.py)
+    messages = {413: f"the request body is larger than {limit // 1024} KiB",
                 404: "no such route", 405: "method not allowed on this route"}
     return jsonify(error=messages.get(exc.code, exc.description)), exc.code
 

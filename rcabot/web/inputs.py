@@ -95,9 +95,17 @@ def ticket_request(body: Any) -> tuple[str, str, str]:
     ticket_id = ticket_id_value(body.get("ticket_id"))
     title = _optional_text(body, "title", MAX_TITLE)
     url = _optional_text(body, "url", MAX_URL)
-    if url and (urlparse(url).scheme not in ("http", "https") or not urlparse(url).netloc):
+    if url and not _http_link(url):
         raise InputError("url must be an http(s) link")
     return ticket_id, title, url
+
+
+def _http_link(url: str) -> bool:
+    try:
+        parts = urlparse(url)
+    except ValueError:  # urlparse's own refusal, e.g. http://[::1 (an unclosed IPv6 bracket)
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
 
 
 def ticket_id_value(value: Any) -> str:
