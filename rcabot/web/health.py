@@ -20,7 +20,8 @@ def healthz():
     status = "degraded" if problems else "ok"
     if not sees_detail():
         return jsonify(status=status, problems=sorted(problems)), code
-    return jsonify(status=status, problems=problems, sheet_problems=list(bot.problems)), code
+    return jsonify(status=status, problems=problems, sheet_problems=list(bot.problems),
+                   outgoing=bot.outgoing.view()), code
 
 
 def about():
