@@ -230,3 +230,20 @@ def test_every_event_is_delivered_once_or_given_up_and_order_is_kept(tmp_path_fa
     assert not set(target.taken) & set(given_up)
     assert target.taken == [i for i in recorded if i in set(target.taken)]  # in the order they happened
     assert out.view()["flaky"]["backlog"] == 0
+
+
+def test_the_store_is_compacted_as_it_grows_and_keeps_what_is_owed(tmp_path, monkeypatch):
+    from rcabot.outgoing import store
+
+    monkeypatch.setattr(store, "COMPACT_AT", 2000)
+    clock, target = FakeClock(), Flaky(["later"])
+    out = Outgoing(clock, tmp_path)
+    out.add_target(target)
+    out.record(events(clock, 40))
+    out.pump()  # the first fails: all 40 owed
+    clock.advance(5)
+    out.record(events(clock, 1, 40))
+    out.pump()
+    assert len(target.taken) == 41
+    assert (tmp_path / FILE).stat().st_size < 2000 * 2
+    assert Outgoing(clock, tmp_path).store.load() == []  # nothing owed after a restart

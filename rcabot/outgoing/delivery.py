@@ -176,8 +176,8 @@ class Outgoing:
                 lane.pending.popleft()
             lane.failures, lane.next_try, lane.failing_since, lane.last_success = 0, None, None, now
             self._settle(event, lane.target.name)
-            if not self._open and self.store.grown():
-                self.store.rewrite([])
+            if self.store.grown(all_done=not self._open):
+                self.store.rewrite([(e, sorted(names)) for e, names in self._open.values()])
 
     def _retry(self, lane: Lane, why: str, after: float | None, now: datetime) -> float:
         with self._lock:

@@ -7,7 +7,8 @@ Append-only JSON lines, three kinds:
   {"gave_up": "evt_...", "to": "...", "why": ""} given up for that target
 Marks are not fsynced: a mark lost in a crash means one more send of the same id, which the
 receiver drops. Loading keeps what some target still owes; the file is then rewritten atomically
-with just that, and again whenever nothing is owed and it has grown (so it never grows for ever).
+with just that, and again (past 256 KiB) once everything is done or it has doubled since: it never
+grows for ever, and a large backlog is not rewritten after every send.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from . import HookEvent
 
 log = logging.getLogger(__name__)
 FILE = "outgoing.jsonl"
-COMPACT_AT = 256 * 1024  # bytes: rewrite an all-done file past this size, not after every event
+COMPACT_AT = 256 * 1024  # bytes: the smallest file worth rewriting
 
 
 def to_json(event: HookEvent) -> dict:
@@ -39,6 +40,7 @@ class Store:
 
     def __init__(self, folder: str | os.PathLike | None):
         self.path = Path(folder) / FILE if folder is not None else None
+        self._rewritten = 0  # the file's size after the last rewrite
 
     def load(self) -> list[tuple[HookEvent, list[str]]]:
         """What is owed, oldest first: each event with the targets it has not reached yet."""
@@ -74,11 +76,13 @@ class Store:
         except OSError as exc:  # at worst the event goes once more after a restart
             log.error("outgoing: cannot mark %s in %s (%s)", event_id, FILE, exc)
 
-    def grown(self) -> bool:
+    def grown(self, all_done: bool) -> bool:
+        """Worth compacting: past COMPACT_AT, and all done or twice its size after the last rewrite."""
         try:
-            return self.path is not None and self.path.stat().st_size >= COMPACT_AT
+            size = self.path.stat().st_size if self.path is not None else 0
         except OSError:
             return False
+        return size >= COMPACT_AT and (all_done or size >= 2 * self._rewritten)
 
     def rewrite(self, pending: list[tuple[HookEvent, list[str]]]) -> None:
         """Replace the file with just `pending` (atomically: a crash leaves the old file or this one)."""
@@ -91,6 +95,7 @@ class Store:
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(tmp, self.path)
+            self._rewritten = self.path.stat().st_size
         except OSError as exc:
             log.error("outgoing: cannot compact %s (%s); it keeps its old lines", FILE, exc)
 
