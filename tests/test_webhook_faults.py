@@ -182,3 +182,10 @@ def test_the_workers_deliver_on_their_own(clock, tmp_path, mock, receiver):
         assert done.wait(10)
     finally:
         out.stop()
+
+
+def test_metrics_show_each_targets_backlog(client, bot, receiver):
+    receiver.down(503)
+    client.post("/tickets", json={"ticket_id": "RCA-1"})
+    text = client.get("/metrics").get_data(as_text=True)
+    assert f'rcabot_outgoing_backlog{{target="{URL}"}} 2.0' in text

@@ -241,7 +241,6 @@ class Outgoing:
 
     def view(self) -> dict[str, dict]:
         """Per target: last success, backlog, failing since, last error, given up (for /healthz and status)."""
-        iso = lambda t: t.isoformat().replace("+00:00", "Z") if t else None  # noqa: E731
         with self._lock:
             return {name: {"last_success": iso(lane.last_success), "backlog": len(lane.pending),
                            "failing_since": iso(lane.failing_since), "next_try": iso(lane.next_try),
@@ -261,3 +260,7 @@ class Outgoing:
                 if lane.overflow:
                     out.append(f"Outgoing {name}: {lane.overflow} events given up, over {self.max_backlog} waiting")
         return out
+
+
+def iso(at: datetime | None) -> str | None:
+    return at.isoformat().replace("+00:00", "Z") if at else None
