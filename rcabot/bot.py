@@ -330,13 +330,14 @@ class RcaBot:
         return f"the bot cannot write its journal ({self.degraded.get('journal', 'unknown error')}); nothing " \
                f"was stored, retry later"
 
-    def _journal(self, now: datetime, effects: list[Effect], ticket_id: str) -> bool:
-        """Journal the change; False (and the journal marked broken) when it could not be."""
+    def _journal(self, now: datetime, effects: list[Effect], ticket_id: str, rows: list[list[str]] = ()) -> bool:
+        """Journal the change (and any Tracker `rows` not from an effect); False (and the journal
+        marked broken) when it could not be."""
         if self.journal is None:
             return True
         touched = {ticket_id} if ticket_id else set()
         touched |= {e.ticket_id for e in effects if isinstance(e, (Ping, Notice, Tracked))}
-        tracked = [tracker_row(e) for e in effects if isinstance(e, Tracked)]
+        tracked = [tracker_row(e) for e in effects if isinstance(e, Tracked)] + list(rows)
         if self._unjournaled is not None:  # broken since an earlier change: keep collecting
             self._unjournaled.add(touched, tracked)
             return self._journal_ready()
@@ -427,6 +428,7 @@ class RcaBot:
                f"{event.type} ({event.id}) to {target}: {why}"]
         with self._lock:
             self.tracker.add_rows([row])
+            self._journal(self.clock(), [], "", rows=[row])  # the store forgets the event: the row must not be lost
         self._refresh_status()
 
     def _ticket_request_id(self, ticket_id: str, what: str) -> str:

@@ -7,12 +7,14 @@ from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
 
 import pytest
+import requests
 import responses
 
 from rcabot.outgoing.delivery import GIVE_UP_AFTER, Outgoing
 from rcabot.outgoing.webhook import retry_after
 from rcabot.web import create_app
 from tests.conftest import set_configuration
+from tests.fakes.jobs import RecordingJobs
 from tests.fakes.webhooks import SECRET, URL, Receiver
 
 
@@ -141,7 +143,7 @@ def test_a_click_is_answered_while_the_endpoint_hangs(client, bot, space, receiv
     def hang(payload):
         sending.set()
         release.wait(10)  # the receiver holds the request until the test lets go
-        raise __import__("requests").exceptions.ReadTimeout("hung")
+        raise requests.exceptions.ReadTimeout("hung")
     client.post("/tickets", json={"ticket_id": "RCA-1"})
     receiver.answer = hang
     worker = threading.Thread(target=bot.outgoing.pump)
@@ -169,7 +171,6 @@ def test_the_backlog_is_bounded_and_overflow_is_given_up_visibly(client, bot, re
 
 
 def test_the_workers_deliver_on_their_own(clock, tmp_path, mock, receiver):
-    from tests.fakes.webhooks import Receiver as _  # noqa: F401 - the same fake, through a real thread
     from rcabot.outgoing import HookEvent, event_id
 
     out = Outgoing(clock, tmp_path, SECRET)
@@ -189,3 +190,16 @@ def test_metrics_show_each_targets_backlog(client, bot, receiver):
     client.post("/tickets", json={"ticket_id": "RCA-1"})
     text = client.get("/metrics").get_data(as_text=True)
     assert f'rcabot_outgoing_backlog{{target="{URL}"}} 2.0' in text
+
+
+def test_a_given_up_row_survives_a_crash_before_the_flush(client, bot, clock, receiver, workbook_dir):
+    receiver.answer = lambda payload: (400, {}, "")
+    client.post("/tickets", json={"ticket_id": "RCA-1"})
+    bot.outgoing.pump()
+    bot.journal.close()  # killed before any flush
+    again = create_app({"WORKBOOK_DIR": str(workbook_dir), "JOBS": RecordingJobs(clock),
+                        "CLOCK": clock}).extensions["rcabot"]
+    again.flush()
+    rows = [r for r in read(workbook_dir / "Tracker.csv") if r[3] == "Undelivered"]
+    assert [r[5].split(" ")[0] for r in rows] == ["ticket.started", "ticket.pinged"]
+    assert again.status()["outgoing"][URL]["backlog"] == 0  # given up stays given up

@@ -73,8 +73,13 @@ class Outgoing:
             self.remove_target(gone)
         for url in urls:
             if url not in self._webhooks:
+                try:
+                    target = WebhookTarget(url, self.secret)
+                except Exception as exc:  # noqa: BLE001 - a secret the library refuses: said, not a crash
+                    self._config_problem = f"RCABOT_WEBHOOK_SECRET cannot sign webhooks ({type(exc).__name__})"
+                    continue
                 self._webhooks.add(url)
-                self.add_target(WebhookTarget(url, self.secret))
+                self.add_target(target)
 
     def add_target(self, target: Target) -> None:
         """Register a receiver (a webhook, the Jira or GitHub write-back); it gets every event it
