@@ -318,8 +318,9 @@ class RcaBot:
             now = self.clock()
             result, effects = change(now)
             kicks = self._apply(effects)
-            self._record_outgoing(effects)
             stored = self._journal(now, effects, ticket_id) if effects or changed else True
+            # After the journal: a crash between the two never tells a receiver what the bot forgot.
+            self._record_outgoing(effects)
         for job in kicks:
             self.jobs.kick(job)
         if answered and not stored:
