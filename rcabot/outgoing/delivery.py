@@ -17,6 +17,7 @@ from typing import Callable
 
 from . import GiveUp, HookEvent, Target, TryLater
 from .store import Store
+from .webhook import WebhookTarget
 
 log = logging.getLogger(__name__)
 FIRST_RETRY, LONGEST_RETRY = 5.0, 3600.0  # seconds: back-off doubles from 5 s up to 1 h
@@ -61,8 +62,6 @@ class Outgoing:
 
     def follow(self, urls: tuple[str, ...]) -> None:
         """The Configuration's WebhookURL list, at boot and each reload: lanes added and removed."""
-        from .webhook import WebhookTarget
-
         if urls and not self.secret:
             self._config_problem = ("WebhookURL is set but RCABOT_WEBHOOK_SECRET is not: no webhook is sent "
                                     "(receivers refuse unsigned events)")
