@@ -247,3 +247,16 @@ def test_the_store_is_compacted_as_it_grows_and_keeps_what_is_owed(tmp_path, mon
     assert len(target.taken) == 41
     assert (tmp_path / FILE).stat().st_size < 2000 * 2
     assert Outgoing(clock, tmp_path).store.load() == []  # nothing owed after a restart
+
+
+def test_a_repeated_start_is_one_event_and_a_reused_ticket_id_gets_new_ids(client, bot, space, clock, receiver):
+    client.post("/tickets", json={"ticket_id": "RCA-1"})
+    client.post("/tickets", json={"ticket_id": "RCA-1"})  # already in the cycle: nothing happened
+    manager = space.pinged("RCA-1")
+    space.click(space.last_card("RCA-1"), "accept", manager)
+    space.click(space.last_card("RCA-1"), "done", manager)
+    client.post("/tickets", json={"ticket_id": "RCA-1"})  # the same id, a new cycle
+    bot.outgoing.pump()
+    started = [e for e in receiver.taken if e["type"] == "ticket.started"]
+    assert len(started) == 2 and started[0]["data"]["cycle"] != started[1]["data"]["cycle"]
+    assert len(set(receiver.ids())) == len(receiver.taken)
