@@ -35,9 +35,11 @@ class StartupError(SystemExit):
         self.problems = problems
 
 
-def build(settings: Settings, jobs=None, clock: Callable[[], datetime] = utcnow, chat_transport=None) -> RcaBot:
+def build(settings: Settings, jobs=None, clock: Callable[[], datetime] = utcnow, chat_transport=None,
+          targets=()) -> RcaBot:
     """The bot, booted. `chat_transport` replaces the httplib2.Http the Chat client sends through
-    (the tests' fake Google); everything else comes from `settings`."""
+    (the tests' fake Google); `targets` are outgoing receivers besides the WebhookURL ones (the
+    Jira / GitHub write-back; `bot.outgoing.add_target` adds one later); the rest comes from `settings`."""
     problems = settings.problems()
     if problems:
         raise StartupError(problems)
@@ -52,6 +54,8 @@ def build(settings: Settings, jobs=None, clock: Callable[[], datetime] = utcnow,
         bot = _local_bot(settings, jobs, clock, journal)
     else:
         bot = _google_bot(settings, jobs, clock, chat_transport, journal)
+    for target in targets:
+        bot.outgoing.add_target(target)
     if hasattr(bot.jobs, "bind"):
         bot.jobs.bind(bot)
     _boot(bot)
@@ -121,7 +125,8 @@ def _local_bot(settings: Settings, jobs, clock, journal) -> RcaBot:
     holder: list[RcaBot] = []
     space = LocalSpace(clock, names=lambda uid: holder[0].manager_name(uid) if holder else uid,
                        store=Path(settings.workbook_dir) / ".local-space.json")
-    bot = RcaBot(workbook_for(settings), space, jobs or SchedulerJobs(), clock, journal=journal)
+    bot = RcaBot(workbook_for(settings), space, jobs or SchedulerJobs(), clock, journal=journal,
+                 webhook_secret=settings.webhook_secret)
     holder.append(bot)
     return bot
 
@@ -134,7 +139,8 @@ def _google_bot(settings: Settings, jobs, clock, chat_transport, journal) -> Rca
     chat = GoogleChat(_credentials(settings, CHAT_SCOPE), endpoint=settings.chat_endpoint or None,
                       timeout=settings.google_timeout, transport=chat_transport,
                       buttons=Buttons(settings.addon_url))
-    return RcaBot(workbook_for(settings), chat, jobs or SchedulerJobs(), clock, default_space="", journal=journal)
+    return RcaBot(workbook_for(settings), chat, jobs or SchedulerJobs(), clock, default_space="", journal=journal,
+                  webhook_secret=settings.webhook_secret)
 
 
 def _credentials(settings: Settings, scope: str):

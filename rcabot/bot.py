@@ -22,6 +22,9 @@ from .journal import Journal, JournalError
 from .metrics import Metrics
 from .model import Board, BotState, DndChange, Manager, Ticket, TicketStatus
 from .outbox import REDRAW_LEAVES, Delivery, Outbox
+from .outgoing import HookEvent
+from .outgoing.delivery import Outgoing
+from .outgoing.events import Started, hook_events
 from .pacing import CHAT_SPACING, CHAT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINUTE, Pace
 from .status_tab import STATUS_HEADER, status_rows
 from .shifts import ShiftSchedule
@@ -83,7 +86,7 @@ def utcnow() -> datetime:
 class RcaBot:
     def __init__(self, workbook: Workbook, chat: ChatSpace, jobs: Jobs,
                  clock: Callable[[], datetime] = utcnow, default_space: str = LOCAL_SPACE,
-                 journal: Journal | None = None):
+                 journal: Journal | None = None, webhook_secret: str = ""):
         self.workbook, self.chat, self.jobs, self.clock = workbook, chat, jobs, clock
         self.journal = journal
         self.max_queued_rows = MAX_QUEUED_TRACKER_ROWS
@@ -106,6 +109,8 @@ class RcaBot:
         self.chat_pace = Pace(CHAT_WRITES_PER_MINUTE, spacing=CHAT_SPACING)  # per space: a minute's 60, one a second
         self.sheets_pace = Pace(SHEETS_WRITES_PER_MINUTE)
         self.metrics = Metrics(self, self._lock)
+        # Every cycle event for the webhooks and write-back targets (outgoing/), kept in the journal folder.
+        self.outgoing = Outgoing(clock, journal.folder if journal else None, webhook_secret, self._gave_up)
 
     # --- start-up and reload -------------------------------------------------------------
 
@@ -130,6 +135,7 @@ class RcaBot:
                                config.rules, self.history)
             self._written = state_rows(load_state(saved, config.tabs), config.tabs)
             self.tracker.add_rows(unwritten)
+        self.outgoing.follow(config.webhook_urls)
         if entries:
             log.info("journal: replayed %d changes the workbook did not have yet", len(entries))
         self.jobs.configure(config)
@@ -182,6 +188,7 @@ class RcaBot:
             return
         with self._lock:
             self.config = config
+        self.outgoing.follow(config.webhook_urls)
         self.jobs.configure(config)
         self._event(lambda now: (None, self.cycle.reload(managers, config.rules, now)))
         self._refresh_status()
@@ -193,7 +200,7 @@ class RcaBot:
     def status_rows(self) -> list[list[str]]:
         """The BotStatus rows as of now (the console shows them live)."""
         with self._lock:
-            return status_rows(self.board(), self.problems)
+            return status_rows(self.board(), self.problems + self.outgoing.problems())
 
     def digest(self) -> None:
         """The daily digest job: one message in the space."""
@@ -257,7 +264,7 @@ class RcaBot:
             known = ticket_id in self.cycle.state.tickets
             link = url or self.config.ticket_url(ticket_id)
             ticket, effects = self.cycle.start(ticket_id, title, link, now, cycle=uuid.uuid4().hex[:16])
-            return (_copy(ticket), not known), effects
+            return (_copy(ticket), not known), ([Started(now, ticket_id)] if not known else []) + effects
         return self._event(start, ticket_id, answered=True)
 
     def click(self, action: str, ticket_id: str, user_id: str, attempt: int | None, cycle: str = "") -> Answer:
@@ -312,6 +319,8 @@ class RcaBot:
             result, effects = change(now)
             kicks = self._apply(effects)
             stored = self._journal(now, effects, ticket_id) if effects or changed else True
+            # After the journal: a crash between the two never tells a receiver what the bot forgot.
+            self._record_outgoing(effects)
         for job in kicks:
             self.jobs.kick(job)
         if answered and not stored:
@@ -322,13 +331,14 @@ class RcaBot:
         return f"the bot cannot write its journal ({self.degraded.get('journal', 'unknown error')}); nothing " \
                f"was stored, retry later"
 
-    def _journal(self, now: datetime, effects: list[Effect], ticket_id: str) -> bool:
-        """Journal the change; False (and the journal marked broken) when it could not be."""
+    def _journal(self, now: datetime, effects: list[Effect], ticket_id: str, rows: list[list[str]] = ()) -> bool:
+        """Journal the change (and any Tracker `rows` not from an effect); False (and the journal
+        marked broken) when it could not be."""
         if self.journal is None:
             return True
         touched = {ticket_id} if ticket_id else set()
         touched |= {e.ticket_id for e in effects if isinstance(e, (Ping, Notice, Tracked))}
-        tracked = [tracker_row(e) for e in effects if isinstance(e, Tracked)]
+        tracked = [tracker_row(e) for e in effects if isinstance(e, Tracked)] + list(rows)
         if self._unjournaled is not None:  # broken since an earlier change: keep collecting
             self._unjournaled.add(touched, tracked)
             return self._journal_ready()
@@ -401,6 +411,26 @@ class RcaBot:
             elif isinstance(effect, CancelTimer):
                 self.jobs.cancel_timer(effect.key)
         return kicks
+
+    def _record_outgoing(self, effects: list) -> None:
+        """The effects' outgoing events, on disk with the journal entry (nothing without a target)."""
+        if not self.outgoing.active:
+            return
+        tickets, done = self.cycle.state.tickets, self.cycle.recently_done
+        try:
+            self.outgoing.record(hook_events(effects, lambda t: tickets.get(t) or done.get(t)))
+            self._recover("outgoing")
+        except OSError as exc:  # still sent from memory; only a crash before delivery would lose them
+            self._degrade("outgoing", f"cannot write the outgoing events to disk ({exc})")
+
+    def _gave_up(self, target: str, event: HookEvent, why: str) -> None:
+        """An event given up for a target: a Tracker row says so, and BotStatus (outgoing.problems)."""
+        row = [iso(self.clock()), event.ticket_id, event.manager_name, "Undelivered", event.manager_id,
+               f"{event.type} ({event.id}) to {target}: {why}"]
+        with self._lock:
+            self.tracker.add_rows([row])
+            self._journal(self.clock(), [], "", rows=[row])  # the store forgets the event: the row must not be lost
+        self._refresh_status()
 
     def _ticket_request_id(self, ticket_id: str, what: str) -> str:
         """Stable for this post of this cycle (a retry, even after a restart, posts once), and new
@@ -618,6 +648,7 @@ class RcaBot:
         """Stop the jobs and write what is still pending (at shutdown). Returns the number of
         Tracker rows that last flush wrote (the shutdown line says it)."""
         self.jobs.shutdown()
+        self.outgoing.stop()
         waiting = len(self.tracker)
         self.flush(paced=False)
         if self.journal:
@@ -657,6 +688,7 @@ class RcaBot:
                 "waiting": sum(t.status is TicketStatus.WAITING for t in state.tickets.values()),
                 "problems": list(self.problems), "degraded": dict(self.degraded),
                 "queued": {"messages": len(self.outbox), "tracker_rows": len(self.tracker)},
+                "outgoing": self.outgoing.view(),
             }
 
     def rota(self) -> tuple[ShiftSchedule, list[Manager], datetime]:

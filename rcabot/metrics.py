@@ -100,6 +100,19 @@ class _Snapshot:
                                 value=len(self.bot.tracker))
         yield self._degraded(degraded)
         yield from self._google()
+        yield from self._outgoing(self.bot.outgoing.view())  # its own lock, not the bot's
+
+    @staticmethod
+    def _outgoing(targets: dict[str, dict]) -> Iterator[Metric]:
+        backlog = GaugeMetricFamily("rcabot_outgoing_backlog", "Events waiting for an outgoing target (a webhook "
+                                    "URL, jira, github)", labels=["target"])
+        given_up = GaugeMetricFamily("rcabot_outgoing_given_up", "Events given up for an outgoing target since "
+                                     "the start", labels=["target"])
+        for name, view in targets.items():
+            backlog.add_metric([name], view["backlog"])
+            given_up.add_metric([name], view["given_up"])
+        yield backlog
+        yield given_up
 
     @staticmethod
     def _tickets(tickets: list[Ticket]) -> Iterator[Metric]:

@@ -38,6 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     _register(app, settings)
     if test_config.get("START_SCHEDULER", "JOBS" not in test_config):
         bot.jobs.start()
+        bot.outgoing.start()
         atexit.register(bot.close)
     return app
 

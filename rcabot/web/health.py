@@ -20,7 +20,10 @@ def healthz():
     status = "degraded" if problems else "ok"
     if not sees_detail():
         return jsonify(status=status, problems=sorted(problems)), code
-    return jsonify(status=status, problems=problems, sheet_problems=list(bot.problems)), code
+    detail = dict(status=status, problems=problems, sheet_problems=list(bot.problems))
+    if bot.outgoing.active:  # each webhook / write-back target's state; absent without any
+        detail["outgoing"] = bot.outgoing.view()
+    return jsonify(**detail), code
 
 
 def about():
