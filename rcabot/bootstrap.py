@@ -126,7 +126,7 @@ def _local_bot(settings: Settings, jobs, clock, journal) -> RcaBot:
     space = LocalSpace(clock, names=lambda uid: holder[0].manager_name(uid) if holder else uid,
                        store=Path(settings.workbook_dir) / ".local-space.json")
     bot = RcaBot(workbook_for(settings), space, jobs or SchedulerJobs(), clock, journal=journal,
-                 webhook_secret=settings.webhook_secret)
+                 webhook_secret=settings.webhook_secret, writeback=_writeback(settings))
     holder.append(bot)
     return bot
 
@@ -140,7 +140,14 @@ def _google_bot(settings: Settings, jobs, clock, chat_transport, journal) -> Rca
                       timeout=settings.google_timeout, transport=chat_transport,
                       buttons=Buttons(settings.addon_url))
     return RcaBot(workbook_for(settings), chat, jobs or SchedulerJobs(), clock, default_space="", journal=journal,
-                  webhook_secret=settings.webhook_secret)
+                  webhook_secret=settings.webhook_secret, writeback=_writeback(settings))
+
+
+def _writeback(settings: Settings):
+    """The Configuration turns write-back on; the environment's credentials make its targets."""
+    from .outgoing.writeback import writeback_targets
+
+    return lambda config: writeback_targets(settings, config)
 
 
 def _credentials(settings: Settings, scope: str):

@@ -86,8 +86,12 @@ def utcnow() -> datetime:
 class RcaBot:
     def __init__(self, workbook: Workbook, chat: ChatSpace, jobs: Jobs,
                  clock: Callable[[], datetime] = utcnow, default_space: str = LOCAL_SPACE,
-                 journal: Journal | None = None, webhook_secret: str = ""):
+                 journal: Journal | None = None, webhook_secret: str = "",
+                 writeback: Callable[[Config], tuple[list, list[str]]] | None = None):
+        """`writeback`: the Jira / GitHub write-back targets a Configuration turns on, and the
+        problems that keep one from being made (outgoing.writeback, with the deployment's credentials)."""
         self.workbook, self.chat, self.jobs, self.clock = workbook, chat, jobs, clock
+        self._writeback = writeback or (lambda config: ([], []))
         self.journal = journal
         self.max_queued_rows = MAX_QUEUED_TRACKER_ROWS
         self.default_space = default_space
@@ -135,7 +139,7 @@ class RcaBot:
                                config.rules, self.history)
             self._written = state_rows(load_state(saved, config.tabs), config.tabs)
             self.tracker.add_rows(unwritten)
-        self.outgoing.follow(config.webhook_urls)
+        self._follow(config)
         if entries:
             log.info("journal: replayed %d changes the workbook did not have yet", len(entries))
         self.jobs.configure(config)
@@ -179,6 +183,11 @@ class RcaBot:
                         "written again", done)
         return journaled[done:]
 
+    def _follow(self, config: Config) -> None:
+        """The outgoing targets this Configuration names: its WebhookURLs and the write-back it turns on."""
+        self.outgoing.follow(config.webhook_urls)
+        self.outgoing.follow_writeback(*self._writeback(config))
+
     def reload(self) -> None:
         """Re-read Configuration and Managers; a tab with problems leaves the last good one in force."""
         try:
@@ -188,7 +197,7 @@ class RcaBot:
             return
         with self._lock:
             self.config = config
-        self.outgoing.follow(config.webhook_urls)
+        self._follow(config)
         self.jobs.configure(config)
         self._event(lambda now: (None, self.cycle.reload(managers, config.rules, now)))
         self._refresh_status()

@@ -53,6 +53,8 @@ class Outgoing:
         self._lanes: dict[str, Lane] = {}
         self._webhooks: set[str] = set()  # the lanes `follow` made (the rest were added by code)
         self._config_problem = ""
+        self._writeback: dict[str, tuple] = {}  # the lanes `follow_writeback` made: name -> what they were made of
+        self._writeback_problems: list[str] = []
         self._running = False
         self._stopping = threading.Event()
         # Owed from before a restart: (event, names still to reach), handed to each target as it is added.
@@ -78,6 +80,20 @@ class Outgoing:
                     self._config_problem = f"RCABOT_WEBHOOK_SECRET cannot sign webhooks ({type(exc).__name__})"
                     continue
                 self._webhooks.add(url)
+                self.add_target(target)
+
+    def follow_writeback(self, targets: list[Target], problems: list[str]) -> None:
+        """The Jira / GitHub write-back the Configuration turns on (outgoing.writeback), at boot and
+        each reload: a target turned off is removed, one whose settings changed is made again."""
+        self._writeback_problems = list(problems)
+        wanted = {target.name: target for target in targets}
+        for gone in set(self._writeback) - set(wanted):
+            del self._writeback[gone]
+            self.remove_target(gone)
+        for name, target in wanted.items():
+            made_of = (repr(target), getattr(target, "done_label", ""))
+            if self._writeback.get(name) != made_of:
+                self._writeback[name] = made_of
                 self.add_target(target)
 
     def add_target(self, target: Target) -> None:
@@ -253,7 +269,7 @@ class Outgoing:
 
     def problems(self) -> list[str]:
         """BotStatus lines: a target failing for long, or events given up."""
-        now, out = self.clock(), [self._config_problem] if self._config_problem else []
+        now, out = self.clock(), ([self._config_problem] if self._config_problem else []) + self._writeback_problems
         with self._lock:
             for name, lane in self._lanes.items():
                 if lane.failing_since and now - lane.failing_since >= FAILING_LONG:
