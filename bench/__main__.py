@@ -16,7 +16,7 @@ from . import backlog, capacity, latency, lifecycle, tracker
 from .report import Metric, markdown, write_json
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-SCENARIOS = ("latency", "lifecycle", "capacity", "backlog", "tracker")
+SCENARIOS = ("latency", "dead_webhook", "lifecycle", "capacity", "backlog", "tracker")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -30,6 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="rcabot-bench-") as work:
         home = Path(work)
         runs = {"latency": lambda: latency.run(sizes["cycles"], options.latency, home / "latency"),
+                "dead_webhook": lambda: latency.run(sizes["cycles"], options.latency, home / "dead_webhook",
+                                                    dead_webhook=True),
                 "lifecycle": lambda: lifecycle.run(sizes["low_load"], sizes["burst"], options.latency,
                                                    home / "lifecycle"),
                 "capacity": lambda: capacity.run(sizes["open"], options.latency, home / "capacity"),

@@ -36,6 +36,8 @@ def configuration(**values: object) -> list[list[str]]:
     header, row = template("Configuration")
     row[header.index("SpaceId")] = SPACE
     for name, value in values.items():
+        if name not in header:  # a parameter the sample leaves out (WebhookURL): a column of its own
+            header, row = header + [name], row + [""]
         row[header.index(name)] = str(value)
     return [header, row]
 

@@ -29,8 +29,8 @@ def free_port() -> int:
 
 
 class BotProcess:
-    def __init__(self, google: ServedGoogle, home: Path):
-        self.google, self.home = google, home
+    def __init__(self, google: ServedGoogle, home: Path, env: dict[str, str] | None = None):
+        self.google, self.home, self.extra_env = google, home, env or {}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = home / "bot.log"
@@ -40,7 +40,7 @@ class BotProcess:
     def start(self) -> float:
         """Start the process; returns the seconds until GET /healthz answered 200."""
         self.home.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **self.google.bot_env(str(self.home / "journal")), "PYTHONUNBUFFERED": "1",
+        env = {**os.environ, **self.google.bot_env(str(self.home / "journal")), "PYTHONUNBUFFERED": "1", **self.extra_env,
                # Only the fakes: google-auth's own look-ups at *.googleapis.com fail at once.
                "HTTPS_PROXY": "http://127.0.0.1:9", "NO_PROXY": "127.0.0.1,localhost"}
         began = time.monotonic()
@@ -60,6 +60,10 @@ class BotProcess:
 
     def stats(self) -> dict:
         return self.session.get(f"{self.url}/_bench/stats", timeout=60).json()
+
+    def status(self) -> dict:
+        return self.session.get(f"{self.url}/status", headers={"Authorization": f"Bearer {API_TOKEN}"},
+                                timeout=60).json()
 
     def reset(self) -> None:
         self.session.post(f"{self.url}/_bench/reset", timeout=10)
