@@ -209,7 +209,7 @@ class RcaBot:
     def status_rows(self) -> list[list[str]]:
         """The BotStatus rows as of now (the console shows them live)."""
         with self._lock:
-            return status_rows(self.board(), self.problems + self.outgoing.problems())
+            return status_rows(self.board(), self.problems + self.outgoing.problems(), self.outgoing.view())
 
     def digest(self) -> None:
         """The daily digest job: one message in the space."""

@@ -57,7 +57,10 @@ def test_an_hour_down_then_back_delivers_each_event_once_in_order(client, bot, c
     assert bot.status()["outgoing"][URL]["failing_since"] and bot.status()["outgoing"][URL]["backlog"] >= 5
     gaps = [(b - a).total_seconds() for a, b in zip(tries_at, tries_at[1:])]
     assert gaps[:4] == [5, 10, 20, 40] and max(gaps) <= 3600  # exponential back-off from 5 s
-    assert any("Outgoing " + URL in " ".join(row) for row in bot.status_rows())  # failing for long
+    assert any(row[0] == "Problem" and "Outgoing " + URL + " has failed since" in " ".join(row)
+               for row in bot.status_rows())  # failing for long
+    assert any(row[:2] == ["Outgoing", URL] and "nothing delivered yet" in row[2] and "waiting" in row[2]
+               for row in bot.status_rows())  # and how it fares, in a row of its own
 
     receiver.up()
     wait_out(bot, clock, 3600, step=60)
@@ -114,7 +117,8 @@ def test_a_4xx_gives_the_event_up_at_once_and_the_next_goes(client, bot, clock, 
     bot.flush()
     rows = [r for r in read(workbook_dir / "Tracker.csv") if r[3] == "Undelivered"]
     assert len(rows) == 1 and "ticket.started" in rows[0][5] and URL in rows[0][5] and "HTTP 410" in rows[0][5]
-    assert any(URL in " ".join(row) and "given up" in " ".join(row) for row in read(workbook_dir / "BotStatus.csv"))
+    assert any(row[0] == "Problem" and URL in " ".join(row) and "given up" in " ".join(row)
+               for row in read(workbook_dir / "BotStatus.csv"))
 
 
 def test_a_day_down_gives_up_with_a_tracker_row_and_a_botstatus_problem(client, bot, clock, receiver,
