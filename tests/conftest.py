@@ -10,7 +10,7 @@ from rcabot.web import create_app
 from tests.fakes.clock import FakeClock
 from tests.fakes.jobs import RecordingJobs
 
-pytest_plugins = ["tests.google_fixtures"]
+pytest_plugins = ["tests.google_fixtures", "tests.outgoing_fixtures"]
 
 
 @pytest.fixture

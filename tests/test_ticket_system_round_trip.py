@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-import responses
 
 from rcabot.web import create_app
 from tests.conftest import set_configuration
@@ -15,19 +14,13 @@ from tests.test_inbound_hooks import GITHUB_SECRET, JIRA_SECRET, Sender, sample
 
 
 @pytest.fixture
-def mock():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as m:
-        yield m
+def github(http_fakes):
+    return FakeGitHub(http_fakes)
 
 
 @pytest.fixture
-def github(mock):
-    return FakeGitHub(mock)
-
-
-@pytest.fixture
-def jira(mock):
-    return FakeJira(mock)
+def jira(http_fakes):
+    return FakeJira(http_fakes)
 
 
 @pytest.fixture

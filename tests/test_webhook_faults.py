@@ -8,34 +8,17 @@ from email.utils import format_datetime
 
 import pytest
 import requests
-import responses
 
 from rcabot.outgoing.delivery import GIVE_UP_AFTER, Outgoing
 from rcabot.outgoing.webhook import retry_after
 from rcabot.web import create_app
-from tests.conftest import set_configuration
 from tests.fakes.jobs import RecordingJobs
-from tests.fakes.webhooks import SECRET, URL, Receiver
+from tests.fakes.webhooks import SECRET, URL
 
 
 @pytest.fixture
-def mock():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as m:
-        yield m
-
-
-@pytest.fixture
-def receiver(mock):
-    return Receiver(mock)
-
-
-@pytest.fixture
-def app(workbook_dir, jobs, clock, monkeypatch, receiver):
-    monkeypatch.setenv("RCABOT_WEBHOOK_SECRET", SECRET)
-    app = create_app({"WORKBOOK_DIR": str(workbook_dir), "JOBS": jobs, "CLOCK": clock})
-    set_configuration(workbook_dir, WebhookURL=URL)
-    app.extensions["rcabot"].reload()
-    return app
+def app(webhook_app):
+    return webhook_app
 
 
 def wait_out(bot, clock, seconds, step=1):
@@ -174,7 +157,7 @@ def test_the_backlog_is_bounded_and_overflow_is_given_up_visibly(client, bot, re
     assert any("over 3 waiting" in " ".join(row) for row in bot.status_rows())
 
 
-def test_the_workers_deliver_on_their_own(clock, tmp_path, mock, receiver):
+def test_the_workers_deliver_on_their_own(clock, tmp_path, http_fakes, receiver):
     from rcabot.outgoing import HookEvent, event_id
 
     out = Outgoing(clock, tmp_path, SECRET)

@@ -5,7 +5,6 @@ import json
 from datetime import datetime, timezone
 
 import pytest
-import responses
 from hypothesis import given, settings, strategies as st
 
 from rcabot.outgoing import GiveUp, HookEvent, TryLater, event_id
@@ -19,24 +18,8 @@ from tests.fakes.webhooks import SECRET, URL, Receiver
 
 
 @pytest.fixture
-def mock():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as m:
-        yield m
-
-
-@pytest.fixture
-def receiver(mock):
-    return Receiver(mock)
-
-
-@pytest.fixture
-def app(workbook_dir, jobs, clock, monkeypatch, receiver):
-    """The conftest app, with RCABOT_WEBHOOK_SECRET set and WebhookURL in the Configuration."""
-    monkeypatch.setenv("RCABOT_WEBHOOK_SECRET", SECRET)
-    app = create_app({"WORKBOOK_DIR": str(workbook_dir), "JOBS": jobs, "CLOCK": clock})
-    set_configuration(workbook_dir, WebhookURL=URL)
-    app.extensions["rcabot"].reload()
-    return app
+def app(webhook_app):
+    return webhook_app
 
 
 def journal_folder(workbook_dir):
@@ -95,7 +78,7 @@ def test_without_a_webhook_url_nothing_is_recorded(workbook_dir, jobs, clock, mo
     assert app.extensions["rcabot"].status()["outgoing"] == {}
 
 
-def test_a_webhook_url_without_a_secret_sends_nothing_and_says_so(workbook_dir, jobs, clock, monkeypatch, mock,
+def test_a_webhook_url_without_a_secret_sends_nothing_and_says_so(workbook_dir, jobs, clock, monkeypatch, http_fakes,
                                                                     receiver):
     monkeypatch.delenv("RCABOT_WEBHOOK_SECRET", raising=False)
     app = create_app({"WORKBOOK_DIR": str(workbook_dir), "JOBS": jobs, "CLOCK": clock})
@@ -108,8 +91,8 @@ def test_a_webhook_url_without_a_secret_sends_nothing_and_says_so(workbook_dir, 
     assert any("RCABOT_WEBHOOK_SECRET" in " ".join(row) for row in bot.status_rows())
 
 
-def test_a_reload_follows_the_webhook_urls(client, bot, workbook_dir, mock, receiver):
-    other = Receiver(mock, "https://other.example.com/hook")
+def test_a_reload_follows_the_webhook_urls(client, bot, workbook_dir, http_fakes, receiver):
+    other = Receiver(http_fakes, "https://other.example.com/hook")
     set_configuration(workbook_dir, WebhookURL=f"{URL}, {other.url}")
     bot.reload()
     client.post("/tickets", json={"ticket_id": "RCA-1"})

@@ -8,7 +8,6 @@ from datetime import datetime, timezone
 
 import pytest
 import requests
-import responses
 
 from rcabot.config import Config, Settings
 from rcabot.outgoing import ACCEPTED, COMPLETED, EVENT_TYPES, GiveUp, HookEvent, TryLater, event_id
@@ -27,14 +26,8 @@ def event(type_: str, ticket: str = "RCA-42", name: str = "Ada Lovelace") -> Hoo
 
 
 @pytest.fixture
-def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        yield mock
-
-
-@pytest.fixture
-def jira(rsps):
-    fake = FakeJira(rsps)
+def jira(http_fakes):
+    fake = FakeJira(http_fakes)
     fake.add_issue("RCA-42")
     return fake
 
@@ -45,8 +38,8 @@ def jira_target(jira):
 
 
 @pytest.fixture
-def github(rsps):
-    fake = FakeGitHub(rsps)
+def github(http_fakes):
+    fake = FakeGitHub(http_fakes)
     fake.add_issue("acme/widgets", 7)
     return fake
 
@@ -139,7 +132,7 @@ def test_jira_retry_after_fault_then_delivers_once(jira, jira_target):
     assert len(jira.bodies("RCA-42")) == 1
 
 
-def test_jira_client_is_made_on_first_send(rsps, jira):
+def test_jira_client_is_made_on_first_send(http_fakes, jira):
     target = JiraTarget(jira.base, jira.email, jira.token)
     assert target._client is None and jira.requests == []  # noqa: SLF001 - no HTTP before a send
 
@@ -177,8 +170,8 @@ def test_github_same_event_twice_posts_once_even_pages_back(github, github_targe
     assert github.issues[("acme/widgets", 8)]["labels"] == ["rca-done"]
 
 
-def test_github_enterprise_base_url(rsps):
-    fake = FakeGitHub(rsps, base="https://ghe.acme.example/api/v3")
+def test_github_enterprise_base_url(http_fakes):
+    fake = FakeGitHub(http_fakes, base="https://ghe.acme.example/api/v3")
     fake.add_issue("acme/widgets", 7)
     GitHubTarget(fake.token, api_url=fake.base, write_gap=None).send(event(ACCEPTED, GH))
     assert len(fake.bodies("acme/widgets", 7)) == 1
