@@ -157,6 +157,23 @@ def test_a_replayed_delivery_is_ignored(send, bot):
     assert again.status_code == 200 and "received already" in again.json["ignored"]
 
 
+def test_a_delivery_replayed_after_a_restart_does_not_start_a_closed_review_again(send, bot, space, workbook_dir,
+                                                                                  jobs, clock):
+    assert send.github("issues", sample("github_issues_labeled"), delivery="d-1").status_code == 202
+    pinged = space.pinged("acme/payments#42")
+    space.click(space.last_card("acme/payments#42"), "accept", pinged)
+    space.click(space.last_card("acme/payments#42"), "done", pinged)
+    bot.journal.close()  # the process ends; a cut line and a hand edit are in the file too
+    with open(bot.journal.folder / "deliveries.jsonl", "a", encoding="utf-8") as f:
+        f.write('{"id": "github:d-2", "at": "not a time"}\n{"id": "github:d-3", "a')
+
+    app = create_app({"WORKBOOK_DIR": str(workbook_dir), "JOBS": jobs, "CLOCK": clock,
+                      "GITHUB_SECRET": GITHUB_SECRET, "JIRA_SECRET": JIRA_SECRET})
+    again = Sender(app.test_client(), clock).github("issues", sample("github_issues_labeled"), delivery="d-1")
+    assert again.status_code == 200 and "received already" in again.json["ignored"]
+    assert app.test_client().get("/tickets/" + quote("acme/payments#42", safe="/")).status_code == 404
+
+
 def test_a_replayed_jira_delivery_is_ignored(send):
     assert send.jira(sample("jira_issue_updated_label"), delivery="j-1").status_code == 202
     again = send.jira(sample("jira_issue_updated_label"), delivery="j-1")

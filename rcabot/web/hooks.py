@@ -8,6 +8,7 @@ accepted) or the bot is busy (with Retry-After)."""
 from __future__ import annotations
 
 import logging
+import threading
 from datetime import timedelta
 from typing import Callable
 
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 # 64 KiB would refuse real deliveries. 1 MiB still bounds what one request makes the bot read.
 MAX_HOOK_BYTES = 1024 * 1024
 JIRA_TOLERANCE = timedelta(minutes=5)
+_MAKING = threading.Lock()
 
 
 @bp.before_request
@@ -73,7 +75,12 @@ def _bot():
 
 
 def _deliveries() -> Deliveries:
-    return current_app.extensions.setdefault("rcabot.deliveries", Deliveries())
+    """One per app, made at its first hook (under a lock: requests run in threads), kept in the journal folder."""
+    with _MAKING:
+        if "rcabot.deliveries" not in current_app.extensions:
+            journal = _bot().journal
+            current_app.extensions["rcabot.deliveries"] = Deliveries(journal.folder if journal else None)
+        return current_app.extensions["rcabot.deliveries"]
 
 
 def _error(status: int, message: str):
