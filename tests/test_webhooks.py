@@ -1,6 +1,7 @@
 """Outgoing webhooks (issue 13): every cycle event reaches each WebhookURL, signed, once, in order."""
 from __future__ import annotations
 
+import csv
 import json
 from datetime import datetime, timezone
 
@@ -103,6 +104,23 @@ def test_a_reload_follows_the_webhook_urls(client, bot, workbook_dir, http_fakes
     assert {e["data"]["ticket_id"] for e in other.taken} == {"RCA-1", "RCA-2"}
     assert {e["data"]["ticket_id"] for e in receiver.taken} <= {"RCA-1"}
     assert set(bot.status()["outgoing"]) == {other.url}
+
+
+def test_a_url_removed_with_events_owed_gives_them_up_in_the_tracker(client, bot, workbook_dir, receiver):
+    client.post("/tickets", json={"ticket_id": "RCA-1"})  # started and pinged: two events owed, none sent
+    set_configuration(workbook_dir, WebhookURL="")
+    bot.reload()
+    bot.flush(paced=False)
+
+    undelivered = [row for row in read_tab(workbook_dir, "Tracker") if row[3] == "Undelivered"]
+    assert [row[1] for row in undelivered] == ["RCA-1", "RCA-1"]
+    assert all(URL in row[5] and "removed from the configuration" in row[5] for row in undelivered)
+    assert receiver.taken == []
+
+
+def read_tab(workbook_dir, tab: str) -> list[list[str]]:
+    with open(workbook_dir / f"{tab}.csv", newline="", encoding="utf-8") as f:
+        return list(csv.reader(f))
 
 
 def test_a_restart_delivers_what_was_pending(client, bot, clock, workbook_dir, receiver):

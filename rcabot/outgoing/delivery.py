@@ -113,14 +113,20 @@ class Outgoing:
     def remove_target(self, name: str) -> None:
         """A target no longer wanted: what it was owed is given up (marked, so a restart does not revive it)."""
         self._webhooks.discard(name)
+        why = "the target was removed from the configuration"
         with self._lock:
             lane = self._lanes.pop(name, None)
             if lane is None:
                 return
             lane.removed = True
             lane.wake.set()
-            for event in lane.pending:
-                self._settle(event, name, "the target was removed from the configuration")
+            owed = list(lane.pending)
+            for event in owed:
+                self._settle(event, name, why)
+        if owed:
+            log.warning("outgoing: %s removed with %d events owed; they are given up", name, len(owed))
+        for event in owed:  # outside our lock: it takes the bot's
+            self.on_give_up(name, event, why)
 
     @property
     def active(self) -> bool:
