@@ -20,6 +20,8 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
+from .files import append_whole, replace_whole
+
 log = logging.getLogger(__name__)
 
 CURRENT = "journal.jsonl"
@@ -89,7 +91,7 @@ class Journal:
         with self._lock:
             try:
                 fd = self._open()
-                self._append(fd, data)
+                append_whole(fd, data)
             except OSError as exc:
                 self._drop_file()
                 raise JournalError(f"cannot write the journal in {self.folder}: {exc.strerror or exc}") from exc
@@ -106,25 +108,8 @@ class Journal:
                 self.folder.mkdir(parents=True, exist_ok=True)
             if self._owner is None or os.fstat(self._owner.fileno()).st_nlink == 0:
                 self._owner = _take_ownership(self.folder / LOCK)
-            fd = os.open(self.folder / CURRENT, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
-            if not _ends_a_line(fd):
-                os.write(fd, b"\n")  # end a line torn by a crash, so that the next one stays whole
-            self._fd = fd
+            self._fd = os.open(self.folder / CURRENT, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o644)
         return self._fd
-
-    def _append(self, fd: int, data: bytes) -> None:
-        size = os.fstat(fd).st_size
-        try:
-            written = os.write(fd, data)
-            if written != len(data):
-                raise OSError(errno.ENOSPC, f"only {written} of {len(data)} bytes were written")
-            os.fsync(fd)
-        except OSError:
-            try:
-                os.ftruncate(fd, size)  # take back a partial line where the system lets us
-            except OSError:
-                pass
-            raise
 
     def _drop_file(self) -> None:
         if self._fd is not None:
@@ -176,13 +161,8 @@ class Journal:
     def save_state(self, revision: int, tables: dict) -> None:
         """Keep the state tabs just written (atomically: a crash leaves the old copy or this one)."""
         text = json.dumps({"revision": revision, "tables": tables}, separators=(",", ":"), ensure_ascii=False)
-        tmp = self.folder / (STATE + ".tmp")
         try:
-            with open(tmp, "w", encoding="utf-8") as out:
-                out.write(text)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self.folder / STATE)
+            replace_whole(self.folder / STATE, text.encode("utf-8"))
         except OSError as exc:
             log.error("journal: cannot keep the local copy of the state tabs (%s)", exc)
 
@@ -211,11 +191,6 @@ class Journal:
     @staticmethod
     def _number(path: Path) -> int:
         return int(path.name.split(".")[1])
-
-
-def _ends_a_line(fd: int) -> bool:
-    size = os.fstat(fd).st_size
-    return size == 0 or os.pread(fd, 1, size - 1) == b"\n"
 
 
 def _take_ownership(path: Path):

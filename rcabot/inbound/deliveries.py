@@ -15,6 +15,8 @@ from collections import OrderedDict
 from datetime import datetime, timedelta
 from pathlib import Path
 
+from ..files import append_to, replace_whole
+
 log = logging.getLogger(__name__)
 KEEP = timedelta(hours=24)
 MAX_IDS = 10_000  # a day of hooks for a busy site; past it the oldest id is forgotten first
@@ -73,11 +75,9 @@ class Deliveries:
         self._rewrite()
 
     def _rewrite(self) -> None:
-        temporary = self.path.with_name(self.path.name + ".tmp")
+        lines = "".join(_line({"id": i, "at": at.isoformat()}) for i, at in self._seen.items())
         try:
-            with open(temporary, "w", encoding="utf-8") as out:
-                out.writelines(json.dumps({"id": i, "at": at.isoformat()}) + "\n" for i, at in self._seen.items())
-            os.replace(temporary, self.path)
+            replace_whole(self.path, lines.encode("ascii"))
         except OSError as exc:
             log.warning("hooks: cannot rewrite %s (%s)", self.path, exc)
 
@@ -85,7 +85,10 @@ class Deliveries:
         if self.path is None:
             return
         try:
-            with open(self.path, "a", encoding="utf-8") as out:
-                out.write(json.dumps(entry) + "\n")
+            append_to(self.path, _line(entry).encode("ascii"), sync=False)
         except OSError as exc:  # remembered in memory still; only a restart would forget it
             log.warning("hooks: cannot write %s (%s)", self.path, exc)
+
+
+def _line(entry: dict) -> str:
+    return json.dumps(entry, separators=(",", ":")) + "\n"

@@ -18,6 +18,7 @@ import os
 from datetime import datetime
 from pathlib import Path
 
+from ..files import append_to, replace_whole
 from . import HookEvent
 
 log = logging.getLogger(__name__)
@@ -88,27 +89,15 @@ class Store:
         """Replace the file with just `pending` (atomically: a crash leaves the old file or this one)."""
         if self.path is None:
             return
-        tmp = self.path.with_suffix(".tmp")
         try:
-            with open(tmp, "w", encoding="ascii") as out:
-                out.writelines(_line({"event": to_json(e), "to": t}) for e, t in pending)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(tmp, self.path)
+            replace_whole(self.path, "".join(_line({"event": to_json(e), "to": t}) for e, t in pending).encode("ascii"))
             self._rewritten = self.path.stat().st_size
         except OSError as exc:
             log.error("outgoing: cannot compact %s (%s); it keeps its old lines", FILE, exc)
 
     def _append(self, lines: list[dict], sync: bool) -> None:
-        if self.path is None or not lines:
-            return
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        try:
-            os.write(fd, "".join(_line(x) for x in lines).encode("ascii"))
-            if sync:
-                os.fsync(fd)
-        finally:
-            os.close(fd)
+        if self.path is not None and lines:
+            append_to(self.path, "".join(_line(x) for x in lines).encode("ascii"), sync)
 
 
 def _line(entry: dict) -> str:
