@@ -426,8 +426,11 @@ class RcaBot:
         if not self.outgoing.active:
             return
         tickets, done = self.cycle.state.tickets, self.cycle.recently_done
+        events = hook_events(effects, lambda t: tickets.get(t) or done.get(t))
+        if not events:  # nothing written: nothing to tell about the disk either
+            return
         try:
-            self.outgoing.record(hook_events(effects, lambda t: tickets.get(t) or done.get(t)))
+            self.outgoing.record(events)
             self._recover("outgoing")
         except OSError as exc:  # still sent from memory; only a crash before delivery would lose them
             self._degrade("outgoing", f"cannot write the outgoing events to disk ({exc})")

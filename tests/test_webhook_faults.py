@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import csv
+import json
+import os
 import threading
 from datetime import datetime, timedelta, timezone
 from email.utils import format_datetime
@@ -190,3 +192,22 @@ def test_a_given_up_row_survives_a_crash_before_the_flush(client, bot, clock, re
     rows = [r for r in read(workbook_dir / "Tracker.csv") if r[3] == "Undelivered"]
     assert [r[5].split(" ")[0] for r in rows] == ["ticket.started", "ticket.pinged"]
     assert again.status()["outgoing"][URL]["backlog"] == 0  # given up stays given up
+
+
+def test_an_outgoing_store_on_a_full_disk_is_shown_and_its_events_still_go(client, bot, receiver, workbook_dir):
+    store = bot.outgoing.store.path
+    store.unlink(missing_ok=True)
+    os.symlink("/dev/full", store)  # every write to it: ENOSPC
+    assert client.post("/tickets", json={"ticket_id": "RCA-1"}).status_code == 202
+    assert "outgoing" in bot.degraded and "No space left" in bot.degraded["outgoing"]
+    health = client.get("/healthz")
+    assert health.status_code == 503 and "outgoing" in health.json["problems"]
+
+    bot.outgoing.pump()  # what could not be kept on disk is still sent from memory
+    assert receiver.types() == ["ticket.started", "ticket.pinged"]
+
+    store.unlink()  # room again: the next event is kept, and the part recovers
+    client.post("/tickets", json={"ticket_id": "RCA-2"})
+    assert "outgoing" not in bot.degraded
+    assert [line["event"]["ticket_id"] for line in map(json.loads, store.read_text().splitlines())
+            if "event" in line] == ["RCA-2", "RCA-2"]
