@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from rcabot.outgoing.delivery import GIVE_UP_AFTER, Outgoing
-from rcabot.outgoing.webhook import retry_after
+from rcabot.outgoing.errors import retry_after_seconds
 from rcabot.web import create_app
 from tests.fakes.jobs import RecordingJobs
 from tests.fakes.webhooks import SECRET, URL
@@ -84,9 +84,10 @@ def test_a_429_retry_after_is_honoured(client, bot, clock, receiver):
 
 
 def test_retry_after_reads_seconds_and_dates():
-    assert retry_after("30") == 30 and retry_after(None) is None and retry_after("soon") is None
+    assert retry_after_seconds({"Retry-After": "30"}) == 30 and retry_after_seconds({}) is None
+    assert retry_after_seconds({"Retry-After": "soon"}) is None
     later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=100), usegmt=True)
-    assert 90 <= retry_after(later) <= 100
+    assert 90 <= retry_after_seconds({"Retry-After": later}) <= 100
 
 
 def read(path):

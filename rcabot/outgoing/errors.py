@@ -1,4 +1,4 @@
-"""What a receiver's answer says about when to try again (shared by the write-back targets)."""
+"""What a receiver's answer says about when to try again (shared by every target: webhooks and write-back)."""
 from __future__ import annotations
 
 import re

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timezone
-from email.utils import parsedate_to_datetime
 
 import requests
 from standardwebhooks import Webhook
 
 from . import GiveUp, HookEvent, TryLater
+from .errors import retry_after_seconds
 
 TIMEOUT = 10  # seconds: a hanging receiver holds up only its own lane, and not for long
 RETRYABLE = {408, 429}
@@ -40,21 +40,6 @@ class WebhookTarget:
         if 200 <= code < 300:
             return
         if code in RETRYABLE or code >= 500:
-            raise TryLater(f"HTTP {code}", retry_after(answer.headers.get("Retry-After")))
+            raise TryLater(f"HTTP {code}", retry_after_seconds(answer.headers))
         raise GiveUp(f"HTTP {code}")
 
-
-def retry_after(value: str | None) -> float | None:
-    """Retry-After in seconds: a number, or an HTTP date; None when absent or unreadable."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return float(value)
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
