@@ -2,7 +2,6 @@
 answered event reaches the receiver (signed) exactly once after dedupe by webhook-id, in order."""
 from __future__ import annotations
 
-import csv
 import json
 import threading
 import time
@@ -11,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from standardwebhooks import Webhook
 
-from rcabot.bootstrap import TEMPLATES
+from tests.e2e.harness import prepare_workbook
 from tests.conftest import set_configuration
 from tests.fakes.webhooks import SECRET
 from tests.test_sigkill import Bot, card_for, click, free_port, wait_for_ping
@@ -68,17 +67,8 @@ def receiver():
 def bot(tmp_path, receiver, monkeypatch):
     monkeypatch.setenv("RCABOT_WEBHOOK_SECRET", SECRET)
     workbook = tmp_path / "workbook"
-    workbook.mkdir()
-    for template in TEMPLATES.glob("*.csv"):
-        rows = list(csv.reader(template.open(newline="", encoding="utf-8")))
-        if template.stem == "Managers":
-            header = rows[0]
-            for row in rows[1:]:
-                row[header.index("Shift")], row[header.index("Active")] = "all", "yes"
-        with open(workbook / template.name, "w", newline="", encoding="utf-8") as out:
-            csv.writer(out).writerows(rows)
-    set_configuration(workbook, TicketTimeout=600, ManagerDNDTime=0, TimeForDataFlush=1,
-                      WebhookURL=f"http://127.0.0.1:{receiver.server_address[1]}/hook")
+    prepare_workbook(workbook, timeout=600, dnd=0, flush=1, active=100)  # every manager works, all day
+    set_configuration(workbook, WebhookURL=f"http://127.0.0.1:{receiver.server_address[1]}/hook")
     bot = Bot(tmp_path)
     bot.start()
     yield bot
