@@ -38,6 +38,17 @@ def _bounded(seconds: float) -> float:
     return min(max(seconds, 1.0), MAX_WAIT)
 
 
+def marker(event) -> str:
+    """What a write-back comment carries to say which event it is (looked for before posting again)."""
+    return f"rcabot:{event.id}"
+
+
+def review_line(event, special: str) -> str:
+    """'RCA review accepted by Hana Sato' (or done), the name escaped for the target's markup."""
+    verb = "accepted" if event.type == "ticket.accepted" else "done"
+    return f"RCA review {verb} by {display_name(event, special)}"
+
+
 def display_name(event, special: str) -> str:
     """Who acted, as one plain line of at most 100 characters, with the markup characters in
     `special` backslash-escaped (a Chat display name must not mention, link or hide text)."""

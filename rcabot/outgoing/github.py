@@ -18,7 +18,7 @@ import re
 import requests
 
 from . import ACCEPTED, COMPLETED, GiveUp, HookEvent, TryLater
-from .errors import display_name, retry_after_seconds
+from .errors import marker, retry_after_seconds, review_line
 
 log = logging.getLogger(__name__)
 
@@ -27,14 +27,11 @@ DEFAULT_API = "https://api.github.com"
 TIMEOUT = 10  # seconds
 
 
-def marker(event: HookEvent) -> str:
-    return f"rcabot:{event.id}"
+MARKUP = "\\`*_[]<>@#|~!"  # what GitHub Markdown reads in a name (a mention, a link, a comment): escaped
 
 
 def comment_text(event: HookEvent) -> str:
-    who = display_name(event, '\\`*_[]<>@#|~!')
-    verb = "accepted" if event.type == ACCEPTED else "done"
-    return f"RCA review {verb} by {who}\n\n<!-- {marker(event)} -->"
+    return f"{review_line(event, MARKUP)}\n\n<!-- {marker(event)} -->"
 
 
 class GitHubTarget:

@@ -19,7 +19,7 @@ import re
 import requests
 
 from . import ACCEPTED, COMPLETED, GiveUp, HookEvent, TryLater
-from .errors import display_name, retry_after_seconds
+from .errors import marker, retry_after_seconds, review_line
 
 log = logging.getLogger(__name__)
 
@@ -29,15 +29,12 @@ PAGE = 100  # comments read per request for the marker check
 MAX_PAGES = 20  # newest first; a marker older than 2000 comments back is not looked for
 
 
-def marker(event: HookEvent) -> str:
-    return f"rcabot:{event.id}"
+MARKUP = "\\[]{}|!"  # what Jira wiki markup reads in a name: escaped
 
 
 def comment_text(event: HookEvent) -> str:
-    who = display_name(event, '\\[]{}|!')
-    verb = "accepted" if event.type == ACCEPTED else "done"
     # {{...}} is Jira wiki markup's monospace: the marker shows as a small, quiet code span.
-    return f"RCA review {verb} by {who}\n\n{{{{{marker(event)}}}}}"
+    return f"{review_line(event, MARKUP)}\n\n{{{{{marker(event)}}}}}"
 
 
 class JiraTarget:
