@@ -1,0 +1,91 @@
+"""Who is there: leave (Away), public and company holidays, and cover (Overrides).
+
+Plain data and pure rules, like the rest of the core: the tabs' readers (`tabs.py`) and the
+Calendar reader (`calendar_ooo.py`) turn what ops and managers wrote into these values, and the
+cycle asks `Availability` who of a shift's team is really there at an instant.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Sequence
+
+from ..model import Manager
+
+
+@dataclass(frozen=True)
+class Away:
+    """`manager` (a Chat id) is away from `start` (inclusive) to `end` (exclusive), both aware instants.
+
+    A whole-day row `2026-12-24` to `2026-12-24` is 00:00 on the 24th to 00:00 on the 25th, local time."""
+
+    manager: str
+    start: datetime
+    end: datetime
+    reason: str = ""
+    source: str = "sheet"  # sheet, chat (the `away` command) or calendar (Google Calendar out of office)
+
+    def covers(self, now: datetime) -> bool:
+        return self.start <= now < self.end
+
+
+@dataclass(frozen=True)
+class Holiday:
+    """A day off for the whole team: no shift runs on `day` (local) but those in `shifts`."""
+
+    day: date
+    name: str
+    shifts: frozenset[int] = frozenset()  # the shifts that still run that day
+    source: str = "sheet"  # sheet (the Holidays tab) or the HolidayCountry code
+
+
+@dataclass(frozen=True)
+class Override:
+    """`covered_by` takes `instead_of`'s place in shift `shift` starting on local day `day`."""
+
+    day: date
+    shift: int
+    instead_of: str  # Chat id
+    covered_by: str  # Chat id
+
+
+@dataclass(frozen=True)
+class Availability:
+    """The leave and cover in force (from the Away and Overrides tabs and, optionally, calendars)."""
+
+    away: tuple[Away, ...] = ()
+    overrides: tuple[Override, ...] = ()
+    _by_manager: dict = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+
+    def away_at(self, chat_id: str, now: datetime) -> Away | None:
+        """The absence that covers `now` for `chat_id` (the one that ends last), or None."""
+        found = [a for a in self._index().get(chat_id, ()) if a.covers(now)]
+        return max(found, key=lambda a: a.end) if found else None
+
+    def absences(self, chat_id: str) -> tuple[Away, ...]:
+        return tuple(self._index().get(chat_id, ()))
+
+    def cover(self, day: date, shift: int) -> dict[str, str]:
+        """{instead of: covered by} for one shift occurrence."""
+        return {o.instead_of: o.covered_by for o in self.overrides if o.day == day and o.shift == shift}
+
+    def _index(self) -> dict[str, list[Away]]:
+        if self._by_manager is None:
+            index: dict[str, list[Away]] = {}
+            for absence in self.away:
+                index.setdefault(absence.manager, []).append(absence)
+            object.__setattr__(self, "_by_manager", index)
+        return self._by_manager
+
+
+def resolve(text: str, managers: Sequence[Manager]) -> Manager | None:
+    """A manager named in a tab: by GChat ID (`users/123` or `123`) or by name (case-insensitive)."""
+    wanted = text.strip()
+    if not wanted:
+        return None
+    chat_id = wanted if wanted.startswith("users/") else f"users/{wanted}"
+    for manager in managers:
+        if manager.chat_id == chat_id:
+            return manager
+    matches = [m for m in managers if m.name.strip().casefold() == wanted.casefold()]
+    return matches[0] if len(matches) == 1 else None
