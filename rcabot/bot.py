@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Protocol
 
+from .availability import Availability, Away
 from .chat import ChatError, ChatSpace, Message, answers
 from .chat.cards import lapsed_message, notice_message, ping_message, thread_key
 from .config import Config, Parsed, parse_configuration, parse_managers
@@ -305,7 +306,7 @@ class RcaBot:
             holding = next((_copy(t) for t in state.tickets.values()
                             if t.status is TicketStatus.PINGED and t.manager_id == user_id), None)
             pinged = tuple(e.ticket_id for e in effects if isinstance(e, Ping) and e.manager.chat_id == user_id)
-            on_shift = manager.active and manager.works(self.config.schedule.current_shift(now))
+            on_shift = any(m.chat_id == user_id for m in self.cycle.on_shift(now)[1])
             until = state.dnd_until[user_id] if state.in_dnd(user_id, now) else None
             return DndChange(manager.name, now, until, was, holding, pinged, on_shift), effects
         return self._event(run, answered=True)
@@ -690,12 +691,17 @@ class RcaBot:
         with self._lock:
             now, state = self.clock(), self.cycle.state
             schedule = self.config.schedule
-            shift = schedule.current_shift(now)
+            slot, on = self.cycle.on_shift(now)
+            present = {m.chat_id for m in on}
+            availability = self.cycle.availability
             holding = {t.manager_id: t.ticket_id for t in state.tickets.values() if t.status is TicketStatus.PINGED}
+            holiday = schedule.holidays.on(now.astimezone(schedule.zone).date())
             return {
-                "now": iso(now), "shift": shift, "shifts": schedule.count, "time_zone": str(schedule.zone),
-                "next_shift_start": iso(schedule.next_shift_start(now)),
-                "managers": [manager_view(m, shift, state, holding, now) for m in self.cycle.managers],
+                "now": iso(now), "shift": slot.shift if slot else 0, "shifts": schedule.count,
+                "time_zone": str(schedule.zone), "next_shift_start": iso(schedule.next_start(now)) or None,
+                "holiday": holiday.name if holiday else None,
+                "managers": [manager_view(m, m.chat_id in present, state, holding, now,
+                                          availability.away_at(m.chat_id, now)) for m in self.cycle.managers],
                 "tickets": [ticket_view(t) for t in state.tickets.values()],
                 "waiting": sum(t.status is TicketStatus.WAITING for t in state.tickets.values()),
                 "problems": list(self.problems), "degraded": dict(self.degraded),
@@ -703,10 +709,11 @@ class RcaBot:
                 "outgoing": self.outgoing.view(),
             }
 
-    def rota(self) -> tuple[ShiftSchedule, list[Manager], datetime]:
-        """The schedule, the team and the time, taken together from memory (for the shift calendar)."""
+    def rota(self) -> tuple[ShiftSchedule, list[Manager], Availability, datetime]:
+        """The schedule, the team, leave and cover, and the time, taken together from memory (for
+        the shift calendar and `who <date>`)."""
         with self._lock:
-            return self.config.schedule, list(self.cycle.managers), self.clock()
+            return self.config.schedule, list(self.cycle.managers), self.cycle.availability, self.clock()
 
     def board(self) -> Board:
         """The shift, the team and the tickets as they stand, for the views."""
@@ -731,10 +738,12 @@ def ticket_view(t: Ticket) -> dict:
             "message": t.message_id or None}  # the ping card (or waiting notice) in the space; None: not yet
 
 
-def manager_view(m: Manager, shift: int, state: BotState, holding: dict[str, str], now: datetime) -> dict:
+def manager_view(m: Manager, on_shift: bool, state: BotState, holding: dict[str, str], now: datetime,
+                 away: Away | None = None) -> dict:
     return {"name": m.name, "chat_id": m.chat_id, "email": m.email,
             "shifts": "all" if m.shifts is None else ",".join(map(str, sorted(m.shifts))),
-            "active": m.active, "on_shift": m.active and m.works(shift),
+            "active": m.active, "on_shift": on_shift,
+            "away": {"until": iso(away.end), "reason": away.reason, "source": away.source} if away else None,
             "dnd_until": iso(state.dnd_until[m.chat_id]) if state.in_dnd(m.chat_id, now) else None,
             "holding": holding.get(m.chat_id)}
 

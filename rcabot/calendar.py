@@ -12,8 +12,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Sequence
 from zoneinfo import ZoneInfo
 
+from .availability import Availability, roster
 from .model import Manager
-from .rotation import eligible
+from .rotation import on_shift
 from .shifts import ShiftSchedule
 
 DAYS = 14
@@ -40,15 +41,17 @@ class ShiftOccurrence:
 
 
 def upcoming_shifts(schedule: ShiftSchedule, managers: Sequence[Manager], now: datetime,
-                    days: int = DAYS) -> list[ShiftOccurrence]:
+                    days: int = DAYS, availability: Availability = Availability()) -> list[ShiftOccurrence]:
     """The shift occurrences that overlap the next `days` days: the running shift (from its start)
-    and every shift that starts before the same local wall-clock time `days` days from now."""
+    and every shift that starts before the same local wall-clock time `days` days from now. Each
+    lists who would be pinged at its start (or now, for the running one): cover in, leave out."""
     local_now = now.astimezone(schedule.zone)
     until = (local_now + timedelta(days=days)).astimezone(timezone.utc)  # wall-clock days across DST
-    starts = schedule.boundaries(local_now.date() - timedelta(days=1),
-                                 until.astimezone(schedule.zone).date() + timedelta(days=1))
-    return [ShiftOccurrence(number, start, end, tuple(eligible(managers, number, ())))
-            for (start, number), (end, _) in zip(starts, starts[1:]) if end > now and start < until]
+    slots = schedule.slots(local_now.date() - timedelta(days=1), until.astimezone(schedule.zone).date())
+    return [ShiftOccurrence(s.shift, s.start, s.end,
+                            tuple(roster(on_shift(managers, s.shift), managers, s.day, s.shift, availability,
+                                         max(s.start, now))))
+            for s in slots if s.end > now and s.start < until]
 
 
 def render(occurrences: Sequence[ShiftOccurrence], now: datetime, zone: ZoneInfo,

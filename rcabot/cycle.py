@@ -14,10 +14,11 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Sequence, Union
 
+from .availability import Availability, roster
 from .history import History
 from .model import Board, BotState, Manager, Ticket, TicketStatus, Track
-from .rotation import eligible, pick_manager
-from .shifts import ShiftSchedule
+from .rotation import eligible, on_shift, pick_manager
+from .shifts import ShiftSchedule, Slot
 
 SHIFT_TIMER = "shift-boundary"
 
@@ -148,6 +149,7 @@ class Cycle:
         self.rules = rules
         self.history = history or History()  # the Tracker's recent rows, for load balancing
         self.recently_done: OrderedDict[str, Ticket] = OrderedDict()
+        self.availability = Availability()  # leave and cover, from the Away and Overrides tabs
 
     # --- events -------------------------------------------------------------------------
 
@@ -231,16 +233,36 @@ class Cycle:
     def board(self, now: datetime) -> Board:
         """A copy of where things stand, for the views (chat answers, the BotStatus tab, the digest)."""
         schedule, state = self.rules.schedule, self.state
-        return Board(now=now, zone=schedule.zone, shift=schedule.current_shift(now), shifts=schedule.count,
-                     shift_started=schedule.shift_started_at(now), next_shift=schedule.next_shift_start(now),
+        slot, on = self.on_shift(now)
+        team = on_shift(self.managers, slot.shift) if slot else []
+        away = {m.chat_id: a for m in self.managers if (a := self.availability.away_at(m.chat_id, now))}
+        return Board(now=now, zone=schedule.zone, shift=slot.shift if slot else 0, shifts=schedule.count,
+                     shift_started=slot.start if slot else None,
+                     next_shift=slot.end if slot else schedule.next_start(now),
                      managers=tuple(self.managers), tickets=tuple(map(_copy, state.tickets.values())),
                      dnd_until={who: until for who, until in state.dnd_until.items() if until > now},
-                     next_up=self.next_up(now))
+                     next_up=self.next_up(now), on=tuple(on), team=tuple(team), away=away,
+                     holiday=schedule.holidays.on(now.astimezone(schedule.zone).date()),
+                     covers=self.availability.cover(slot.day, slot.shift) if slot else {})
 
     def next_up(self, now: datetime) -> Manager | None:
         """Who a new ticket would be pinged to now (None: it would wait)."""
-        shift = self.rules.schedule.current_shift(now)
-        return pick_manager(self.managers, shift, self.state.last_pinged.get(shift, ""), self.busy(now))
+        slot, on = self.on_shift(now)
+        if slot is None:
+            return None
+        return pick_manager(on, self.state.last_pinged.get(slot.shift, ""), self.busy(now), order=self._order())
+
+    def on_shift(self, now: datetime) -> tuple[Slot | None, list[Manager]]:
+        """The shift occurrence running at `now` (None: nobody's) and who of its team is there, in
+        turn order: cover in place of the covered, nobody away."""
+        slot = self.rules.schedule.slot_at(now)
+        if slot is None:
+            return None, []
+        return slot, roster(on_shift(self.managers, slot.shift), self.managers, slot.day, slot.shift,
+                            self.availability, now)
+
+    def _order(self) -> list[str]:
+        return [m.chat_id for m in self.managers]
 
     def tick(self, now: datetime) -> list[Effect]:
         """Time out lapsed pings, then give free managers to waiting tickets (DND ends, shift changes).
@@ -253,12 +275,20 @@ class Cycle:
         effects += [Lapsed(t.ticket_id, t.message_id, t.manager_name) for t in lapsed]
         notes = {t.ticket_id: self._requeue(t, f"Timed out for {t.manager_name}.") for t in lapsed}
         effects += self._wake(now, notes) + self._escalations(now) + self._reminders(now)
-        return effects + self._shift_notice(now) + [SetTimer(SHIFT_TIMER, self.rules.schedule.next_shift_start(now))]
+        return effects + self._shift_notice(now) + [SetTimer(SHIFT_TIMER, self._next_change(now))]
 
-    def reload(self, managers: Sequence[Manager], rules: Rules, now: datetime) -> list[Effect]:
-        """New Managers and Configuration: open pings keep their deadlines; waiting tickets get a look;
-        escalation and reminder times follow the new values."""
+    def _next_change(self, now: datetime) -> datetime:
+        """When who is on may change next: a shift starts or ends, someone's leave starts or ends."""
+        leave = [moment for a in self.availability.away for moment in (a.start, a.end) if moment > now]
+        return min([self.rules.schedule.next_change(now)] + leave)
+
+    def reload(self, managers: Sequence[Manager], rules: Rules, now: datetime,
+               availability: Availability | None = None) -> list[Effect]:
+        """New Managers and Configuration (and leave and cover): open pings keep their deadlines;
+        waiting tickets get a look; escalation and reminder times follow the new values."""
         self.managers, self.rules = list(managers), rules
+        if availability is not None:
+            self.availability = availability
         timers = [timer for t in self.state.tickets.values() for timer in self._ticket_timers(t)
                   if not timer.key.startswith(timeout_timer(""))]
         return timers + self.tick(now)
@@ -297,7 +327,8 @@ class Cycle:
                 ticket.accepted_at = ticket.accepted_at or now
         timers: list[Effect] = [timer for t in self.state.tickets.values() for timer in self._ticket_timers(t)]
         timers += [SetTimer(dnd_timer(who), until) for who, until in self.state.dnd_until.items() if until > now]
-        self.state.announced_shift = self.rules.schedule.shift_started_at(now)  # a restart announces nothing
+        slot = self.rules.schedule.slot_at(now)
+        self.state.announced_shift = slot.start if slot else None  # a restart announces nothing
         effects = timers + self._unposted_pings() + self.tick(now)
         return effects + self._unposted_notices(now, {e.ticket_id for e in effects if isinstance(e, Notice)})
 
@@ -313,8 +344,8 @@ class Cycle:
     def _unposted_notices(self, now: datetime, noticed: set[str]) -> list[Effect]:
         """Waiting tickets whose notice the space never confirmed: post it (again; the same
         request id, so one that did reach the space is not posted twice)."""
-        shift = self.rules.schedule.current_shift(now)
-        return [Notice(t.ticket_id, _wait_text(t, shift, ""), number=t.attempts) for t in self.state.tickets.values()
+        why = self._why_waiting(now)
+        return [Notice(t.ticket_id, _wait_text(t, why, ""), number=t.attempts) for t in self.state.tickets.values()
                 if t.status is TicketStatus.WAITING and not t.message_id and t.ticket_id not in noticed]
 
     def _ticket_timers(self, ticket: Ticket) -> list[SetTimer]:
@@ -338,8 +369,8 @@ class Cycle:
         """Escalate, once, each ticket not accepted in time or passed on by everyone on shift."""
         if not self.rules.escalation_contacts:
             return []
-        shift = self.rules.schedule.current_shift(now)
-        team = {m.chat_id for m in self.managers if m.active and m.works(shift)}
+        slot, on = self.on_shift(now)
+        team = {m.chat_id for m in on}
         effects: list[Effect] = []
         for ticket in self.state.tickets.values():
             if ticket.status is TicketStatus.ACCEPTED or ticket.escalated:
@@ -349,7 +380,7 @@ class Cycle:
             if late:
                 why = f"not accepted {_duration(self.rules.escalate_after)} after it was ready"
             elif team and team <= set(ticket.passed_by):
-                why = f"declined or let lapse by every manager of shift {shift}"
+                why = f"declined or let lapse by every manager of shift {slot.shift}"
             else:
                 continue
             ticket.escalated = True
@@ -384,20 +415,23 @@ class Cycle:
     def _shift_notice(self, now: datetime) -> list[Effect]:
         """At a shift's start, tell the space who is on it and what waits."""
         schedule = self.rules.schedule
-        started = schedule.shift_started_at(now)
-        if self.state.announced_shift == started:
+        slot, on = self.on_shift(now)
+        if slot is None or self.state.announced_shift == slot.start:
             return []
-        self.state.announced_shift = started
+        self.state.announced_shift = slot.start
         if not self.rules.shift_notice:
             return []
-        shift = schedule.current_shift(now)
-        on = [m for m in self.managers if m.active and m.works(shift)]
+        started = slot.start
         resting = [f"{m.name} (until {self.state.dnd_until[m.chat_id].astimezone(schedule.zone):%H:%M})"
                    for m in on if self.state.in_dnd(m.chat_id, now)]
+        away = [f"{m.name} ({a.reason or 'away'})" for m in on_shift(self.managers, slot.shift)
+                if (a := self.availability.away_at(m.chat_id, now))]
         waiting = [t.ticket_id for t in self.state.tickets.values() if t.status is TicketStatus.WAITING]
-        text = f"Shift {shift} has begun. On shift: {', '.join(m.name for m in on) or 'nobody'}."
+        text = f"Shift {slot.shift} has begun. On shift: {', '.join(m.name for m in on) or 'nobody'}."
         if resting:
             text += f" In DND: {', '.join(resting)}."
+        if away:
+            text += f" Away: {', '.join(away)}."
         text += f" Waiting: {', '.join(waiting)}." if waiting else " No ticket is waiting."
         return [Announce(f"shift-{started:%Y%m%dT%H%MZ}", text)]
 
@@ -435,30 +469,44 @@ class Cycle:
         passed-over manager is offered to it only after every other waiting ticket had its turn.
         """
         needs_manager = needs_manager or {}
-        shift = self.rules.schedule.current_shift(now)
+        slot, on = self.on_shift(now)
         busy = self.busy(now)
         effects: list[Effect] = []
-        if eligible(self.managers, shift, busy):
+        if eligible(on, busy):
             load = self.history.accepted_counts(now - LOAD_WINDOW) if self.rules.load_balance else None
             waiting = [t for t in self.state.tickets.values() if t.status is TicketStatus.WAITING]
             for last_resort, ticket in ((last_resort, t) for last_resort in (False, True) for t in waiting):
                 if ticket.status is not TicketStatus.WAITING:
                     continue  # given a manager in the first pass
-                manager = self._choose(ticket, shift, busy, last_resort, load)
+                manager = self._choose(ticket, on, slot.shift, busy, last_resort, load)
                 if manager is not None:
                     busy.add(manager.chat_id)
-                    effects += self._ping(ticket, manager, shift, now, needs_manager.pop(ticket.ticket_id, ""))
-                    if not eligible(self.managers, shift, busy):
+                    effects += self._ping(ticket, manager, slot.shift, now, needs_manager.pop(ticket.ticket_id, ""))
+                    if not eligible(on, busy):
                         break  # nobody left to give: the rest keep waiting, and a long queue costs nothing
+        why = self._why_waiting(now) if needs_manager else ""
         for ticket_id, note in needs_manager.items():
-            effects += self._announce_wait(self.state.tickets[ticket_id], now, shift, note)
+            effects += self._announce_wait(self.state.tickets[ticket_id], now, slot, why, note)
         return effects
 
-    def _choose(self, ticket: Ticket, shift: int, busy: set[str], last_resort: bool,
+    def _why_waiting(self, now: datetime) -> str:
+        """Why a ticket waits now: everyone on shift is busy, or nobody is on shift (and until when)."""
+        slot, _ = self.on_shift(now)
+        if slot is not None:
+            return f"Nobody on shift {slot.shift} is free right now"
+        schedule = self.rules.schedule
+        local = now.astimezone(schedule.zone)
+        holiday = schedule.holidays.on(local.date())
+        today = f"Today is a holiday ({holiday.name}). " if holiday else ""
+        later = schedule.next_start(now)
+        until = f"until {_day_and_time(later, now, schedule.zone)} ({schedule.zone.key})" if later else "for now"
+        return f"{today}Nobody is on shift {until}"
+
+    def _choose(self, ticket: Ticket, on: list[Manager], shift: int, busy: set[str], last_resort: bool,
                 load: dict[str, int] | None) -> Manager | None:
         after = self.state.last_pinged.get(shift, "")
         avoid = ticket.passed_over if last_resort else ""
-        manager = pick_manager(self.managers, shift, after, busy, avoid, load)
+        manager = pick_manager(on, after, busy, avoid, load, self._order())
         if not last_resort and manager is not None and manager.chat_id == ticket.passed_over:
             return None
         return manager
@@ -479,10 +527,10 @@ class Cycle:
         due = now + self.rules.ticket_timeout
         return due + timedelta(microseconds=-due.microsecond % 1_000_000) if due.microsecond else due
 
-    def _announce_wait(self, ticket: Ticket, now: datetime, shift: int, note: str) -> list[Effect]:
+    def _announce_wait(self, ticket: Ticket, now: datetime, slot: Slot | None, why: str, note: str) -> list[Effect]:
         return [CancelTimer(timeout_timer(ticket.ticket_id)),
-                Notice(ticket.ticket_id, _wait_text(ticket, shift, note), number=ticket.attempts),
-                self._track(now, ticket, Track.WAITING, detail=f"shift {shift}")]
+                Notice(ticket.ticket_id, _wait_text(ticket, why, note), number=ticket.attempts),
+                self._track(now, ticket, Track.WAITING, detail=f"shift {slot.shift}" if slot else "no shift on")]
 
     def _track(self, now: datetime, ticket: Ticket, status: Track, detail: str = "") -> Tracked:
         return Tracked(now, ticket.ticket_id, status, ticket.manager_name, ticket.manager_id, detail)
@@ -493,9 +541,16 @@ class Cycle:
             self.recently_done.popitem(last=False)
 
 
-def _wait_text(ticket: Ticket, shift: int, note: str) -> str:
-    return f"{note} Nobody on shift {shift} is free right now: {ticket.ticket_id} waits and goes " \
-           f"to the first manager who is.".strip()
+def _wait_text(ticket: Ticket, why: str, note: str) -> str:
+    return f"{note} {why}: {ticket.ticket_id} waits and goes to the first manager who is.".strip()
+
+
+def _day_and_time(moment: datetime, now: datetime, zone) -> str:
+    """`14:00` today, else `Mon 07:00`, else `Mon 4 Jan 07:00` a week or more ahead (local time)."""
+    local, today = moment.astimezone(zone), now.astimezone(zone).date()
+    if local.date() == today:
+        return f"{local:%H:%M}"
+    return f"{local:%a %H:%M}" if (local.date() - today).days < 7 else f"{local:%a} {local.day} {local:%b %H:%M}"
 
 
 def _duration(span: timedelta) -> str:

@@ -5,6 +5,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from datetime import datetime, tzinfo
 from enum import Enum
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # types only: availability builds on this module
+    from .availability import Away, Holiday
 
 
 class Track(str, Enum):
@@ -99,14 +103,19 @@ class Board:
 
     now: datetime
     zone: tzinfo
-    shift: int
+    shift: int  # 0: no shift is on (a gap, a day off, a holiday)
     shifts: int
-    shift_started: datetime
-    next_shift: datetime
+    shift_started: datetime | None  # None: no shift is on
+    next_shift: datetime | None  # when this shift ends, or when the next one starts; None: none ahead
     managers: tuple[Manager, ...]
     tickets: tuple[Ticket, ...]  # arrival order
     dnd_until: dict[str, datetime]  # only DNDs still in force
     next_up: Manager | None  # who a new ticket would be pinged to; None: it would wait
+    on: tuple[Manager, ...] = ()  # who is on shift and there, in turn order (cover in, leave out)
+    team: tuple[Manager, ...] = ()  # the shift's team before leave and cover
+    away: dict[str, "Away"] = field(default_factory=dict)  # every manager away now
+    holiday: "Holiday | None" = None  # today's (local)
+    covers: dict[str, str] = field(default_factory=dict)  # this shift's cover: instead of -> covered by
 
     def holding(self, chat_id: str) -> Ticket | None:
         """The open ping `chat_id` holds (the earliest ticket's, were there two)."""

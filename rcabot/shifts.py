@@ -1,19 +1,30 @@
 """Which shift is on, and when the next one starts.
 
 Shift start times are wall-clock times in the configured time zone. A shift runs from its start
-to the next start in time order, wrapping over midnight. Boundaries are computed as instants, so
-a start that falls in a daylight-saving gap or fold still happens exactly once a day: a start
-inside a gap happens when the clocks jump past it, and a start in a fold at its first occurrence.
+to its end time if it has one, else to the next start in the day's table (wrapping over
+midnight), on the weekdays it is set for and not on a holiday (unless the holiday says it still
+runs). Outside every shift nobody is on: a ticket then waits for the next start.
+
+Boundaries are computed as instants, so a start that falls in a daylight-saving gap or fold still
+happens exactly once a day: a start inside a gap happens when the clocks jump past it, and a start
+in a fold at its first occurrence.
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+from .availability import Holiday
+
 DEFAULT_STARTS = (time(0), time(6), time(12), time(18))
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _TIME = re.compile(r"^(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?$")
+LOOKAHEAD_DAYS = 400  # how far `next_start` looks: a year of holidays and then some
 
 
 class ShiftError(ValueError):
@@ -31,42 +42,187 @@ def parse_start(text: str) -> time:
     return time(hour, minute)
 
 
+def parse_days(text: str) -> frozenset[int]:
+    """`Mon-Fri`, `Mon,Wed,Fri`, `Sat-Sun`, `Fri-Mon` (wrapping), full names, or `all`: weekday
+    numbers, Monday 0."""
+    parts = [p for p in re.split(r"[,;\s]+", text.strip().lower()) if p]
+    if parts in (["all"], ["daily"], ["every", "day"]):
+        return frozenset(range(7))
+    days: set[int] = set()
+    for part in parts:
+        ends = [_weekday(end, text) for end in part.split("-")] if part.count("-") <= 1 else None
+        if ends is None:
+            raise ShiftError(f"{text!r}: {part!r} is not a day or a range of days like Mon-Fri")
+        first, last = ends[0], ends[-1]
+        days.update((first + n) % 7 for n in range((last - first) % 7 + 1))
+    if not days:
+        raise ShiftError(f"{text!r} names no day: write Mon-Fri, Mon,Wed,Fri or Sat-Sun")
+    return frozenset(days)
+
+
+def _weekday(word: str, text: str) -> int:
+    """`mo`, `mon`, `monday`: a day named by at least its first two letters."""
+    for number, name in enumerate(_DAY_NAMES):
+        if len(word) >= 2 and name.startswith(word):
+            return number
+    raise ShiftError(f"{text!r}: {word!r} is not a day of the week (Mon, Tue, Wed, Thu, Fri, Sat, Sun)")
+
+
+def days_text(days: frozenset[int] | None) -> str:
+    """`Mon-Fri`, `Mon, Wed, Fri` or `every day`: how the days are shown back."""
+    if days is None or len(days) == 7:
+        return "every day"
+    names = [WEEKDAYS[d].title() for d in sorted(days)]
+    ordered = sorted(days)
+    if len(ordered) > 2 and ordered == list(range(ordered[0], ordered[-1] + 1)):
+        return f"{names[0]}-{names[-1]}"
+    return ", ".join(names)
+
+
+@dataclass(frozen=True)
+class HolidayCalendar:
+    """The company's own days (the Holidays tab) and, with a country, its public holidays."""
+
+    country: str = ""
+    subdivision: str = ""
+    listed: tuple[Holiday, ...] = ()
+
+    def on(self, day: date) -> Holiday | None:
+        """The holiday on local day `day`: the Holidays tab's row first (it may keep shifts running)."""
+        for holiday in self.listed:
+            if holiday.day == day:
+                return holiday
+        if not self.country:
+            return None
+        name = public_holiday(self.country, self.subdivision, day)
+        return Holiday(day, name, source=self.country) if name else None
+
+
+_HOLIDAYS_LOCK = threading.Lock()
+
+
+def public_holiday(country: str, subdivision: str, day: date) -> str:
+    """The public holiday's name on `day` ("" if none), from the `holidays` package."""
+    table = _country_holidays(country, subdivision)
+    with _HOLIDAYS_LOCK:  # the table fills in a year at a time on first use
+        return table.get(day) or ""
+
+
+@lru_cache(maxsize=8)
+def _country_holidays(country: str, subdivision: str):
+    import holidays  # only a sheet that names a country pays for the import
+
+    return holidays.country_holidays(country, subdiv=subdivision or None)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One occurrence of a shift: shift `shift` of local day `day`, from `start` to `end` (UTC)."""
+
+    shift: int
+    day: date
+    start: datetime
+    end: datetime
+
+
 @dataclass(frozen=True)
 class ShiftSchedule:
-    """Shift N starts at `starts[N - 1]` every day in `zone`."""
+    """Shift N starts at `starts[N - 1]` in `zone`, on the weekdays `days[N - 1]` (None or absent:
+    every day), and ends at `ends[N - 1]` (None or absent: when the next one starts)."""
 
     starts: tuple[time, ...] = DEFAULT_STARTS
     zone: ZoneInfo = ZoneInfo("UTC")
+    days: tuple[frozenset[int] | None, ...] = ()
+    ends: tuple[time | None, ...] = ()
+    holidays: HolidayCalendar = field(default_factory=HolidayCalendar)
 
     def __post_init__(self) -> None:
         if not self.starts:
             raise ShiftError("at least one shift start time is needed")
         if len(set(self.starts)) != len(self.starts):
             raise ShiftError("two shifts start at the same time")
+        for number, end in enumerate(self.ends, 1):
+            if end is not None and _minutes_after(self.starts[number - 1], end) > self._length(number):
+                raise ShiftError(f"shift {number} would end after the next shift starts")
 
     @property
     def count(self) -> int:
         return len(self.starts)
 
-    def current_shift(self, now: datetime) -> int:
-        return max(b for b in self._boundaries(now) if b[0] <= now)[1]
+    def weekdays(self, shift: int) -> frozenset[int] | None:
+        return self.days[shift - 1] if shift <= len(self.days) else None
 
-    def shift_started_at(self, now: datetime) -> datetime:
-        return max(b for b in self._boundaries(now) if b[0] <= now)[0]
+    def end_time(self, shift: int) -> time | None:
+        return self.ends[shift - 1] if shift <= len(self.ends) else None
 
-    def next_shift_start(self, now: datetime) -> datetime:
-        return min(b for b in self._boundaries(now) if b[0] > now)[0]
+    # --- the questions the cycle and the views ask ------------------------------------------
 
-    def boundaries(self, first: date, last: date) -> list[tuple[datetime, int]]:
-        """Every shift start on the local days `first` to `last`, as (UTC instant, shift number), in
-        time order. Shift N runs from its start to the next one in this list."""
-        return sorted((_instant(first + timedelta(days=d), start, self.zone), number)
-                      for d in range((last - first).days + 1) for number, start in enumerate(self.starts, 1))
-
-    def _boundaries(self, now: datetime) -> list[tuple[datetime, int]]:
-        """Every shift start from the day before `now` (local) to two days after."""
+    def slot_at(self, now: datetime) -> Slot | None:
+        """The shift occurrence running at `now`, or None (a gap, a day off, a holiday)."""
         today = now.astimezone(self.zone).date()
-        return self.boundaries(today - timedelta(days=1), today + timedelta(days=2))
+        return next((s for s in self.slots(today - timedelta(days=1), today) if s.start <= now < s.end), None)
+
+    def current_shift(self, now: datetime) -> int:
+        """The number of the shift on at `now`; 0 when none is."""
+        slot = self.slot_at(now)
+        return slot.shift if slot else 0
+
+    def next_start(self, now: datetime) -> datetime | None:
+        """When the next shift occurrence starts after `now` (None: none within a year and more)."""
+        today = now.astimezone(self.zone).date()
+        for first in range(-1, LOOKAHEAD_DAYS, 7):
+            later = [s.start for s in self.slots(today + timedelta(days=first), today + timedelta(days=first + 6))
+                     if s.start > now]
+            if later:
+                return min(later)
+        return None
+
+    def next_change(self, now: datetime) -> datetime:
+        """The next instant a shift starts or ends: when who is on may change."""
+        today = now.astimezone(self.zone).date()
+        moments = [m for s in self.slots(today - timedelta(days=1), today + timedelta(days=2))
+                   for m in (s.start, s.end) if m > now]
+        return min(moments, default=None) or self.next_start(now) or now + timedelta(days=1)
+
+    def slots(self, first: date, last: date) -> list[Slot]:
+        """Every shift occurrence that starts on the local days `first` to `last`, in time order."""
+        found = []
+        for offset in range((last - first).days + 1):
+            day = first + timedelta(days=offset)
+            holiday = self.holidays.on(day)
+            for number in range(1, self.count + 1):
+                if self.runs(number, day, holiday):
+                    found.append(self._slot(number, day))
+        return sorted(found, key=lambda s: s.start)
+
+    def runs(self, shift: int, day: date, holiday: Holiday | None = None) -> bool:
+        """Whether shift `shift` runs on local day `day` (its weekdays; a holiday's exceptions)."""
+        days = self.weekdays(shift)
+        if days is not None and day.weekday() not in days:
+            return False
+        return holiday is None or shift in holiday.shifts
+
+    def occurrence(self, shift: int, day: date) -> Slot:
+        """Shift `shift` of local day `day`, whether or not it runs that day."""
+        return self._slot(shift, day)
+
+    def _slot(self, shift: int, day: date) -> Slot:
+        start = self.starts[shift - 1]
+        minutes = self._length(shift) if self.end_time(shift) is None else _minutes_after(start, self.end_time(shift))
+        end_local = datetime.combine(day, start) + timedelta(minutes=minutes)
+        return Slot(shift, day, _instant(day, start, self.zone), _instant(end_local.date(), end_local.time(), self.zone))
+
+    def _length(self, shift: int) -> int:
+        """Minutes from shift `shift`'s start to the next start in the table (24 h with one shift)."""
+        start = self.starts[shift - 1]
+        return min(_minutes_after(start, other) for other in self.starts if other != start) if self.count > 1 \
+            else 24 * 60
+
+
+def _minutes_after(start: time, later: time) -> int:
+    """Wall-clock minutes from `start` to the next `later` (a full day if they are equal)."""
+    gap = (later.hour * 60 + later.minute) - (start.hour * 60 + start.minute)
+    return gap % (24 * 60) or 24 * 60
 
 
 def _instant(day: date, start: time, zone: ZoneInfo) -> datetime:

@@ -18,13 +18,16 @@ def status_rows(board: Board, problems: Sequence[str], outgoing: Mapping[str, di
     the Configuration and Managers tabs, with its cell."""
     zone, now = board.zone, board.now
     rows = [STATUS_HEADER, ["Refreshed", iso(now), "at each reload of the Configuration and Managers tabs"],
-            ["Shift", str(board.shift), f"{board.shift_started.astimezone(zone):%H:%M} to "
-                                        f"{board.next_shift.astimezone(zone):%H:%M} ({zone})"]]
-    for m in board.managers:
-        if m.active and m.works(board.shift):
-            rows.append(["On shift", m.name, _doing(board, m.chat_id)])
-    rows.append(["Next", board.next_up.name if board.next_up else "nobody is free", ""])
+            _shift_row(board)]
+    if board.holiday:
+        rows.append(["Holiday", board.holiday.name, f"{board.holiday.day.isoformat()} ({board.holiday.source})"])
     names = {m.chat_id: m.name for m in board.managers}
+    covering = {by: instead for instead, by in board.covers.items()}
+    for m in board.on:
+        cover = f"; covering for {names.get(covering[m.chat_id], '')}" if m.chat_id in covering else ""
+        rows.append(["On shift", m.name, _doing(board, m.chat_id) + cover])
+    rows.append(["Next", board.next_up.name if board.next_up else "nobody is free", ""])
+    rows += [["Away", names.get(who, who), _leave(absence, zone)] for who, absence in board.away.items()]
     rows += [["In DND", names.get(who, who), f"until {until.astimezone(zone):%Y-%m-%d %H:%M}"]
              for who, until in sorted(board.dnd_until.items(), key=lambda item: item[1])]
     rows += [["Waiting", t.ticket_id, f"since {t.started_at.astimezone(zone):%Y-%m-%d %H:%M}" if t.started_at else ""]
@@ -32,6 +35,22 @@ def status_rows(board: Board, problems: Sequence[str], outgoing: Mapping[str, di
     rows += [["Outgoing", name, _faring(state)] for name, state in (outgoing or {}).items()]
     rows += [["Problem", *_cell_and_text(p)] for p in problems] or [["Problems", "none", ""]]
     return rows
+
+
+def _shift_row(board: Board) -> list[str]:
+    zone = board.zone
+    if not board.shift:
+        later = f"the next starts {board.next_shift.astimezone(zone):%a %Y-%m-%d %H:%M} ({zone})" \
+            if board.next_shift else "none ahead"
+        return ["Shift", "none", f"no shift is on; {later}"]
+    return ["Shift", str(board.shift), f"{board.shift_started.astimezone(zone):%H:%M} to "
+                                       f"{board.next_shift.astimezone(zone):%H:%M} ({zone})"]
+
+
+def _leave(absence, zone) -> str:
+    """'until 2026-12-31 00:00 (sheet); Holiday' — where the absence came from and why."""
+    reason = f"; {absence.reason}" if absence.reason else ""
+    return f"until {absence.end.astimezone(zone):%Y-%m-%d %H:%M} ({absence.source}){reason}"
 
 
 def _faring(state: dict) -> str:

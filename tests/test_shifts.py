@@ -48,37 +48,37 @@ def test_the_last_shift_wraps_over_midnight_until_the_first_starts():
     assert night.current_shift(berlin(2026, 11, 23, 23, 0)) == 1
     assert night.current_shift(berlin(2026, 11, 24, 3, 0)) == 1
     assert night.current_shift(berlin(2026, 11, 24, 7, 0)) == 2
-    assert night.next_shift_start(berlin(2026, 11, 23, 23, 0)) == berlin(2026, 11, 24, 6, 0)
+    assert night.next_start(berlin(2026, 11, 23, 23, 0)) == berlin(2026, 11, 24, 6, 0)
 
 
 def test_any_number_of_shifts_works_including_one():
     one = ShiftSchedule((time(9),), BERLIN)
     assert one.current_shift(berlin(2026, 11, 23, 3, 0)) == 1
-    assert one.next_shift_start(berlin(2026, 11, 23, 3, 0)) == berlin(2026, 11, 23, 9, 0)
+    assert one.next_start(berlin(2026, 11, 23, 3, 0)) == berlin(2026, 11, 23, 9, 0)
     seven = ShiftSchedule(tuple(time(h) for h in (0, 3, 7, 10, 14, 17, 21)), BERLIN)
     assert seven.current_shift(berlin(2026, 11, 23, 15, 0)) == 5
 
 
 def test_the_next_shift_start_is_the_next_boundary_in_utc():
-    assert FOUR.next_shift_start(berlin(2026, 11, 23, 7, 0)) == datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
-    assert FOUR.next_shift_start(berlin(2026, 11, 23, 18, 0)) == berlin(2026, 11, 24, 0, 0)
+    assert FOUR.next_start(berlin(2026, 11, 23, 7, 0)) == datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
+    assert FOUR.next_start(berlin(2026, 11, 23, 18, 0)) == berlin(2026, 11, 24, 0, 0)
 
 
 def test_a_spring_forward_day_keeps_every_shift_and_has_23_hours():
     # 2026-03-29 in Berlin: clocks jump from 02:00 to 03:00.
     at_two = ShiftSchedule((time(2), time(12)), BERLIN)
-    start = at_two.next_shift_start(berlin(2026, 3, 29, 0, 30))
+    start = at_two.next_start(berlin(2026, 3, 29, 0, 30))
     assert start == datetime(2026, 3, 29, 1, 0, tzinfo=UTC)  # 03:00 CEST, just after the jump
     assert at_two.current_shift(berlin(2026, 3, 29, 3, 30)) == 1
-    assert FOUR.next_shift_start(berlin(2026, 3, 29, 0, 30)) - berlin(2026, 3, 29, 0, 0) == timedelta(hours=5)
+    assert FOUR.next_start(berlin(2026, 3, 29, 0, 30)) - berlin(2026, 3, 29, 0, 0) == timedelta(hours=5)
 
 
 def test_a_fall_back_day_starts_a_shift_in_the_repeated_hour_once():
     # 2026-10-25 in Berlin: 02:00-03:00 happens twice.
     at_half_two = ShiftSchedule((time(2, 30), time(12)), BERLIN)
-    first = at_half_two.next_shift_start(datetime(2026, 10, 24, 23, 0, tzinfo=UTC))
+    first = at_half_two.next_start(datetime(2026, 10, 24, 23, 0, tzinfo=UTC))
     assert first == datetime(2026, 10, 25, 0, 30, tzinfo=UTC)  # the first 02:30, CEST
-    assert at_half_two.next_shift_start(first) == datetime(2026, 10, 25, 11, 0, tzinfo=UTC)  # 12:00 CET
+    assert at_half_two.next_start(first) == datetime(2026, 10, 25, 11, 0, tzinfo=UTC)  # 12:00 CET
 
 
 def test_walking_a_day_minute_by_minute_sees_each_shift_once_in_order():
@@ -95,15 +95,17 @@ def test_walking_a_day_minute_by_minute_sees_each_shift_once_in_order():
 def test_next_shift_start_is_always_after_now_and_starts_the_next_shift():
     moment = datetime(2026, 10, 24, 0, 0, tzinfo=UTC)
     while moment < datetime(2026, 10, 27, tzinfo=UTC):
-        boundary = FOUR.next_shift_start(moment)
+        boundary = FOUR.next_start(moment)
         assert boundary > moment
         assert FOUR.current_shift(boundary) == FOUR.current_shift(moment) % 4 + 1
         assert FOUR.current_shift(boundary - timedelta(seconds=1)) == FOUR.current_shift(moment)
         moment += timedelta(minutes=17)
 
 
-def test_the_boundaries_of_a_range_of_days_are_every_start_in_time_order():
-    starts = FOUR.boundaries(berlin(2026, 3, 28).date(), berlin(2026, 3, 29).date())
+def test_the_slots_of_a_range_of_days_are_every_start_in_time_order():
+    slots = FOUR.slots(berlin(2026, 3, 28).date(), berlin(2026, 3, 29).date())
+    assert all(a.end == b.start for a, b in zip(slots, slots[1:]))  # no gap and no overlap by default
+    starts = [(s.start, s.shift) for s in slots]
     assert [number for _, number in starts] == [1, 2, 3, 4] * 2
     assert starts[4] == (berlin(2026, 3, 29, 0, 0), 1)
     assert starts[5] == (datetime(2026, 3, 29, 4, 0, tzinfo=UTC), 2)  # 06:00 CEST, after the jump

@@ -55,8 +55,9 @@ tickets = st.lists(st.builds(Ticket, ticket_id=st.sampled_from([f"RCA-{n}" for n
 
 @st.composite
 def boards(draw) -> Board:
-    team = tuple(draw(managers))
-    return Board(now=NOW, zone=timezone.utc, shift=draw(st.integers(1, 4)), shifts=4,
+    team, shift = tuple(draw(managers)), draw(st.integers(1, 4))
+    on = tuple(m for m in team if m.active and m.works(shift))
+    return Board(now=NOW, zone=timezone.utc, shift=shift, shifts=4, on=on, team=on,
                  shift_started=NOW - timedelta(hours=1), next_shift=NOW + timedelta(hours=5), managers=team,
                  tickets=tuple(draw(tickets)),
                  dnd_until=draw(st.dictionaries(st.sampled_from(IDS[:6]), minutes, max_size=4)),
@@ -78,7 +79,7 @@ def test_the_bot_status_rows_go_through_the_tickets_twice_however_many_managers_
     held = CountedTickets(Ticket(f"RCA-{n}", status=TicketStatus.PINGED, manager_id=f"users/{n}",
                                  deadline=NOW + timedelta(minutes=5)) for n in range(300))
     board = Board(now=NOW, zone=timezone.utc, shift=1, shifts=4, shift_started=NOW, next_shift=NOW,
-                  managers=team, tickets=held, dnd_until={}, next_up=None)
+                  managers=team, tickets=held, dnd_until={}, next_up=None, on=team, team=team)
     CountedTickets.passes = 0
     rows = status_rows(board, [])
     assert ["On shift", "Manager 299", "pinged for RCA-299 until 07:05"] in rows

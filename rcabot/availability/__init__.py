@@ -89,3 +89,20 @@ def resolve(text: str, managers: Sequence[Manager]) -> Manager | None:
             return manager
     matches = [m for m in managers if m.name.strip().casefold() == wanted.casefold()]
     return matches[0] if len(matches) == 1 else None
+
+
+def roster(team: Sequence[Manager], managers: Sequence[Manager], day: date, shift: int,
+           availability: Availability, now: datetime) -> list[Manager]:
+    """Who is really on shift `shift` of local day `day` at `now`: its `team` in row order, each
+    covered manager replaced in place by who covers them (from `managers`), less anyone away."""
+    cover = availability.cover(day, shift)
+    known = {m.chat_id: m for m in managers}
+    on, seen = [], set()
+    for manager in team:
+        present = known.get(cover[manager.chat_id]) if manager.chat_id in cover else manager
+        if present is None or not present.active or present.chat_id in seen:
+            continue
+        seen.add(present.chat_id)
+        if availability.away_at(present.chat_id, now) is None:
+            on.append(present)
+    return on

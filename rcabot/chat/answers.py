@@ -38,17 +38,41 @@ def span(length: timedelta) -> str:
 
 def who(board: Board) -> str:
     at = _times(board)
-    lines = [f"Shift {board.shift} of {board.shifts}, {at(board.shift_started)} to {at(board.next_shift)} "
-             f"({board.zone}); now {at(board.now)}."]
-    on_shift = [m for m in board.managers if m.active and m.works(board.shift)]
-    working = {m.chat_id for m in on_shift}  # a set: `who` with thousands of managers stays linear
-    from_before = [m for m in board.managers if m.chat_id not in working and board.holding(m.chat_id)]
-    if not on_shift:
+    lines = [_shift_line(board)]
+    on = {m.chat_id for m in board.on}  # a set: `who` with thousands of managers stays linear
+    covering = {by: instead for instead, by in board.covers.items()}
+    names = {m.chat_id: m.name for m in board.managers}
+    if board.shift and not board.on:
         lines.append("Nobody is on this shift.")
-    lines += [f"• {plain(m.name)}: {_manager_state(m, board)}" for m in on_shift]
-    lines += [f"• {plain(m.name)} (off shift): {_manager_state(m, board)}" for m in from_before]
+    for m in board.on:
+        cover = f" (covering for {plain(names.get(covering[m.chat_id], ''))})" if m.chat_id in covering else ""
+        lines.append(f"• {plain(m.name)}{cover}: {_manager_state(m, board)}")
+    for m in board.team:
+        if m.chat_id in board.covers and board.covers[m.chat_id] in on:
+            lines.append(f"• {plain(m.name)}: covered by {plain(names.get(board.covers[m.chat_id], ''))}")
+        elif m.chat_id in board.away:
+            lines.append(f"• {plain(m.name)}: {_away(board.away[m.chat_id], at)}")
+    shown = on | {m.chat_id for m in board.team}
+    lines += [f"• {plain(m.name)} (off shift): {_manager_state(m, board)}" for m in board.managers
+              if m.chat_id not in shown and board.holding(m.chat_id)]
     lines.append(_next_up(board))
     return "\n".join(lines)
+
+
+def _shift_line(board: Board) -> str:
+    at = _times(board)
+    holiday = f" Today is a holiday ({plain(board.holiday.name)})." if board.holiday else ""
+    if not board.shift:
+        later = f"until {at(board.next_shift)}" if board.next_shift else "on any day ahead"
+        return f"No shift is on now: nobody is on shift {later} ({board.zone}); now {at(board.now)}.{holiday}"
+    return (f"Shift {board.shift} of {board.shifts}, {at(board.shift_started)} to {at(board.next_shift)} "
+            f"({board.zone}); now {at(board.now)}.{holiday}")
+
+
+def _away(absence, at) -> str:
+    reason = f", {plain(absence.reason)}" if absence.reason else ""
+    source = " (from their calendar)" if absence.source == "calendar" else ""
+    return f"away until {at(absence.end)}{reason}{source}"
 
 
 def _manager_state(manager: Manager, board: Board) -> str:
@@ -68,6 +92,8 @@ def _next_up(board: Board) -> str:
         return f"Next up: {plain(board.next_up.name)}."
     waiting = sum(t.status is TicketStatus.WAITING for t in board.tickets)
     queue = f" ({_count(waiting, 'ticket')} waiting)" if waiting else ""
+    if not board.shift:
+        return f"Next up: nobody, so a new ticket would wait{queue} until the next shift starts."
     return f"Next up: nobody is free, so a new ticket would wait{queue} until someone is."
 
 

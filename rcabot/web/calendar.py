@@ -15,8 +15,8 @@ bp = Blueprint("calendar", __name__)
 @bp.get("/calendar.ics")
 @require_token_or_link
 def shift_calendar():
-    schedule, managers, now = current_app.extensions["rcabot"].rota()
-    body = render(upcoming_shifts(schedule, managers, now), now, schedule.zone)
+    schedule, managers, availability, now = current_app.extensions["rcabot"].rota()
+    body = render(upcoming_shifts(schedule, managers, now, availability=availability), now, schedule.zone)
     # private: the rota names people, and the address may carry the token.
     return Response(body, content_type="text/calendar; charset=utf-8",
                     headers={"Content-Disposition": 'inline; filename="rca-shifts.ics"',
