@@ -7,9 +7,12 @@ import logging
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+import google_auth_httplib2
 import httplib2
 import pytest
 from google.oauth2 import service_account
+from googleapiclient.discovery import build
+from googleapiclient.errors import HttpError
 
 from rcabot.availability import Away
 from rcabot.availability.calendar_ooo import CALENDAR_SCOPE, CalendarOutOfOffice
@@ -305,3 +308,44 @@ def test_no_token_reaches_the_problems_or_the_log(calendar, delegation, reader, 
 def test_naive_window_is_refused(reader):
     with pytest.raises(ValueError, match="time-zone-aware"):
         reader.read([DANA], datetime(2026, 12, 21), END)
+
+
+# The fake itself, through the real client: what the reader relies on is what Calendar documents.
+
+def events_as(user: str, calendar, delegation):
+    credentials = service_account.Credentials.from_service_account_info(
+        service_account_info(), scopes=[CALENDAR_SCOPE]).with_subject(user)
+    http = google_auth_httplib2.AuthorizedHttp(credentials, http=wire(calendar, delegation))
+    return build("calendar", "v3", http=http, static_discovery=True, cache_discovery=False).events()
+
+
+def test_the_fake_pages_by_max_results_and_ends_with_a_sync_token(calendar, delegation):
+    for day in (22, 23, 24):
+        calendar.add_event(DANA.email, berlin(day, 9), berlin(day, 10))
+    events = events_as(DANA.email, calendar, delegation)
+    first = events.list(calendarId="primary", maxResults=2).execute()
+    last = events.list(calendarId="primary", maxResults=2, pageToken=first["nextPageToken"]).execute()
+    assert (len(first["items"]), len(last["items"])) == (2, 1)
+    assert first["kind"] == "calendar#events" and first["timeZone"] == "Europe/Berlin"
+    assert "nextPageToken" not in last and last["nextSyncToken"]
+
+
+def test_the_fakes_time_bounds_are_exclusive(calendar, delegation):
+    calendar.add_event(DANA.email, berlin(20, 9), berlin(21, 1), summary="ends at timeMin")
+    calendar.add_event(DANA.email, berlin(22, 9), berlin(22, 10), summary="inside")
+    calendar.add_event(DANA.email, berlin(23, 1), berlin(23, 9), summary="starts at timeMax")
+    page = events_as(DANA.email, calendar, delegation).list(
+        calendarId=DANA.email, timeMin=berlin(21, 1).isoformat(), timeMax=berlin(23, 1).isoformat()).execute()
+    assert [e["summary"] for e in page["items"]] == ["inside"]
+
+
+def test_the_fake_refuses_what_calendar_refuses(calendar, delegation):
+    events = events_as(DANA.email, calendar, delegation)
+    with pytest.raises(HttpError) as ordering:
+        events.list(calendarId="primary", orderBy="startTime").execute()
+    with pytest.raises(HttpError) as someone_else:
+        events.list(calendarId=LEE.email).execute()
+    with pytest.raises(HttpError) as empty:
+        events.list(calendarId="primary", timeMin="2026-12-22T00:00:00Z", timeMax="2026-12-21T00:00:00Z").execute()
+    assert (ordering.value.status_code, someone_else.value.status_code, empty.value.status_code) == (400, 404, 400)
+    assert "time range is empty" in empty.value.reason
