@@ -12,6 +12,8 @@ from datetime import datetime, timedelta, timezone
 from typing import Sequence
 from zoneinfo import ZoneInfo
 
+from icalendar import Calendar, Event, vDuration, vText
+
 from .availability import Availability, roster
 from .model import Manager
 from .rotation import on_shift
@@ -23,7 +25,7 @@ PRODID = "-//RCA Bot//Shift calendar//EN"
 # The same on every host, so an event's UID depends on the shift occurrence only; .invalid is
 # reserved (RFC 2606), so it cannot clash with anyone's real domain.
 UID_DOMAIN = "rcabot.invalid"
-LINE_OCTETS = 75  # RFC 5545 3.1: longer content lines are folded
+REFRESH = timedelta(hours=1)
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")  # not allowed in TEXT values (tab is)
 
 
@@ -56,15 +58,20 @@ def upcoming_shifts(schedule: ShiftSchedule, managers: Sequence[Manager], now: d
 
 def render(occurrences: Sequence[ShiftOccurrence], now: datetime, zone: ZoneInfo,
            name: str = CALENDAR_NAME) -> str:
-    """The occurrences as a VCALENDAR: CRLF line endings, long lines folded, text escaped."""
-    lines = ["BEGIN:VCALENDAR", "VERSION:2.0", f"PRODID:{PRODID}", "CALSCALE:GREGORIAN", "METHOD:PUBLISH",
-             f"X-WR-CALNAME:{escape(name)}",
-             # The feed covers two weeks only: ask subscribers to fetch it again well before it runs out.
-             "REFRESH-INTERVAL;VALUE=DURATION:PT1H", "X-PUBLISHED-TTL:PT1H"]
+    """The occurrences as a VCALENDAR, written by the icalendar library: CRLF line endings, long
+    lines folded, text escaped."""
+    calendar = Calendar()
+    calendar.add("VERSION", "2.0")
+    calendar.add("PRODID", PRODID)
+    calendar.add("CALSCALE", "GREGORIAN")
+    calendar.add("METHOD", "PUBLISH")
+    calendar.add("X-WR-CALNAME", _Text(_text(name)))  # an X- name: given as TEXT, or it goes out unescaped
+    # The feed covers two weeks only: ask subscribers to fetch it again well before it runs out.
+    calendar.add("REFRESH-INTERVAL", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
+    calendar.add("X-PUBLISHED-TTL", vDuration(REFRESH))  # a bare timedelta would go out as "1:00:00"
     for occurrence in occurrences:
-        lines += _event(occurrence, now, zone)
-    lines.append("END:VCALENDAR")
-    return "".join(fold(line) + "\r\n" for line in lines)
+        calendar.add_component(_event(occurrence, now, zone))
+    return calendar.to_ical(sorted=False).decode("utf-8")
 
 
 def summary(occurrence: ShiftOccurrence) -> str:
@@ -79,33 +86,34 @@ def description(occurrence: ShiftOccurrence, zone: ZoneInfo) -> str:
     return f"Shift {occurrence.shift}, {start} to {end} ({zone.key})\n{who}"
 
 
-def escape(text: str) -> str:
-    """A TEXT value (RFC 5545 3.3.11): backslash, semicolon, comma and newline escaped."""
-    text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
-    return text.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,").replace("\n", "\\n")
+def _event(occurrence: ShiftOccurrence, now: datetime, zone: ZoneInfo) -> Event:
+    event = Event()
+    event.add("UID", occurrence.uid)
+    for key, moment in (("DTSTAMP", now), ("DTSTART", occurrence.start), ("DTEND", occurrence.end)):
+        event.add(key, moment.astimezone(timezone.utc))  # UTC: written in the Z form, no VTIMEZONE needed
+    event.add("SUMMARY", _Text(_text(summary(occurrence))))
+    event.add("DESCRIPTION", _Text(_text(description(occurrence, zone))))
+    # Shifts run round the clock: subscribing must not make anyone look busy all day.
+    event.add("TRANSP", "TRANSPARENT")
+    return event
 
 
-def fold(line: str) -> str:
-    """Split `line` into lines of at most 75 octets, each continuation starting with a space;
-    never inside a UTF-8 character."""
-    parts, current, size = [], "", 0
-    for char in line:
-        octets = len(char.encode("utf-8"))
-        if size + octets > LINE_OCTETS:
-            parts.append(current)
-            current, size = " ", 1
-        current += char
-        size += octets
-    parts.append(current)
-    return "\r\n".join(parts)
+def _text(text: str) -> str:
+    """`text` fit for a TEXT value (RFC 5545 3.3.11): every line break a newline, and the other
+    control characters, which TEXT cannot hold and the library would write as they are, removed."""
+    return _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
 
 
-def _event(occurrence: ShiftOccurrence, now: datetime, zone: ZoneInfo) -> list[str]:
-    return ["BEGIN:VEVENT", f"UID:{occurrence.uid}", f"DTSTAMP:{_utc(now)}",
-            f"DTSTART:{_utc(occurrence.start)}", f"DTEND:{_utc(occurrence.end)}",
-            f"SUMMARY:{escape(summary(occurrence))}", f"DESCRIPTION:{escape(description(occurrence, zone))}",
-            # Shifts run round the clock: subscribing must not make anyone look busy all day.
-            "TRANSP:TRANSPARENT", "END:VEVENT"]
+class _Text(vText):
+    """A TEXT value escaped by icalendar, except that a backslash is always a backslash.
+
+    icalendar 7.3's vText reads backslash-N in the text it is given as a line break (its escaping
+    starts with `replace(r"\\N", "\\n")`), so a name such as "CORP\\Nina" would come out as two
+    lines. The backslashes are set aside as NUL, which `_text` has removed from the text, and
+    written back escaped after the library has done the rest."""
+
+    def to_ical(self) -> bytes:
+        return vText(str(self).replace("\\", "\0")).to_ical().replace(b"\0", b"\\\\")
 
 
 def _utc(moment: datetime) -> str:

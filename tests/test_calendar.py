@@ -8,12 +8,16 @@ from datetime import datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from icalendar import Calendar, Event
 from werkzeug.serving import make_server
 
-from rcabot.calendar import description, escape, fold, render, upcoming_shifts
+from rcabot.calendar import description, render, upcoming_shifts
 from rcabot.config import parse_managers
 from rcabot.model import Manager
 from rcabot.shifts import ShiftSchedule
+from rcabot.workbook.cells import plain
 from rcabot.web import create_app
 from tests.google_fixtures import API_TOKEN
 
@@ -33,37 +37,59 @@ TEAM = parse_managers([
 ], 4).value
 
 
-# --- a tiny reader of what we write: unfold, split, unescape -----------------------------------
+# --- reading what we write: a strict line check (RFC 5545 3.1), then icalendar's own parser ------
 
-def unfold(text: str) -> list[str]:
-    assert text.endswith("\r\n") and "\n" not in text.replace("\r\n", ""), "every line ends with CRLF"
-    return text.replace("\r\n ", "").split("\r\n")[:-1]
-
-
-def unescape(value: str) -> str:
-    return re.sub(r"\\([\\;,nN])", lambda m: "\n" if m.group(1) in "nN" else m.group(1), value)
+CONTENT_LINE = re.compile(r"""[A-Za-z0-9-]+(?:;[A-Za-z0-9-]+=(?:"[^"]*"|[^";:,]*)(?:,(?:"[^"]*"|[^";:,]*))*)*:.*""",
+                          re.DOTALL)
+TEXT_VALUE = re.compile(r"(?:[^\\;,]|\\[\\;,nN])*", re.DOTALL)  # RFC 5545 3.3.11: every \ ; , escaped
+TEXT_PROPERTIES = ("SUMMARY", "DESCRIPTION", "X-WR-CALNAME")
+STAMP = re.compile(r"\d{8}T\d{6}Z")
 
 
-def parse(text: str) -> tuple[dict[str, str], list[dict[str, str]]]:
-    """The calendar's properties and its events, each a {NAME: unescaped value} dict."""
-    calendar: dict[str, str] = {}
-    events: list[dict[str, str]] = []
-    current = calendar
-    for line in unfold(text):
-        name, _, value = line.partition(":")
-        name = name.split(";")[0]
-        if (name, value) == ("BEGIN", "VEVENT"):
-            current = {}
-        elif (name, value) == ("END", "VEVENT"):
-            events.append(current)
-            current = calendar
+def content_lines(body: bytes) -> list[str]:
+    """The unfolded content lines of `body`, after checking it line by line: CRLF endings only, no
+    physical line over 75 octets, each one whole UTF-8 (a fold never splits a character), a
+    continuation starting with a space or tab, no control character but tab, every content line
+    NAME[;PARAM=...]:value, TEXT values with their specials escaped, times in the UTC Z form."""
+    assert body.endswith(b"\r\n"), "the last line ends with CRLF"
+    physical = body[:-2].split(b"\r\n")
+    for number, line in enumerate(physical, 1):
+        assert b"\r" not in line and b"\n" not in line, f"line {number}: a bare CR or LF"
+        assert len(line) <= 75, f"line {number}: {len(line)} octets"
+        line.decode("utf-8")  # strict: a character cut by a fold fails here
+        assert not re.search(rb"[\x00-\x08\x0a-\x1f\x7f]", line), f"line {number}: a control character"
+    assert not physical[0].startswith((b" ", b"\t"))
+    unfolded: list[str] = []
+    for line in physical:
+        if line.startswith((b" ", b"\t")):
+            unfolded[-1] += line[1:]
         else:
-            current[name] = unescape(value)
+            unfolded.append(line)
+    lines = [line.decode("utf-8") for line in unfolded]  # joined halves of a character decode too
+    for line in lines:
+        assert CONTENT_LINE.fullmatch(line), f"not a content line: {line!r}"
+        name, _, value = line.partition(":")
+        if name in TEXT_PROPERTIES:
+            assert TEXT_VALUE.fullmatch(value), f"an unescaped TEXT special: {line!r}"
+        if name in ("DTSTAMP", "DTSTART", "DTEND"):
+            assert STAMP.fullmatch(value), f"not a UTC date-time: {line!r}"
+    return lines
+
+
+def parse(text: str) -> tuple[Calendar, list[Event]]:
+    """The calendar and its events as icalendar reads them, after the line check."""
+    lines = content_lines(text.encode("utf-8"))
+    assert (lines[0], lines[-1]) == ("BEGIN:VCALENDAR", "END:VCALENDAR")
+    calendar = Calendar.from_ical(text)
+    events = calendar.walk("VEVENT")
+    assert not calendar.errors and not any(e.errors for e in events)
+    assert len(calendar.subcomponents) == len(events) == lines.count("BEGIN:VEVENT")
     return calendar, events
 
 
-def utc(text: str) -> datetime:
-    return datetime.strptime(text, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+def raw(text: str, name: str) -> list[str]:
+    """The (escaped) values of every `name` content line, as written."""
+    return [line.partition(":")[2] for line in content_lines(text.encode("utf-8")) if line.partition(":")[0] == name]
 
 
 # --- which shifts, and who is on them -------------------------------------------------------------
@@ -128,19 +154,27 @@ def test_the_shifts_agree_with_the_bots_current_shift_across_a_daylight_saving_c
 # --- the iCalendar text ---------------------------------------------------------------------------
 
 def test_the_calendar_is_a_published_gregorian_vcalendar_with_a_name():
-    calendar, events = parse(render(upcoming_shifts(FOUR_UTC, TEAM, NOW), NOW, FOUR_UTC.zone))
-    assert calendar["BEGIN"] == "VCALENDAR" and calendar["END"] == "VCALENDAR"
-    assert {k: calendar[k] for k in ("VERSION", "CALSCALE", "METHOD", "X-WR-CALNAME")} == {
+    text = render(upcoming_shifts(FOUR_UTC, TEAM, NOW), NOW, FOUR_UTC.zone)
+    calendar, events = parse(text)
+    assert calendar.name == "VCALENDAR"
+    assert {k: str(calendar[k]) for k in ("VERSION", "CALSCALE", "METHOD", "X-WR-CALNAME")} == {
         "VERSION": "2.0", "CALSCALE": "GREGORIAN", "METHOD": "PUBLISH", "X-WR-CALNAME": "RCA shifts"}
     assert calendar["PRODID"]
+    assert calendar["REFRESH-INTERVAL"].dt == timedelta(hours=1)
+    assert calendar["REFRESH-INTERVAL"].params["VALUE"] == "DURATION"
+    assert raw(text, "REFRESH-INTERVAL;VALUE=DURATION") == raw(text, "X-PUBLISHED-TTL") == ["PT1H"]
     assert len(events) == 57
+    assert all(str(e["TRANSP"]) == "TRANSPARENT" for e in events)
 
 
 def test_reading_the_text_back_gives_the_same_events():
     shifts = upcoming_shifts(FOUR_BERLIN, TEAM, NOW)
-    _, events = parse(render(shifts, NOW, BERLIN))
-    assert [(e["UID"], utc(e["DTSTART"]), utc(e["DTEND"]), e["DTSTAMP"]) for e in events] == [
-        (s.uid, s.start, s.end, "20261123T070000Z") for s in shifts]
+    text = render(shifts, NOW, BERLIN)
+    _, events = parse(text)  # the line check has seen DTSTAMP, DTSTART and DTEND in the Z form
+    assert [(e["UID"], e["DTSTART"].dt, e["DTEND"].dt, e["DTSTAMP"].dt) for e in events] == [
+        (s.uid, s.start, s.end, NOW) for s in shifts]
+    assert all(e[key].dt.utcoffset() == timedelta(0) for e in events for key in ("DTSTART", "DTEND", "DTSTAMP"))
+    assert raw(text, "DTSTART")[:2] == ["20261123T050000Z", "20261123T110000Z"]  # 06:00 and 12:00 in Berlin
     first = events[0]
     assert first["SUMMARY"] == "RCA shift 2: Bruno Silva, Chen Wei, Hana Sato"
     assert first["DESCRIPTION"] == ("Shift 2, 06:00 to 12:00 (Europe/Berlin)\nOn shift:\n"
@@ -156,19 +190,25 @@ def test_an_occurrence_keeps_its_uid_across_requests_and_team_changes():
     assert len(set(before.values())) == len(before)
 
 
-def test_text_values_escape_backslash_semicolon_comma_and_newline():
-    assert escape("a\\b;c,d\ne\r\nf") == "a\\\\b\\;c\\,d\\ne\\nf"
-    assert escape("bell\x07 and tab\t") == "bell and tab\t"
+def only_shift_1(*names: str) -> list:
+    team = [Manager(name, f"users/{i}", "", frozenset({1})) for i, name in enumerate(names, 1)]
+    return [s for s in upcoming_shifts(FOUR_UTC, team, NOW) if s.shift == 1][:1]
+
+
+def test_text_values_escape_backslash_semicolon_comma_and_newline_and_drop_control_characters():
+    text = render(only_shift_1("a\\b;c,d\ne\r\nf\rg", "bell\x07 and tab\t", "CORP\\Nina"), NOW, FOUR_UTC.zone)
+    assert raw(text, "SUMMARY") == ["RCA shift 1: a\\\\b\\;c\\,d\\ne\\nf\\ng\\, bell and tab\t\\, CORP\\\\Nina"]
+    _, events = parse(text)
+    assert events[0]["SUMMARY"] == "RCA shift 1: a\\b;c,d\ne\nf\ng, bell and tab\t, CORP\\Nina"
 
 
 def test_long_lines_are_folded_at_75_octets_without_splitting_a_character():
-    line = "SUMMARY:" + "Zoë Ångström 日本語 " * 20
-    folded = fold(line)
-    physical = folded.encode("utf-8").split(b"\r\n")
-    assert all(len(p) <= 75 for p in physical) and all(p.startswith(b" ") for p in physical[1:])
-    assert [p.decode("utf-8") for p in physical]  # each piece is whole characters
-    assert folded.replace("\r\n ", "") == line
-    assert fold("X" * 75) == "X" * 75
+    name = "Zoë Ångström 日本語 🙂" * 20
+    text = render(only_shift_1(name), NOW, FOUR_UTC.zone)
+    physical = text.encode("utf-8").split(b"\r\n")
+    assert max(len(p) for p in physical) in (74, 75) and sum(p.startswith(b" ") for p in physical) > 10
+    _, events = parse(text)  # the line check decodes every physical line on its own
+    assert events[0]["SUMMARY"] == f"RCA shift 1: {name}"
 
 
 def test_names_with_commas_semicolons_and_accents_come_back_as_written():
@@ -176,11 +216,36 @@ def test_names_with_commas_semicolons_and_accents_come_back_as_written():
             Manager("Zoë Ångström-Łukasiewicz-Øvergaard 日本語の名前", "users/2", "zoe@example.com", frozenset({1}))]
     shifts = upcoming_shifts(FOUR_UTC, team, NOW)
     text = render(shifts, NOW, FOUR_UTC.zone)
-    assert all(len(p) <= 75 for p in text.encode("utf-8").split(b"\r\n"))
     _, events = parse(text)
     night = events[[s.shift for s in shifts].index(1)]
     assert night["SUMMARY"] == "RCA shift 1: Park, Ada; \"the boss\", Zoë Ångström-Łukasiewicz-Øvergaard 日本語の名前"
     assert night["DESCRIPTION"] == description(shifts[[s.shift for s in shifts].index(1)], FOUR_UTC.zone)
+
+
+# What a Google Sheets cell can hold (the bot makes each lone surrogate U+FFFD on reading it, with
+# `plain`), with what TEXT escapes, folds, line breaks and backslash-N drawn often.
+PIECE = st.one_of(st.characters(exclude_categories=()), st.characters(categories=["Cs"]),
+                  st.sampled_from(["\\", "\\N", "\\n", "\\,", ";", ",", ":", '"', "^", "\r", "\n", "\r\n", "\t", " ",
+                                   "\x00", "\x07", "\x7f", "\x85", "\u2028", "🙂"]))
+NAME = st.lists(PIECE, min_size=1, max_size=40).map("".join).map(plain)  # a Managers row needs a name
+
+
+def as_text(name: str) -> str:
+    """What the calendar is to show of a name: line breaks as newlines, other control characters gone."""
+    return re.sub(r"[\x00-\x08\x0b-\x1f\x7f]", "", name.replace("\r\n", "\n").replace("\r", "\n"))
+
+
+@settings(max_examples=100, deadline=None)
+@given(names=st.lists(NAME, min_size=1, max_size=4))
+def test_any_names_make_a_valid_calendar_that_reads_back_with_the_same_names(names):
+    shifts = only_shift_1(*names)
+    text = render(shifts, NOW, FOUR_UTC.zone, name=names[0])
+    _, events = parse(text)
+    assert events[0]["SUMMARY"] == "RCA shift 1: " + ", ".join(as_text(n) for n in names)
+    assert events[0]["DESCRIPTION"] == as_text(description(shifts[0], FOUR_UTC.zone))
+    # icalendar hands an X- property back as written (still escaped): read its value as a SUMMARY's.
+    calname = Calendar.from_ical(f"BEGIN:VCALENDAR\r\nSUMMARY:{raw(text, 'X-WR-CALNAME')[0]}\r\nEND:VCALENDAR\r\n")
+    assert calname["SUMMARY"] == as_text(names[0])
 
 
 # --- GET /calendar.ics ----------------------------------------------------------------------------
@@ -191,7 +256,7 @@ def test_the_calendar_route_answers_an_inline_icalendar_file_of_the_bots_team(cl
     assert answer.headers["Content-Type"] == "text/calendar; charset=utf-8"
     assert answer.headers["Content-Disposition"] == 'inline; filename="rca-shifts.ics"'
     _, events = parse(answer.get_data(as_text=True))
-    assert len(events) == 57 and events[0]["DTSTART"] == "20261123T060000Z"
+    assert len(events) == 57 and events[0]["DTSTART"].dt == datetime(2026, 11, 23, 6, tzinfo=UTC)
     assert events[0]["SUMMARY"] == "RCA shift 2: Bruno Silva, Chen Wei, Hana Sato"
     assert not any("Gus Berg" in e["DESCRIPTION"] for e in events)
 
