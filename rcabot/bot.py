@@ -14,6 +14,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable, Protocol
 
 from .availability import Availability, Away
+from .availability.tabs import parse_away, parse_holidays, parse_overrides
 from .chat import ChatError, ChatSpace, Message, answers
 from .chat.cards import lapsed_message, notice_message, ping_message, thread_key
 from .config import Config, Parsed, parse_configuration, parse_managers
@@ -98,7 +99,8 @@ class RcaBot:
         self.default_space = default_space
         self.config = Config()
         self.cycle = Cycle(BotState(), [], self.config.rules)
-        self.problems: list[str] = []  # what is wrong in the Configuration and Managers tabs
+        self.problems: list[str] = []  # what is wrong in the Configuration, Managers and availability tabs
+        self._good_availability: dict[str, tuple] = {}  # each availability tab's last good rows
         self.degraded: dict[str, str] = {}  # what failed last: "workbook", "chat"
         self.tracker = TrackerBuffer()
         self.history = History()  # the Tracker's last month, for stats, the digest and load balancing
@@ -121,7 +123,7 @@ class RcaBot:
 
     def boot(self) -> None:
         """Read the team and the saved state, then resume every open ticket where it was."""
-        config, managers = self._read_team(initial=True)
+        config, managers, availability = self._read_team(initial=True)
         self.workbook.ensure_tabs({**headers(config.tabs), config.tabs.status: STATUS_HEADER})
         state_tabs = [tab for tab in headers(config.tabs) if tab != config.tabs.tracker]
         saved = self.workbook.read_tabs(state_tabs)  # one request
@@ -138,6 +140,7 @@ class RcaBot:
             self.history = History(e for row in recent + unwritten if (e := event_from_row(row)) and e.at >= since)
             self.cycle = Cycle(load_state(replay(state_tables, entries, config.tabs), config.tabs), managers,
                                config.rules, self.history)
+            self.cycle.availability = availability
             self._written = state_rows(load_state(saved, config.tabs), config.tabs)
             self.tracker.add_rows(unwritten)
         self._follow(config)
@@ -192,7 +195,7 @@ class RcaBot:
     def reload(self) -> None:
         """Re-read Configuration and Managers; a tab with problems leaves the last good one in force."""
         try:
-            config, managers = self._read_team(initial=False)
+            config, managers, availability = self._read_team(initial=False)
         except WorkbookError as exc:
             self._degrade("workbook", f"reload failed: {exc}")
             return
@@ -200,7 +203,7 @@ class RcaBot:
             self.config = config
         self._follow(config)
         self.jobs.configure(config)
-        self._event(lambda now: (None, self.cycle.reload(managers, config.rules, now)))
+        self._event(lambda now: (None, self.cycle.reload(managers, config.rules, now, availability)))
         self._refresh_status()
 
     def _refresh_status(self) -> None:
@@ -222,23 +225,44 @@ class RcaBot:
                                      thread=f"rcabot-digest-{day}"))
         self.jobs.kick("deliver")
 
-    def _read_team(self, initial: bool) -> tuple[Config, list[Manager]]:
-        """The Configuration and Managers in force after a read: what the tabs say where they are
-        fine; where not (missing, damaged, a bad value), the last good ones (or, at start-up, the
-        defaults and the valid rows). An unknown parameter name is reported and changes nothing."""
+    def _read_team(self, initial: bool) -> tuple[Config, list[Manager], Availability]:
+        """The Configuration, Managers and availability tabs in force after a read: what the tabs
+        say where they are fine; where not (missing, damaged, a bad value), the last good ones (or,
+        at start-up, the defaults and the valid rows). An unknown parameter name is reported and
+        changes nothing. The optional tabs (Away, Holidays, Overrides) are read when present."""
         tabs = self.config.tabs
-        read = self._read_present([tabs.configuration, tabs.managers])
+        optional = [tab for tab in (tabs.away, tabs.holidays, tabs.overrides) if tab in self.workbook.tab_names()]
+        read = self._read_present([tabs.configuration, tabs.managers] + optional)
         parsed = _parsed(read[tabs.configuration], parse_configuration, Config())
         config = parsed.value if (initial or not parsed.problems) else self.config
         if config.tabs.managers != tabs.managers:
             read.update(self._read_present([config.tabs.managers]))
         team = _parsed(read[config.tabs.managers], lambda rows: parse_managers(rows, config.schedule.count), [])
         managers = team.value if (initial or not team.problems) else self.cycle.managers
-        self._report(parsed.problems + team.problems, parsed.warnings, initial)
+        problems = parsed.problems + team.problems
+        config, availability = self._availability(config, managers, read, initial, problems)
+        self._report(problems, parsed.warnings, initial)
         if initial and not managers:
             log.critical("sheet: no manager can be pinged: every ticket waits until the %r tab is fixed",
                          config.tabs.managers)
-        return config, managers
+        return config, managers, availability
+
+    def _availability(self, config: Config, managers: list[Manager], read: dict[str, Parsed], initial: bool,
+                      problems: list[str]) -> tuple[Config, Availability]:
+        """The Away, Holidays and Overrides tabs, each the last good one while it has problems; the
+        holidays go into the schedule. An absent tab is empty: without them the bot is as before."""
+        schedule, tabs = config.schedule, config.tabs
+        readers = {tabs.away: lambda rows: parse_away(rows, managers, schedule.zone),
+                   tabs.holidays: lambda rows: parse_holidays(rows, schedule.count),
+                   tabs.overrides: lambda rows: parse_overrides(rows, managers, schedule.count)}
+        for tab, reader in readers.items():
+            found = _parsed(read[tab], reader, ()) if tab in read else Parsed(())
+            problems += found.problems
+            if initial or not found.problems:
+                self._good_availability[tab] = found.value
+        away, holidays, overrides = (self._good_availability.get(tab, ()) for tab in readers)
+        config = replace(config, schedule=replace(schedule, holidays=replace(schedule.holidays, listed=holidays)))
+        return config, Availability(away, overrides)
 
     def _read_present(self, names: list[str]) -> dict[str, Parsed]:
         """Each tab's rows, read strictly. A missing tab is None with its problem; a damaged one is

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from .cycle import Rules
 from .model import Manager, chat_user_id
 from .workbook.cells import column_letter
-from .shifts import DEFAULT_STARTS, ShiftError, ShiftSchedule, parse_start
+from .shifts import DEFAULT_STARTS, HolidayCalendar, ShiftError, ShiftSchedule, parse_days, parse_start
 
 _SHIFT_PARAM = re.compile(r"^shift(\d+)starttime$")
 MOST = 100_000_000  # the largest number a parameter takes (about three years in seconds)
@@ -38,6 +38,10 @@ class TabNames:
     manager_state: str = "ManagerState"
     tracker: str = "Tracker"
     status: str = "BotStatus"
+    # Optional tabs ops add when they want them (availability): absent, nobody is away.
+    away: str = "Away"
+    holidays: str = "Holidays"
+    overrides: str = "Overrides"
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,7 @@ class Config:
     jira_done_label: str = ""  # and add this label on Done
     github_write_back: bool = False
     github_done_label: str = ""
+    calendar_out_of_office: bool = False  # read managers' Google Calendar out-of-office (Google mode)
 
     @property
     def rules(self) -> Rules:
@@ -116,8 +121,7 @@ _TAB_PARAMS = {
 }
 
 
-# Every parameter name a sheet may hold, as ops write it; `N` stands for a shift number. The last
-# line: parameters another change reads, accepted now so that a sheet prepared for them is quiet.
+# Every parameter name a sheet may hold, as ops write it; `N` stands for a shift number.
 KNOWN_PARAMETERS = (
     "SpaceId", "TicketTimeout", "ManagerDNDTime", "TimeForDataFlush", "NumberOfItemsInBatch",
     "TimeForManagerDataReload", "ShiftNStartTime", "TimeZone", "TicketURLTemplate", "URLForRestRequest",
@@ -286,7 +290,8 @@ def _ticket_system(params: Mapping[str, tuple[str, str]], problems: list[str]) -
         value = params.get(name, ("",))[0]
         if value:
             out[attr] = value
-    for name, attr in (("jirawriteback", "jira_write_back"), ("githubwriteback", "github_write_back")):
+    for name, attr in (("jirawriteback", "jira_write_back"), ("githubwriteback", "github_write_back"),
+                       ("calendaroutofoffice", "calendar_out_of_office")):
         value, cell = params.get(name, ("", ""))
         if not value:
             continue
@@ -304,9 +309,26 @@ def _schedule(params: Mapping[str, tuple[str, str]], problems: list[str]) -> Shi
         problems.append(f"Configuration {zone_cell}: TimeZone {zone_name!r} is not an IANA time zone "
                         f"(like Europe/Berlin)")
         return None
+    starts = _starts(params, problems)
+    holidays = _holiday_country(params, problems)
+    if starts is None or holidays is None:
+        return None
+    try:
+        days = tuple(_per_shift(params, n, "days", parse_days) for n in range(1, len(starts) + 1))
+        ends = tuple(_per_shift(params, n, "endtime", parse_start) for n in range(1, len(starts) + 1))
+        _no_strays(params, len(starts))
+        return ShiftSchedule(starts, zone, days, ends, holidays)
+    except ShiftError as exc:
+        cell = params.get(f"shift{exc.shift}endtime", ("", ""))[1] if exc.shift else ""
+        problems.append(f"Configuration {cell}: Shift{exc.shift}EndTime: {exc}" if cell else str(exc))
+        return None
+
+
+def _starts(params: Mapping[str, tuple[str, str]], problems: list[str]) -> tuple[time, ...] | None:
+    """The ShiftNStartTime values, numbered 1 to N without gaps (the default four when none is given)."""
     given = {int(m.group(1)): params[name] for name in params if (m := _SHIFT_PARAM.match(name)) and params[name][0]}
     if not given:
-        return ShiftSchedule(DEFAULT_STARTS, zone)
+        return DEFAULT_STARTS
     given.setdefault(1, ("00:00", "(default)"))
     missing = [n for n in range(1, max(given) + 1) if n not in given]
     if missing:
@@ -325,7 +347,55 @@ def _schedule(params: Mapping[str, tuple[str, str]], problems: list[str]) -> Shi
                             f"time (Shift{first[start]}StartTime too)")
             return None
         first[start] = number
-    return ShiftSchedule(starts, zone)
+    return starts
+
+
+def _per_shift(params: Mapping[str, tuple[str, str]], number: int, what: str, parse):
+    """ShiftNDays or ShiftNEndTime, parsed (None where not given)."""
+    value, cell = params.get(f"shift{number}{what}", ("", ""))
+    if not value:
+        return None
+    try:
+        return parse(value)
+    except ShiftError as exc:
+        label = "Days" if what == "days" else "EndTime"
+        raise ShiftError(f"Configuration {cell}: Shift{number}{label}: {exc}") from None
+
+
+def _no_strays(params: Mapping[str, tuple[str, str]], count: int) -> None:
+    """A ShiftNDays or ShiftNEndTime for a shift that does not exist is a mistake worth naming."""
+    for name, (value, cell) in params.items():
+        match = re.fullmatch(r"shift(\d+)(days|endtime)", name)
+        if match and value and not 1 <= int(match.group(1)) <= count:
+            label = "Days" if match.group(2) == "days" else "EndTime"
+            raise ShiftError(f"Configuration {cell}: Shift{match.group(1)}{label} is set, but there is no shift "
+                             f"{match.group(1)} (the Configuration has shifts 1 to {count})")
+
+
+def _holiday_country(params: Mapping[str, tuple[str, str]], problems: list[str]) -> HolidayCalendar | None:
+    """HolidayCountry and HolidaySubdivision, checked against what the `holidays` package knows."""
+    country, cell = params.get("holidaycountry", ("", ""))
+    subdivision, sub_cell = params.get("holidaysubdivision", ("", ""))
+    if not country:
+        if subdivision:
+            problems.append(f"Configuration {sub_cell}: HolidaySubdivision is set without a HolidayCountry")
+            return None
+        return HolidayCalendar()
+    import holidays  # only a sheet that names a country pays for the import
+
+    known = holidays.list_supported_countries()
+    code = country.strip().upper()
+    if code not in known:
+        problems.append(f"Configuration {cell}: HolidayCountry {country!r} is not a country the holidays package "
+                        f"knows; write an ISO 3166 code like DE, US or GB")
+        return None
+    subdivisions = {s.upper(): s for s in known[code]}
+    if subdivision and subdivision.strip().upper() not in subdivisions:
+        listed = ", ".join(known[code][:12]) + (", …" if len(known[code]) > 12 else "")
+        problems.append(f"Configuration {sub_cell}: HolidaySubdivision {subdivision!r} is not a subdivision of "
+                        f"{code}" + (f" (it has {listed})" if listed else " (it has none)"))
+        return None
+    return HolidayCalendar(code, subdivisions.get(subdivision.strip().upper(), "") if subdivision else "")
 
 
 def _zone(name: str) -> ZoneInfo | None:

@@ -28,7 +28,12 @@ LOOKAHEAD_DAYS = 400  # how far `next_start` looks: a year of holidays and then 
 
 
 class ShiftError(ValueError):
-    """A shift start time or the shift table is not usable; the message says which."""
+    """A shift start time or the shift table is not usable; the message says which (and `shift`
+    which shift, where one is to blame)."""
+
+    def __init__(self, message: str, shift: int = 0):
+        super().__init__(message)
+        self.shift = shift
 
 
 def parse_start(text: str) -> time:
@@ -141,9 +146,14 @@ class ShiftSchedule:
             raise ShiftError("at least one shift start time is needed")
         if len(set(self.starts)) != len(self.starts):
             raise ShiftError("two shifts start at the same time")
+        # Nothing set is the same as not given: a schedule equals the one the older bot read.
+        for name in ("days", "ends"):
+            if all(value is None for value in getattr(self, name)):
+                object.__setattr__(self, name, ())
         for number, end in enumerate(self.ends, 1):
             if end is not None and _minutes_after(self.starts[number - 1], end) > self._length(number):
-                raise ShiftError(f"shift {number} would end after the next shift starts")
+                raise ShiftError(f"shift {number} would end at {end:%H:%M}, after the next shift starts "
+                                 f"(it may end at that start at the latest)", shift=number)
 
     @property
     def count(self) -> int:

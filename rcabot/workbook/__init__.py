@@ -49,6 +49,10 @@ class Workbook(Protocol):
         `strict` (the ops tabs): a tab that looks cut short or is not text raises TabDamaged.
         Otherwise (the bot's own tabs, which it rewrites) it is read as well as it can be."""
 
+    def tab_names(self) -> set[str]:
+        """The names of the tabs the workbook has now (one metadata read in Google mode): the
+        optional tabs are read only when ops have added them."""
+
     def ensure_tabs(self, headers: Mapping[str, Sequence[str]]) -> list[str]:
         """Create each missing tab with its header row, and rewrite a header row that differs.
 

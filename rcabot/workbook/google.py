@@ -104,6 +104,10 @@ class GoogleWorkbook:
             self._extent[name] = (len(value_range.get("values", [])), width)
         return tables
 
+    def tab_names(self) -> set[str]:
+        with self._lock:
+            return set(self._metadata(refresh=True))
+
     def ensure_tabs(self, headers: Mapping[str, Sequence[str]]) -> list[str]:
         with self._lock:
             grids = self._metadata(refresh=True)

@@ -47,6 +47,9 @@ class LocalWorkbook:
     def path(self, tab: str) -> Path:
         return self.folder / f"{tab}.csv"
 
+    def tab_names(self) -> set[str]:
+        return {path.stem for path in self.folder.glob("*.csv")}
+
     def read_tabs(self, names: Sequence[str], strict: bool = False) -> dict[str, Rows]:
         return {name: self._read(name, strict) for name in names}
 
