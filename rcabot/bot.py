@@ -720,10 +720,12 @@ class RcaBot:
             availability = self.cycle.availability
             holding = {t.manager_id: t.ticket_id for t in state.tickets.values() if t.status is TicketStatus.PINGED}
             holiday = schedule.holidays.on(now.astimezone(schedule.zone).date())
+            covers = availability.cover(slot.day, slot.shift) if slot else {}  # this shift's: instead of -> by
             return {
                 "now": iso(now), "shift": slot.shift if slot else 0, "shifts": schedule.count,
                 "time_zone": str(schedule.zone), "next_shift_start": iso(schedule.next_start(now)) or None,
                 "holiday": holiday.name if holiday else None,
+                "covers": [{"instead_of": instead, "covered_by": by} for instead, by in covers.items()],
                 "managers": [manager_view(m, m.chat_id in present, state, holding, now,
                                           availability.away_at(m.chat_id, now)) for m in self.cycle.managers],
                 "tickets": [ticket_view(t) for t in state.tickets.values()],
