@@ -311,13 +311,14 @@ def _schedule(params: Mapping[str, tuple[str, str]], problems: list[str]) -> Shi
         return None
     starts = _starts(params, problems)
     holidays = _holiday_country(params, problems)
-    if starts is None or holidays is None:
+    if starts is None:
         return None
     try:
         days = tuple(_per_shift(params, n, "days", parse_days) for n in range(1, len(starts) + 1))
         ends = tuple(_per_shift(params, n, "endtime", parse_start) for n in range(1, len(starts) + 1))
         _no_strays(params, len(starts))
-        return ShiftSchedule(starts, zone, days, ends, holidays)
+        schedule = ShiftSchedule(starts, zone, days, ends, holidays or HolidayCalendar())
+        return schedule if holidays is not None else None
     except ShiftError as exc:
         cell = params.get(f"shift{exc.shift}endtime", ("", ""))[1] if exc.shift else ""
         problems.append(f"Configuration {cell}: Shift{exc.shift}EndTime: {exc}" if cell else str(exc))

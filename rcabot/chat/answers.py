@@ -8,6 +8,7 @@ from collections import Counter
 from datetime import datetime, timedelta, tzinfo
 from typing import Sequence
 
+from ..availability.plan import DayPlan
 from ..history import Event, ManagerStats
 from ..model import Board, Manager, Ticket, TicketStatus, Track
 from .cards import plain
@@ -57,6 +58,28 @@ def who(board: Board) -> str:
               if m.chat_id not in shown and board.holding(m.chat_id)]
     lines.append(_next_up(board))
     return "\n".join(lines)
+
+
+def who_on(plan: DayPlan, managers: Sequence[Manager], zone: tzinfo) -> str:
+    """`who <day>`: each shift of that day and exactly who would be pinged in it."""
+    names = {m.chat_id: m.name for m in managers}
+    holiday = f" It is a holiday ({plain(plan.holiday.name)})." if plan.holiday else ""
+    lines = [f"{plan.day:%a} {plan.day.day} {plan.day:%b %Y} ({zone}).{holiday}"]
+    if not plan.shifts:
+        lines.append("No shift runs that day: a ticket would wait for the next one.")
+    for planned in plan.shifts:
+        slot = planned.slot
+        on = [plain(m.name) + (f" (covering for {plain(names.get(planned.covering[m.chat_id], ''))})"
+                               if m.chat_id in planned.covering else "") for m in planned.on]
+        lines.append(f"• Shift {slot.shift}, {slot.start.astimezone(zone):%H:%M} to "
+                     f"{slot.end.astimezone(zone):%H:%M}: {', '.join(on) or 'nobody'}")
+        lines += [f"   {plain(m.name)}: {_away(a, lambda t: _on_day(t, zone))}" for m, a in planned.away]
+    return "\n".join(lines)
+
+
+def _on_day(moment: datetime, zone: tzinfo) -> str:
+    local = moment.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %H:%M}"
 
 
 def _shift_line(board: Board) -> str:

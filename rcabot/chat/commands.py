@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
+from ..availability.plan import plan_day
 from ..model import DndChange
+from ..shifts import ShiftError, parse_days
 from . import answers
 from .cards import plain
 
@@ -28,12 +30,15 @@ HELP = ABOUT + """
 
 Commands (mention me in the space, or message me directly):
 • help: this list
-• who: the current shift, who is on it (free, holding a ping, in DND until when) and who is next
+• who: the current shift, who is on it (free, holding a ping, in DND until when, away) and who is next
+• who tomorrow, who fri, who 2026-12-24: each shift of that day and exactly who would be pinged
 • tickets: the tickets in the cycle and where each stands
 • dnd 2h, dnd 30m, dnd 1h30m: no pings for you for that long (at most 24h; managers only)
 • back: end your DND now
 • stats, stats 24h, stats 30d: per manager over the last 7 days (or the window you give, at most 30d): \
 pinged, accepted, declined, timed out, median time to accept"""
+WHO_FORMAT = "Say who, who today, who tomorrow, who fri or who 2026-12-24."
+MAX_PLAN_DAYS = 366
 DND_FORMAT = "Give hours and minutes, like dnd 2h, dnd 30m or dnd 1h30m (at most 24h)."
 NOT_A_MANAGER = ("Sorry, only managers listed in the Managers tab can set or end DND, and you are not "
                  "there. Ask whoever keeps the sheet to add your GChat ID.")
@@ -73,7 +78,7 @@ def answer(bot, text: str, user_id: str, command_id: str = "") -> Reply:
         if name == "help":
             return Reply(HELP)
         if name == "who":
-            return Reply(answers.who(bot.board()))
+            return _who(bot, args)
         if name == "tickets":
             return Reply(answers.tickets(bot.board()))
         if name == "stats":
@@ -114,6 +119,37 @@ def stats_window(text: str) -> tuple[timedelta, str]:
         raise CommandError(f"Stats cover between 1 hour and 30 days (I keep a month of the Tracker). {usage}")
     word = {"h": "hour", "d": "day", "w": "week"}[unit]
     return timedelta(hours=number * _HOURS[unit]), f"{number} {word}" + ("s" if number > 1 else "")
+
+
+def _who(bot, args: str) -> Reply:
+    """`who` now; `who today`, `who tomorrow`, `who mon`, `who 2026-12-24`: each shift of that day."""
+    if not args.strip():
+        return Reply(answers.who(bot.board()))
+    schedule, managers, availability, now = bot.rota()
+    day = day_named(args, now.astimezone(schedule.zone).date())
+    return Reply(answers.who_on(plan_day(schedule, managers, availability, day, now), managers, schedule.zone))
+
+
+def day_named(text: str, today: date) -> date:
+    """`today`, `tomorrow`, a weekday (`mon`, `friday`: the next one, today included) or `2026-12-24`."""
+    word = text.strip().lower()
+    if word in ("today", "now"):
+        return today
+    if word == "tomorrow":
+        return today + timedelta(days=1)
+    try:
+        weekday = parse_days(word) if "-" not in word and "," not in word else None
+    except ShiftError:
+        weekday = None
+    if weekday is not None and len(weekday) == 1:
+        return today + timedelta(days=(next(iter(weekday)) - today.weekday()) % 7)
+    try:
+        day = date.fromisoformat(word)
+    except ValueError:
+        raise CommandError(f"“{plain(text.strip()[:40])}” is not a day I can use. {WHO_FORMAT}") from None
+    if abs((day - today).days) > MAX_PLAN_DAYS:
+        raise CommandError(f"I look at most a year ahead or back. {WHO_FORMAT}")
+    return day
 
 
 def _stats(bot, args: str) -> Reply:

@@ -1,0 +1,163 @@
+"""Availability through the whole bot on the local workbook: working days, holidays, leave and
+cover, as ops write them in the sheet, and what `who`, the BotStatus tab and the space show.
+
+The clock starts on Monday 2026-11-23 at 07:00 UTC, in shift 2 (06:00-12:00) of the sample team:
+Bruno Silva, Chen Wei and Hana Sato, in that row order.
+"""
+from __future__ import annotations
+
+import csv
+
+from tests.conftest import drain, set_configuration
+from tests.test_commands import say
+
+BRUNO, CHEN, HANA, DANA = "users/1002", "users/1003", "users/1008", "users/1004"
+
+
+def write_tab(workbook_dir, tab: str, rows: list[list[str]]) -> None:
+    with open(workbook_dir / f"{tab}.csv", "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+
+
+def read(path) -> list[list[str]]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.reader(f))
+
+
+def pinged(client, ticket_id: str) -> str:
+    ticket = client.get(f"/tickets/{ticket_id}").json
+    return ticket["manager"]["chat_id"] if ticket["manager"] else ""
+
+
+def start_all(client, count: int) -> list[str]:
+    ids = [f"RCA-{n}" for n in range(count)]
+    for ticket_id in ids:
+        assert client.post("/tickets", json={"ticket_id": ticket_id}).status_code == 202
+    return ids
+
+
+def test_without_the_new_tabs_and_parameters_the_bot_routes_as_before(client, bot, workbook_dir):
+    assert not (workbook_dir / "Away.csv").exists()
+    assert {pinged(client, t) for t in start_all(client, 3)} == {BRUNO, CHEN, HANA}
+    assert bot.problems == []
+
+
+def test_a_manager_away_today_is_never_pinged_and_who_says_until_when(client, bot, workbook_dir):
+    write_tab(workbook_dir, "Away", [["Manager", "From", "To", "Reason"], ["Bruno Silva", "2026-11-23", "2026-11-24",
+                                                                           "Parental leave"]])
+    bot.reload()
+    assert {pinged(client, t) for t in start_all(client, 3)} == {CHEN, HANA, ""}  # the third waits
+    answer = say(client, "who", user=CHEN)["text"]
+    assert "• Bruno Silva: away until Wed 25 Nov 00:00, Parental leave" in answer
+    bot.flush()
+    assert ["Away", "Bruno Silva", "until 2026-11-25 00:00 (sheet); Parental leave"] in read(
+        workbook_dir / "BotStatus.csv")
+
+
+def test_leave_that_ends_mid_shift_frees_the_manager_for_a_waiting_ticket_at_once(client, bot, workbook_dir,
+                                                                                  clock, jobs):
+    write_tab(workbook_dir, "Away", [["Manager", "From", "To"], [BRUNO, "2026-11-23", "2026-11-23 08:00"],
+                                     ["Chen Wei", "2026-11-23", ""], ["Hana Sato", "2026-11-23", ""]])
+    bot.reload()
+    [ticket] = start_all(client, 1)
+    assert pinged(client, ticket) == ""
+    clock.advance(3600)
+    jobs.fire_due()  # the shift timer is set for the end of Bruno's leave
+    assert pinged(client, ticket) == BRUNO
+
+
+def test_on_a_holiday_a_ticket_waits_and_says_so_until_the_next_shift(client, bot, workbook_dir, clock, jobs, space):
+    write_tab(workbook_dir, "Holidays", [["Date", "Name", "Shifts"], ["2026-11-23", "Company day", ""]])
+    bot.reload()
+    [ticket] = start_all(client, 1)
+    drain(bot, clock)
+    [notice] = space.thread(ticket)
+    assert notice["text"].startswith("Today is a holiday (Company day). Nobody is on shift until Tue 00:00 (UTC): "
+                                     "RCA-0 waits")
+    assert "It is a holiday (Company day)" in say(client, "who today", user=CHEN)["text"]
+    clock.now = clock.now.replace(day=24, hour=0, minute=0, second=1)
+    jobs.fire_due()
+    assert pinged(client, ticket) == "users/1001"  # shift 1 of Tuesday: Ada Park first
+
+
+def test_a_holiday_row_can_keep_a_shift_running(client, bot, workbook_dir):
+    write_tab(workbook_dir, "Holidays", [["Date", "Name", "Shifts"], ["2026-11-23", "Half day", "2"]])
+    bot.reload()
+    assert pinged(client, start_all(client, 1)[0]) == BRUNO
+
+
+def test_a_shift_limited_to_other_weekdays_leaves_nobody_on(client, bot, workbook_dir, clock, jobs):
+    set_configuration(workbook_dir, Shift1Days="Tue-Sun", Shift2Days="Tue-Sun", Shift3Days="Tue-Sun",
+                      Shift4Days="Tue-Sun")
+    bot.reload()
+    [ticket] = start_all(client, 1)
+    assert pinged(client, ticket) == ""
+    assert client.get("/status").json["shift"] == 0
+    assert say(client, "who", user=CHEN)["text"].startswith("No shift is on now: nobody is on shift until "
+                                                            "tomorrow 00:00 (UTC)")
+    clock.now = clock.now.replace(day=24, hour=0, minute=0, second=1)
+    jobs.fire_due()
+    assert pinged(client, ticket) == "users/1001"
+
+
+def test_an_end_time_leaves_a_gap_with_nobody_on(client, bot, workbook_dir):
+    set_configuration(workbook_dir, Shift2EndTime="07:00")  # shift 2 now runs 06:00-07:00
+    bot.reload()
+    [ticket] = start_all(client, 1)
+    assert pinged(client, ticket) == ""
+    assert bot.status()["next_shift_start"] == "2026-11-23T12:00:00Z"
+    assert say(client, "who", user=CHEN)["text"].startswith("No shift is on now: nobody is on shift until 12:00")
+
+
+def test_cover_puts_the_covering_manager_in_the_covered_ones_place(client, bot, workbook_dir):
+    write_tab(workbook_dir, "Overrides", [["Date", "Shift", "Instead of", "Covered by", "Requested at", "Taken at"],
+                                          ["2026-11-23", "2", "Bruno Silva", "Dana Kim", "", ""]])
+    bot.reload()
+    assert [pinged(client, t) for t in start_all(client, 4)] == [DANA, CHEN, HANA, ""]
+    answer = say(client, "who", user=CHEN)["text"]
+    assert "• Dana Kim (covering for Bruno Silva): holding the ping for RCA-0" in answer
+    assert "• Bruno Silva: covered by Dana Kim" in answer
+
+
+def test_who_for_a_day_ahead_lists_exactly_who_would_be_pinged(client, bot, workbook_dir):
+    write_tab(workbook_dir, "Away", [["Manager", "From", "To"], ["Ada Park", "2026-11-24", "2026-11-24"]])
+    write_tab(workbook_dir, "Overrides", [["Date", "Shift", "Instead of", "Covered by"],
+                                          ["2026-11-24", "2", "Chen Wei", "Farah Haddad"]])
+    bot.reload()
+    answer = say(client, "who tomorrow", user=CHEN)["text"]
+    assert answer.splitlines()[0] == "Tue 24 Nov 2026 (UTC)."
+    assert "• Shift 1, 00:00 to 06:00: Bruno Silva, Hana Sato" in answer
+    assert "   Ada Park: away until Wed 25 Nov 00:00" in answer
+    assert "• Shift 2, 06:00 to 12:00: Bruno Silva, Farah Haddad (covering for Chen Wei), Hana Sato" in answer
+    assert "is not a day I can use" in say(client, "who someday", user=CHEN)["text"]
+
+
+def test_a_bad_away_row_is_reported_with_its_cell_and_the_last_good_tab_stays(client, bot, workbook_dir):
+    write_tab(workbook_dir, "Away", [["Manager", "From", "To"], ["Bruno Silva", "2026-11-23", "2026-11-23"]])
+    bot.reload()
+    write_tab(workbook_dir, "Away", [["Manager", "From", "To"], ["Bruno Silva", "2026-11-23", "2026-11-23"],
+                                     ["Zed", "2026-13-01", "yesterday"]])
+    bot.reload()
+    assert any(p.startswith("Away A3: ") for p in bot.problems)
+    assert any(p.startswith("Away B3: ") for p in bot.problems)
+    assert BRUNO not in {pinged(client, t) for t in start_all(client, 3)}  # the last good Away tab stands
+    bot.flush()
+    assert any(row[:2] == ["Problem", "Away A3"] for row in read(workbook_dir / "BotStatus.csv"))
+
+
+def test_a_bad_configuration_value_for_the_new_parameters_keeps_the_last_good_schedule(client, bot, workbook_dir):
+    set_configuration(workbook_dir, Shift2Days="Mon-Fry", HolidayCountry="Atlantis")
+    bot.reload()
+    assert any(p.startswith("Configuration") and "Shift2Days: 'Mon-Fry': 'fry' is not a day" in p
+               for p in bot.problems)
+    assert any(p.startswith("Configuration") and "HolidayCountry 'Atlantis'" in p for p in bot.problems)
+    assert pinged(client, start_all(client, 1)[0]) == BRUNO  # the schedule in force before
+
+
+def test_public_holidays_come_from_the_country_named(client, bot, workbook_dir, clock):
+    set_configuration(workbook_dir, HolidayCountry="US")
+    bot.reload()
+    clock.now = clock.now.replace(day=26, hour=7)  # Thanksgiving 2026
+    [ticket] = start_all(client, 1)
+    assert pinged(client, ticket) == ""
+    assert bot.status()["holiday"] == "Thanksgiving Day"
