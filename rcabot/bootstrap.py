@@ -140,7 +140,16 @@ def _google_bot(settings: Settings, jobs, clock, chat_transport, journal) -> Rca
                       timeout=settings.google_timeout, transport=chat_transport,
                       buttons=Buttons(settings.addon_url))
     return RcaBot(workbook_for(settings), chat, jobs or SchedulerJobs(), clock, default_space="", journal=journal,
-                  webhook_secret=settings.webhook_secret, writeback=_writeback(settings))
+                  webhook_secret=settings.webhook_secret, writeback=_writeback(settings),
+                  out_of_office=_calendars(settings))
+
+
+def _calendars(settings: Settings):
+    """The managers' Calendars, read as each of them (domain-wide delegation) when the Configuration
+    says CalendarOutOfOffice = yes; built up front, it costs nothing until then."""
+    from .availability.calendar_ooo import CALENDAR_SCOPE, CalendarOutOfOffice
+
+    return CalendarOutOfOffice(_credentials(settings, CALENDAR_SCOPE), timeout=settings.google_timeout)
 
 
 def _writeback(settings: Settings):

@@ -11,7 +11,7 @@ import threading
 import uuid
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Protocol
+from typing import Callable, Protocol, Sequence
 
 from .availability import Availability, Away
 from .availability.tabs import parse_away, parse_holidays, parse_overrides
@@ -85,14 +85,25 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+class OutOfOffice(Protocol):
+    def read(self, managers: Sequence[Manager], start: datetime, end: datetime
+             ) -> tuple[tuple[Away, ...], list[str]]: ...
+
+
+CALENDAR_DAYS = timedelta(days=15)  # the calendar feed's two weeks, and `who` a little beyond
+
+
 class RcaBot:
     def __init__(self, workbook: Workbook, chat: ChatSpace, jobs: Jobs,
                  clock: Callable[[], datetime] = utcnow, default_space: str = LOCAL_SPACE,
                  journal: Journal | None = None, webhook_secret: str = "",
-                 writeback: Callable[[Config], tuple[list, list[str]]] | None = None):
+                 writeback: Callable[[Config], tuple[list, list[str]]] | None = None,
+                 out_of_office: OutOfOffice | None = None):
         """`writeback`: the Jira / GitHub write-back targets a Configuration turns on, and the
-        problems that keep one from being made (outgoing.writeback, with the deployment's credentials)."""
+        problems that keep one from being made (outgoing.writeback, with the deployment's credentials).
+        `out_of_office`: the managers' Google Calendars (Google mode), read when CalendarOutOfOffice is yes."""
         self.workbook, self.chat, self.jobs, self.clock = workbook, chat, jobs, clock
+        self.out_of_office = out_of_office
         self._writeback = writeback or (lambda config: ([], []))
         self.journal = journal
         self.max_queued_rows = MAX_QUEUED_TRACKER_ROWS
@@ -148,6 +159,8 @@ class RcaBot:
             log.info("journal: replayed %d changes the workbook did not have yet", len(entries))
         self.jobs.configure(config)
         self._event(lambda now: (None, self.cycle.resume(now)))
+        if config.calendar_out_of_office:
+            self.jobs.kick("reload")  # the calendars are read in the reload job, not in the start-up
         self._refresh_status()
         log.info("RCA Bot ready: %d managers, %d tickets in the cycle", len(managers), len(self.cycle.state.tickets))
 
@@ -199,6 +212,7 @@ class RcaBot:
         except WorkbookError as exc:
             self._degrade("workbook", f"reload failed: {exc}")
             return
+        availability = self._with_calendars(config, managers, availability)
         with self._lock:
             self.config = config
         self._follow(config)
@@ -263,6 +277,20 @@ class RcaBot:
         away, holidays, overrides = (self._good_availability.get(tab, ()) for tab in readers)
         config = replace(config, schedule=replace(schedule, holidays=replace(schedule.holidays, listed=holidays)))
         return config, Availability(away, overrides)
+
+    def _with_calendars(self, config: Config, managers: list[Manager], availability: Availability) -> Availability:
+        """The Away tab's leave plus the managers' Calendar out-of-office, when CalendarOutOfOffice
+        is yes. Read here, in the reload job, never in a request: it is a call per manager, paced."""
+        if not config.calendar_out_of_office:
+            return availability
+        if self.out_of_office is None:
+            self.problems.append("Configuration: CalendarOutOfOffice is yes, but calendars are read only in "
+                                 "Google mode (the local workbook has no Google account); it is ignored")
+            return availability
+        now = self.clock()
+        away, problems = self.out_of_office.read(managers, now - timedelta(days=1), now + CALENDAR_DAYS)
+        self.problems += problems
+        return Availability(availability.away + away, availability.overrides)
 
     def _read_present(self, names: list[str]) -> dict[str, Parsed]:
         """Each tab's rows, read strictly. A missing tab is None with its problem; a damaged one is

@@ -161,3 +161,45 @@ def test_public_holidays_come_from_the_country_named(client, bot, workbook_dir, 
     [ticket] = start_all(client, 1)
     assert pinged(client, ticket) == ""
     assert bot.status()["holiday"] == "Thanksgiving Day"
+
+
+# --- Calendar out of office: the real reader, through google-api-python-client, against the fakes ---
+
+def calendar_reader(clock, emails: list[str]):
+    from google.oauth2 import service_account
+
+    from rcabot.availability.calendar_ooo import CALENDAR_SCOPE, CalendarOutOfOffice
+    from tests.fakes.calendar_api import CALENDAR, FakeCalendar, FakeDelegation
+    from tests.fakes.google import TOKEN_URI, service_account_info
+    from tests.fakes.transport import Router
+
+    delegation = FakeDelegation(users=emails)
+    calendar = FakeCalendar(delegation)
+    for email in emails:
+        calendar.add_calendar(email, "UTC")
+    credentials = service_account.Credentials.from_service_account_info(service_account_info(),
+                                                                        scopes=[CALENDAR_SCOPE])
+    http = Router({CALENDAR: calendar.handle, TOKEN_URI: delegation.handle}).http()
+    return calendar, CalendarOutOfOffice(credentials, transport=http, clock=clock, sleep=clock.advance)
+
+
+def test_calendar_out_of_office_is_leave_like_an_away_row(client, bot, workbook_dir, clock):
+    from datetime import date
+
+    emails = [m["email"] for m in bot.status()["managers"] if m["email"]]
+    calendar, bot.out_of_office = calendar_reader(clock, emails)
+    calendar.add_event("bruno.silva@example.com", date(2026, 11, 23), date(2026, 11, 24), summary="Dentist")
+    calendar.fail("chen.wei@example.com", 404, times=10)
+    set_configuration(workbook_dir, CalendarOutOfOffice="yes")
+    bot.reload()
+    assert {pinged(client, t) for t in start_all(client, 3)} == {CHEN, HANA, ""}  # Chen's calendar: unreadable
+    assert "• Bruno Silva: away until tomorrow 00:00, Dentist (from their calendar)" in say(client, "who",
+                                                                                            user=CHEN)["text"]
+    [problem] = [p for p in bot.problems if p.startswith("Calendar:")]
+    assert "Chen Wei <chen.wei@example.com>" in problem
+
+
+def test_calendar_out_of_office_in_local_mode_is_reported_not_read(client, bot, workbook_dir):
+    set_configuration(workbook_dir, CalendarOutOfOffice="yes")
+    bot.reload()
+    assert any("CalendarOutOfOffice is yes, but calendars are read only in Google mode" in p for p in bot.problems)
