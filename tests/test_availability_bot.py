@@ -37,18 +37,22 @@ def start_all(client, count: int) -> list[str]:
 
 
 def test_without_the_new_tabs_and_parameters_the_bot_routes_as_before(client, bot, workbook_dir):
-    assert not (workbook_dir / "Away.csv").exists()
+    assert (workbook_dir / "Away.csv").read_text() == "Manager,From,To,Reason\n"  # the template: empty
     assert {pinged(client, t) for t in start_all(client, 3)} == {BRUNO, CHEN, HANA}
     assert bot.problems == []
 
 
-def test_a_manager_away_today_is_never_pinged_and_who_says_until_when(client, bot, workbook_dir):
+def test_a_manager_away_today_is_never_pinged_and_who_says_until_when(client, bot, workbook_dir, clock):
     write_tab(workbook_dir, "Away", [["Manager", "From", "To", "Reason"], ["Bruno Silva", "2026-11-23", "2026-11-24",
                                                                            "Parental leave"]])
     bot.reload()
     assert {pinged(client, t) for t in start_all(client, 3)} == {CHEN, HANA, ""}  # the third waits
     answer = say(client, "who", user=CHEN)["text"]
     assert "• Bruno Silva: away until Wed 25 Nov 00:00, Parental leave" in answer
+    bot.digest()
+    drain(bot, clock)
+    [digest] = [m for m in bot.chat.messages() if m.get("text", "").startswith("Daily digest")]
+    assert "Away now: Bruno Silva (away until Wed 25 Nov 00:00, Parental leave)." in digest["text"]
     bot.flush()
     assert ["Away", "Bruno Silva", "until 2026-11-25 00:00 (sheet); Parental leave"] in read(
         workbook_dir / "BotStatus.csv")

@@ -17,7 +17,8 @@ def workbook(tmp_path):
 
 def test_a_new_workbook_is_made_from_the_templates(tmp_path):
     LocalWorkbook.from_templates(tmp_path / "wb", TEMPLATES)
-    assert sorted(p.name for p in (tmp_path / "wb").iterdir()) == ["Configuration.csv", "Managers.csv"]
+    assert sorted(p.name for p in (tmp_path / "wb").iterdir()) == ["Away.csv", "Configuration.csv", "Holidays.csv",
+                                                               "Managers.csv", "Overrides.csv"]
 
 
 def test_templates_never_overwrite_a_tab_ops_already_have(tmp_path):

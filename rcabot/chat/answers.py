@@ -168,6 +168,11 @@ def digest(board: Board, since: datetime, events: Sequence[Event], rows: dict[st
     head = (f"Daily digest. In the last 24 hours: {_count(in_play, 'ticket')} in play, {count[Track.ACCEPTED]} "
             f"accepted, {count[Track.COMPLETED]} done, {count[Track.DECLINED]} declined, "
             f"{count[Track.TIMED_OUT]} timed out{escalated}.")
+    names = {m.chat_id: m.name for m in board.managers}
+    at = _times(board)
+    away = [f"{plain(names.get(who, who))} ({_away(absence, at)})" for who, absence in board.away.items()]
+    head += f"\nAway now: {'; '.join(away)}." if away else ""
+    head += f"\nToday is a holiday ({plain(board.holiday.name)})." if board.holiday else ""
     return "\n\n".join([head, stats(board, since, rows, "24 hours"), tickets(board)])
 
 
