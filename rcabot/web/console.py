@@ -41,6 +41,8 @@ def bot_status():
 @bp.get("/console/managers")
 @require_token
 def managers():
-    """The team, with the zone the bot tells times in: the page shows every time in it."""
+    """The team, with the zone the bot tells times in (the page shows every time in it), and the
+    day's availability: this shift's cover, today's holiday, when the next shift starts."""
     status = current_app.extensions["rcabot"].status()
-    return jsonify(managers=status["managers"], shift=status["shift"], time_zone=status["time_zone"])
+    return jsonify({key: status[key] for key in ("managers", "shift", "time_zone", "next_shift_start", "holiday",
+                                                 "covers")})

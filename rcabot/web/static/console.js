@@ -19,6 +19,7 @@
     messages: [],
     byName: new Map(),
     managers: [],
+    covers: [], // this shift's cover: {instead_of, covered_by} chat ids
     actAs: sessionStorage.getItem(KEEP.actAs) || "",
     token: TOKEN_REQUIRED ? sessionStorage.getItem(KEEP.token) || "" : "",
     zone: document.body.dataset.timeZone || "UTC",
@@ -269,7 +270,9 @@
     lastTeamJson = json;
     setZone(team.time_zone);
     state.managers = Array.isArray(team.managers) ? team.managers : [];
+    state.covers = Array.isArray(team.covers) ? team.covers.filter((c) => c && c.instead_of && c.covered_by) : [];
     $("shift").textContent = team.shift ? `shift ${team.shift}` : "";
+    renderToday(team);
     renderActAs();
     renderManagers();
     renderStatus(Array.isArray(status.rows) ? status.rows : []);
@@ -280,6 +283,18 @@
     state.zone = zone;
     $("time-zone").textContent = zone;
     renderThreads();
+  }
+
+  // The header's notes on the day: a holiday, and no shift on (tickets wait for the next one).
+  function renderToday(team) {
+    const holiday = typeof team.holiday === "string" && team.holiday ? team.holiday : "";
+    $("holiday").textContent = holiday ? `Holiday: ${holiday}` : "";
+    $("holiday").hidden = !holiday;
+    const noShift = $("no-shift");
+    noShift.hidden = team.shift !== 0;
+    noShift.textContent = team.next_shift_start ? `No shift on — next starts ${whenTime(team.next_shift_start)}`
+      : "No shift on — none coming up";
+    noShift.title = team.next_shift_start ? fullTime(team.next_shift_start) : "";
   }
 
   function renderStatus(rows) {
@@ -318,7 +333,8 @@
       setActAs(first ? first.chat_id : "");
     }
     const options = state.managers.map((m) => {
-      const notes = [m.on_shift ? "on shift" : "off shift", m.active ? "" : "inactive", m.dnd_until ? "DND" : ""];
+      const notes = [m.on_shift ? "on shift" : "off shift", m.active ? "" : "inactive", m.away ? "away" : "",
+        m.dnd_until ? "DND" : ""];
       const label = `${m.name} (${notes.filter(Boolean).join(", ")})`;
       return h("option", { value: m.chat_id }, label);
     });
@@ -343,6 +359,8 @@
         badges.push(h("span", { class: "badge badge-dnd", "data-testid": "dnd", title: fullTime(m.dnd_until) },
           `DND until ${whenTime(m.dnd_until)}`));
       }
+      if (m.away) badges.push(awayBadge(m.away));
+      badges.push(...coverBadges(m.chat_id));
       if (m.holding) badges.push(h("span", { class: "badge badge-hold" }, `pinged: ${m.holding}`));
       const you = m.chat_id === state.actAs ? h("span", { class: "you" }, "you") : null;
       return h("li", {
@@ -354,6 +372,30 @@
       h("span", { class: "badges" }, ...badges));
     });
     $("manager-status").replaceChildren(...items);
+  }
+
+  function awayBadge(away) {
+    const until = away.until ? ` until ${whenTime(away.until)}` : "";
+    const reason = typeof away.reason === "string" && away.reason ? ` (${away.reason})` : "";
+    return h("span", { class: "badge badge-away", "data-testid": "away", title: away.until ? fullTime(away.until) : null },
+      `away${until}${reason}`);
+  }
+
+  // "covering for" on whoever stands in this shift, "covered by" on whoever they stand in for.
+  function coverBadges(chatId) {
+    const covering = state.covers.filter((c) => c.covered_by === chatId).map((c) => managerName(c.instead_of));
+    const coveredBy = state.covers.filter((c) => c.instead_of === chatId).map((c) => managerName(c.covered_by));
+    return [
+      covering.length ? h("span", { class: "badge badge-cover", "data-testid": "covering" },
+        `covering for ${covering.join(", ")}`) : null,
+      coveredBy.length ? h("span", { class: "badge badge-covered", "data-testid": "covered" },
+        `covered by ${coveredBy.join(", ")}`) : null,
+    ].filter(Boolean);
+  }
+
+  function managerName(chatId) {
+    const manager = state.managers.find((m) => m.chat_id === chatId);
+    return manager ? manager.name : String(chatId);
   }
 
   // ---------------------------------------------------------------- threads and messages
