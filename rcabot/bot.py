@@ -13,11 +13,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Protocol, Sequence
 
-from .availability import Availability, Away
+from .availability import AWAY_HEADER, Availability, Away, LeaveError
 from .availability.tabs import parse_away, parse_holidays, parse_overrides
 from .chat import ChatError, ChatSpace, Message, answers
 from .chat.cards import lapsed_message, notice_message, ping_message, thread_key
-from .config import Config, Parsed, parse_configuration, parse_managers
+from .config import Config, Parsed, normalize, parse_configuration, parse_managers
 from .cycle import Announce, Answer, CancelTimer, Cycle, Effect, Lapsed, Notice, Ping, SetTimer, Tracked
 from .history import KEEP, Event, History, ManagerStats
 from .journal import Journal, JournalError
@@ -90,6 +90,14 @@ class OutOfOffice(Protocol):
              ) -> tuple[tuple[Away, ...], list[str]]: ...
 
 
+@dataclass(frozen=True)
+class OpsRow:
+    """A row the bot adds to a tab ops edit too (`away` writes the Away tab), with the next flush."""
+
+    tab: str  # "away"
+    row: tuple[str, ...]  # in AWAY_HEADER order
+
+
 CALENDAR_DAYS = timedelta(days=15)  # the calendar feed's two weeks, and `who` a little beyond
 
 
@@ -112,6 +120,9 @@ class RcaBot:
         self.cycle = Cycle(BotState(), [], self.config.rules)
         self.problems: list[str] = []  # what is wrong in the Configuration, Managers and availability tabs
         self._good_availability: dict[str, tuple] = {}  # each availability tab's last good rows
+        self.ops_rows: dict[str, list[list[str]]] = {}  # rows owed to the Away tab ("away"), in AWAY_HEADER order
+        self._ops_tabs: dict[str, list[list[str]]] = {}
+        self._ops_added: list[tuple[datetime, list[str]]] = []  # rows added to the Away tab, and when  # the Away tab as last read (its header, its rows)
         self.degraded: dict[str, str] = {}  # what failed last: "workbook", "chat"
         self.tracker = TrackerBuffer()
         self.history = History()  # the Tracker's last month, for stats, the digest and load balancing
@@ -146,12 +157,14 @@ class RcaBot:
             if self.journal else ([], [])
         entries = sealed + current
         unwritten = self._unwritten_tracker_rows(sealed, current, config.tabs.tracker)
+        self.ops_rows = self._unwritten_ops_rows(sealed + current)
+        availability = self._with_owed_rows(availability, managers, config.schedule.zone)
         with self._lock:
             self.config = config
             self.history = History(e for row in recent + unwritten if (e := event_from_row(row)) and e.at >= since)
             self.cycle = Cycle(load_state(replay(state_tables, entries, config.tabs), config.tabs), managers,
                                config.rules, self.history)
-            self.cycle.availability = availability
+            self.cycle.availability = availability.with_back(self.cycle.state.back_at)
             self._written = state_rows(load_state(saved, config.tabs), config.tabs)
             self.tracker.add_rows(unwritten)
         self._follow(config)
@@ -200,6 +213,26 @@ class RcaBot:
                         "written again", done)
         return journaled[done:]
 
+    def _with_owed_rows(self, availability: Availability, managers: list[Manager], zone,
+                        read_at: datetime | None = None) -> Availability:
+        """Leave a manager's `away` added that the Away tab as read may lack: rows no flush has
+        written yet, and rows written since the read began (`read_at`). In force all the same."""
+        if read_at is not None:
+            self._ops_added = [(at, row) for at, row in self._ops_added if at >= read_at]
+        owed = self.ops_rows.get("away", []) + [row for _, row in self._ops_added]
+        if not owed:
+            return availability
+        return Availability(availability.away + parse_away([AWAY_HEADER] + owed, managers, zone).value,
+                            availability.overrides)
+
+    def _unwritten_ops_rows(self, entries: list[dict]) -> dict[str, list[list[str]]]:
+        """The journal's rows for the Away tab that the tab does not hold (a crash came before the
+        flush that adds them). A row there already is not added again: the tab was read just now."""
+        there = {tuple(_trimmed(row)) for row in self._ops_tabs.get("away", [])[1:]}
+        owed = [row for entry in entries for row in entry.get("ops_rows", {}).get("away", [])
+                if tuple(_trimmed(_in_order(row, self._ops_tabs.get("away", [])))) not in there]
+        return {"away": owed} if owed else {}
+
     def _follow(self, config: Config) -> None:
         """The outgoing targets this Configuration names: its WebhookURLs and the write-back it turns on."""
         self.outgoing.follow(config.webhook_urls)
@@ -207,6 +240,7 @@ class RcaBot:
 
     def reload(self) -> None:
         """Re-read Configuration and Managers; a tab with problems leaves the last good one in force."""
+        read_at = self.clock()
         try:
             config, managers, availability = self._read_team(initial=False)
         except WorkbookError as exc:
@@ -214,6 +248,7 @@ class RcaBot:
             return
         availability = self._with_calendars(config, managers, availability)
         with self._lock:
+            availability = self._with_owed_rows(availability, managers, config.schedule.zone, read_at)
             self.config = config
         self._follow(config)
         self.jobs.configure(config)
@@ -274,6 +309,7 @@ class RcaBot:
             problems += found.problems
             if initial or not found.problems:
                 self._good_availability[tab] = found.value
+        self._ops_tabs["away"] = (read[tabs.away].value or []) if tabs.away in read else []
         away, holidays, overrides = (self._good_availability.get(tab, ()) for tab in readers)
         config = replace(config, schedule=replace(schedule, holidays=replace(schedule.holidays, listed=holidays)))
         return config, Availability(away, overrides)
@@ -338,6 +374,42 @@ class RcaBot:
             return result, result.effects
         return self._event(answer, ticket_id, answered=True)
 
+    def add_away(self, user_id: str, start: str, end: str, reason: str) -> Away | None:
+        """A manager's own `away`: the row [them, start, end, reason] is checked as the Away tab's
+        rows are, is in force at once, and goes to the Away tab with the next flush (journaled
+        first). None when `user_id` is not in the Managers tab; LeaveError when the row is bad."""
+        def run(now: datetime):
+            manager = next((m for m in self.cycle.managers if m.chat_id == user_id), None)
+            if manager is None:
+                return None, []
+            same_name = [m for m in self.cycle.managers if m.name.casefold() == manager.name.casefold()]
+            row = (manager.name if len(same_name) == 1 else manager.chat_id, start, end, reason)
+            parsed = parse_away([AWAY_HEADER, list(row)], self.cycle.managers, self.config.schedule.zone)
+            if parsed.problems:
+                raise LeaveError(parsed.problems[0].partition(": ")[2])
+            absence = replace(parsed.value[0], source="chat")
+            if absence.end <= now:
+                raise LeaveError("that time is over already")
+            return absence, self.cycle.take_leave(absence, now) + [OpsRow("away", row)]
+        return self._event(run, answered=True)
+
+    def end_away(self, user_id: str) -> Away | None | bool:
+        """`away off`: the absence `user_id` is in ends now (whatever its source). The absence that
+        ended; None when they were not away; False when they are not in the Managers tab."""
+        def run(now: datetime):
+            if not any(m.chat_id == user_id for m in self.cycle.managers):
+                return False, []
+            absence = self.cycle.availability.away_at(user_id, now)
+            return absence, self.cycle.end_leave(user_id, now)
+        return self._event(run, answered=True)
+
+    def leave(self, user_id: str) -> tuple[datetime, list[Away]]:
+        """`user_id`'s absences in force now or ahead, soonest first."""
+        with self._lock:
+            now = self.clock()
+            ahead = [a for a in self.cycle.availability.absences(user_id) if a.end > now]
+            return now, sorted(ahead, key=lambda a: a.start)
+
     def set_dnd(self, user_id: str, length: timedelta) -> DndChange | None:
         """A manager's own DND for `length` from now; None when `user_id` is not in the Managers tab."""
         return self._dnd(user_id, lambda now: self.cycle.rest(user_id, now + length, now))
@@ -401,11 +473,15 @@ class RcaBot:
         touched = {ticket_id} if ticket_id else set()
         touched |= {e.ticket_id for e in effects if isinstance(e, (Ping, Notice, Tracked))}
         tracked = [tracker_row(e) for e in effects if isinstance(e, Tracked)] + list(rows)
+        ops_rows: dict[str, list[list[str]]] = {}
+        for effect in effects:
+            if isinstance(effect, OpsRow):
+                ops_rows.setdefault(effect.tab, []).append(list(effect.row))
         if self._unjournaled is not None:  # broken since an earlier change: keep collecting
             self._unjournaled.add(touched, tracked)
             return self._journal_ready()
         try:
-            self.journal.record(journal_entry(now, self.cycle.state, touched, tracked))
+            self.journal.record(journal_entry(now, self.cycle.state, touched, tracked, ops_rows))
             if not self.journal.lost:
                 return True
             self._unjournaled = Unjournaled(set(), [])  # its folder was made again: the rest is owed
@@ -468,6 +544,8 @@ class RcaBot:
                 self.metrics.tracked(effect, self.cycle.state.tickets.get(effect.ticket_id))
                 if len(self.tracker) >= self.config.batch_size:
                     kicks.add("flush")
+            elif isinstance(effect, OpsRow):
+                self.ops_rows.setdefault(effect.tab, []).append(list(effect.row))  # the next flush adds it
             elif isinstance(effect, SetTimer):
                 self.jobs.set_timer(effect.key, effect.at)
             elif isinstance(effect, CancelTimer):
@@ -617,6 +695,8 @@ class RcaBot:
         forget the journal entries the workbook now holds. Unpaced only at shutdown: one request
         over the quota at worst, where waiting would outlast the server's grace period."""
         with self._flushing:
+            if not self._add_ops_rows():
+                return
             with self._lock:
                 tabs = self.config.tabs
                 state = state_rows(self.cycle.state, tabs)
@@ -654,6 +734,29 @@ class RcaBot:
                 self.journal.discard(sealed)
             self._recover("workbook")
         self._journal_ready_locked()
+
+    def _add_ops_rows(self) -> bool:
+        """Add the rows owed to the Away tab (values.append: ops may have added rows since the last
+        read), before the flush seals the journal that holds them; False when that failed (the
+        flush waits: the journal still has them, and nothing is written out of order)."""
+        with self._lock:
+            owed = list(self.ops_rows.get("away", []))
+            tab = self.config.tabs.away
+        if not owed:
+            return True
+        try:
+            if tab not in self.workbook.tab_names():
+                self.workbook.ensure_tabs({tab: AWAY_HEADER})
+                self._ops_tabs["away"] = [list(AWAY_HEADER)]
+            self.workbook.add_rows(tab, [_in_order(row, self._ops_tabs.get("away", [])) for row in owed])
+        except WorkbookError as exc:
+            self._degrade("workbook", f"adding {len(owed)} rows to {tab} failed ({exc}); they stay queued")
+            return False
+        with self._lock:
+            del self.ops_rows["away"][:len(owed)]
+            self._ops_added += [(self.clock(), row) for row in owed]  # until a reload has read them
+        log.info("sheet: added %d rows to the %s tab", len(owed), tab)
+        return True
 
     def _seal(self) -> list:
         """The journal files this flush will make redundant ([] when it cannot be sealed: they stay,
@@ -827,6 +930,21 @@ def _parsed(read: Parsed, parse: Callable[[list[list[str]]], Parsed], empty) -> 
         return Parsed(empty, read.problems)
     parsed = parse(read.value)
     return Parsed(parsed.value, read.problems) if read.problems else parsed
+
+
+def _in_order(row: list[str], tab: list[list[str]]) -> list[str]:
+    """A row in AWAY_HEADER order, laid out in the tab's own column order (ops may have moved or
+    added columns; a column of ours the tab lacks is left out)."""
+    header = [normalize(cell) for cell in tab[0]] if tab else [normalize(h) for h in AWAY_HEADER]
+    ours = {normalize(h): value for h, value in zip(AWAY_HEADER, row)}
+    return [ours.get(name, "") for name in header]
+
+
+def _trimmed(row: list[str]) -> list[str]:
+    cells = [cell.strip() for cell in row]
+    while cells and not cells[-1]:
+        cells.pop()
+    return cells
 
 
 def _sentence(text: str) -> str:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Sequence, Union
 
-from .availability import Availability, roster
+from .availability import Availability, Away, roster
 from .history import History
 from .model import Board, BotState, Manager, Ticket, TicketStatus, Track
 from .rotation import eligible, on_shift, pick_manager
@@ -230,6 +230,22 @@ class Cycle:
         self.state.last_activity[user_id] = now
         return [CancelTimer(dnd_timer(user_id))] + self._wake(now)
 
+    def take_leave(self, absence: Away, now: datetime) -> list[Effect]:
+        """A manager's own `away`: in force at once (the Away tab gets its row with the next flush).
+        An open ping they hold stays theirs until it is answered or lapses, as with DND."""
+        self.availability = self.availability.with_leave(absence)
+        self.state.last_activity[absence.manager] = now
+        return self._wake(now) + [SetTimer(SHIFT_TIMER, self._next_change(now))]
+
+    def end_leave(self, user_id: str, now: datetime) -> list[Effect]:
+        """`away off`: the absence `user_id` is in ends now; later ones stand."""
+        if self.availability.away_at(user_id, now) is None:
+            return []
+        self.state.back_at[user_id] = now
+        self.state.last_activity[user_id] = now
+        self.availability = self.availability.with_back(self.state.back_at)
+        return self._wake(now) + [SetTimer(SHIFT_TIMER, self._next_change(now))]
+
     def board(self, now: datetime) -> Board:
         """A copy of where things stand, for the views (chat answers, the BotStatus tab, the digest)."""
         schedule, state = self.rules.schedule, self.state
@@ -288,7 +304,7 @@ class Cycle:
         waiting tickets get a look; escalation and reminder times follow the new values."""
         self.managers, self.rules = list(managers), rules
         if availability is not None:
-            self.availability = availability
+            self.availability = availability.with_back(self.state.back_at)
         timers = [timer for t in self.state.tickets.values() for timer in self._ticket_timers(t)
                   if not timer.key.startswith(timeout_timer(""))]
         return timers + self.tick(now)

@@ -88,6 +88,7 @@ class BotState:
     last_pinged: dict[int, str] = field(default_factory=dict)  # shift -> chat id
     pointer_updated: dict[int, datetime] = field(default_factory=dict)
     announced_shift: datetime | None = None  # the start of the last shift the space was told of
+    back_at: dict[str, datetime] = field(default_factory=dict)  # `away off`: back early, at that instant
 
     def in_dnd(self, chat_id: str, now: datetime) -> bool:
         until = self.dnd_until.get(chat_id)

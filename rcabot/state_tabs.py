@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 TICKET_HEADER = ["Ticket", "Title", "URL", "Status", "Manager Name", "Manager GChat ID", "Message ID",
                  "Thread ID", "Pinged At", "Deadline", "Attempts", "Started At", "Accepted At", "Escalated",
                  "Reminders", "Passed By", "Cycle"]
-MANAGER_HEADER = ["Manager GChat ID", "Last Activity", "DND Until"]
+MANAGER_HEADER = ["Manager GChat ID", "Last Activity", "DND Until", "Back At"]
 POINTER_HEADER = ["Shift", "Last Manager GChat ID", "Updated At"]
 TRACKER_HEADER = ["Timestamp", "Ticket", "Manager Name", "Status", "Manager GChat ID", "Detail"]
 
@@ -67,8 +67,8 @@ def state_rows(state: BotState, tabs: TabNames) -> dict[str, list[list[str]]]:
 
 
 def _manager_rows(state: BotState) -> list[list[str]]:
-    return [[who, iso(state.last_activity.get(who)), iso(state.dnd_until.get(who))]
-            for who in sorted(set(state.dnd_until) | set(state.last_activity))]
+    return [[who, iso(state.last_activity.get(who)), iso(state.dnd_until.get(who)), iso(state.back_at.get(who))]
+            for who in sorted(set(state.dnd_until) | set(state.last_activity) | set(state.back_at))]
 
 
 def _pointer_rows(state: BotState) -> list[list[str]]:
@@ -77,11 +77,16 @@ def _pointer_rows(state: BotState) -> list[list[str]]:
 
 # --- the journal: one event's rows, and replaying them over the workbook's -------------------
 
-def journal_entry(now: datetime, state: BotState, touched: set[str], tracker: list[list[str]]) -> dict:
-    """Whole rows: each touched ticket's (None once it left the cycle), and the two small tabs."""
+def journal_entry(now: datetime, state: BotState, touched: set[str], tracker: list[list[str]],
+                  ops_rows: Mapping[str, list[list[str]]] | None = None) -> dict:
+    """Whole rows: each touched ticket's (None once it left the cycle), and the two small tabs;
+    `ops_rows`: rows bound for tabs ops edit too ({"away": [...]}), added by the next flush."""
     tickets = {tid: (_ticket_row(state.tickets[tid]) if tid in state.tickets else None) for tid in sorted(touched)}
-    return {"at": iso(now), "tickets": tickets, "managers": _manager_rows(state),
-            "pointers": _pointer_rows(state), "tracker": tracker}
+    entry = {"at": iso(now), "tickets": tickets, "managers": _manager_rows(state),
+             "pointers": _pointer_rows(state), "tracker": tracker}
+    if ops_rows:
+        entry["ops_rows"] = {tab: list(rows) for tab, rows in ops_rows.items()}
+    return entry
 
 
 def replay(saved: Mapping[str, Sequence[Sequence[str]]], entries: Sequence[dict],
@@ -123,6 +128,7 @@ def load_state(tables: Mapping[str, Sequence[Sequence[str]]], tabs: TabNames) ->
         who = chat_user_id(record.get("managergchatid", ""))
         _put(state.dnd_until, who, record.get("dnduntil", ""))
         _put(state.last_activity, who, record.get("lastactivity", ""))
+        _put(state.back_at, who, record.get("backat", ""))
     for record in _records(tables.get(tabs.state, [])):
         shift, who = record.get("shift", ""), chat_user_id(record.get("lastmanagergchatid", ""))
         if shift.strip().isdecimal() and who:

@@ -6,7 +6,7 @@ cycle asks `Availability` who of a shift's team is really there at an instant.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Sequence
 
@@ -55,14 +55,24 @@ class Availability:
 
     away: tuple[Away, ...] = ()
     overrides: tuple[Override, ...] = ()
+    # Managers back early (`away off`): an absence they were in at that instant ends there, whatever
+    # its source (a row, a Calendar event the bot cannot edit).
+    back: dict[str, datetime] = field(default_factory=dict)
     _by_manager: dict = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
 
     def away_at(self, chat_id: str, now: datetime) -> Away | None:
         """The absence that covers `now` for `chat_id` (the one that ends last), or None."""
-        found = [a for a in self._index().get(chat_id, ()) if a.covers(now)]
+        found = [a for a in self.absences(chat_id) if a.covers(now)]
         return max(found, key=lambda a: a.end) if found else None
 
+    def with_leave(self, absence: Away) -> "Availability":
+        return replace(self, away=self.away + (absence,), _by_manager=None)
+
+    def with_back(self, back: dict[str, datetime]) -> "Availability":
+        return replace(self, back=dict(back), _by_manager=None)
+
     def absences(self, chat_id: str) -> tuple[Away, ...]:
+        """`chat_id`'s absences, each cut short where they came back early."""
         return tuple(self._index().get(chat_id, ()))
 
     def cover(self, day: date, shift: int) -> dict[str, str]:
@@ -73,9 +83,20 @@ class Availability:
         if self._by_manager is None:
             index: dict[str, list[Away]] = {}
             for absence in self.away:
-                index.setdefault(absence.manager, []).append(absence)
+                back = self.back.get(absence.manager)
+                if back is not None and absence.start <= back < absence.end:
+                    absence = replace(absence, end=back)
+                if absence.start < absence.end:
+                    index.setdefault(absence.manager, []).append(absence)
             object.__setattr__(self, "_by_manager", index)
         return self._by_manager
+
+
+AWAY_HEADER = ["Manager", "From", "To", "Reason"]
+
+
+class LeaveError(ValueError):
+    """An `away` the Away tab could not hold (a bad date, an end before the start); the message says why."""
 
 
 def resolve(text: str, managers: Sequence[Manager]) -> Manager | None:

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from ..availability.plan import plan_day
+from ..availability import LeaveError
 from ..model import DndChange
 from ..shifts import ShiftError, parse_days
 from . import answers
@@ -35,8 +36,16 @@ Commands (mention me in the space, or message me directly):
 • tickets: the tickets in the cycle and where each stands
 • dnd 2h, dnd 30m, dnd 1h30m: no pings for you for that long (at most 24h; managers only)
 • back: end your DND now
+• away 2026-12-24 to 2026-12-31 [reason], away today, away tomorrow 13:00 to 17:00 [reason]: leave, \
+written to the Away tab (managers only); away off: back now; away: your leave
 • stats, stats 24h, stats 30d: per manager over the last 7 days (or the window you give, at most 30d): \
 pinged, accepted, declined, timed out, median time to accept"""
+AWAY_FORMAT = "Say away 2026-12-24 to 2026-12-31 Holiday, away today, away tomorrow 13:00 to 17:00 Dentist, " \
+              "away off or away."
+NOT_A_MANAGER_AWAY = ("Sorry, only managers listed in the Managers tab can set leave here, and you are not there. "
+                      "Ask whoever keeps the sheet to add your GChat ID.")
+SOURCES = {"sheet": "the Away tab", "chat": "this chat", "calendar": "your calendar"}
+_TIME_WORD = re.compile(r"\d{1,2}:\d{2}")
 WHO_FORMAT = "Say who, who today, who tomorrow, who fri or who 2026-12-24."
 MAX_PLAN_DAYS = 366
 DND_FORMAT = "Give hours and minutes, like dnd 2h, dnd 30m or dnd 1h30m (at most 24h)."
@@ -87,6 +96,8 @@ def answer(bot, text: str, user_id: str, command_id: str = "") -> Reply:
             return _back(bot, user_id) if args.lower() in ("off", "end") else _dnd(bot, user_id, args)
         if name == "back":
             return _back(bot, user_id)
+        if name == "away":
+            return _away(bot, user_id, args)
     except CommandError as exc:
         return Reply(str(exc), private=True)
     return Reply(f"I don't know “{plain(name[:40])}”.\n\n{HELP}", private=True)
@@ -150,6 +161,69 @@ def day_named(text: str, today: date) -> date:
     if abs((day - today).days) > MAX_PLAN_DAYS:
         raise CommandError(f"I look at most a year ahead or back. {WHO_FORMAT}")
     return day
+
+
+def _away(bot, user_id: str, args: str) -> Reply:
+    words = args.split()
+    if not words:
+        return _my_leave(bot, user_id)
+    if words[0].lower() in ("off", "end", "over"):
+        ended = bot.end_away(user_id)
+        if ended is False:
+            return Reply(NOT_A_MANAGER_AWAY, private=True)
+        if ended is None:
+            return Reply("You're not away now: pings can come to you on your shifts.")
+        return Reply(f"Welcome back: your leave (until {_day_time(bot, ended.end)}) is over from now. "
+                     f"Leave you have set for later stands: say away to see it.")
+    start, end, reason = away_words(words, bot.rota()[3].astimezone(bot.config.schedule.zone).date())
+    try:
+        absence = bot.add_away(user_id, start, end, reason)
+    except LeaveError as exc:
+        raise CommandError(f"I can't set that leave: {exc}. {AWAY_FORMAT}") from None
+    if absence is None:
+        return Reply(NOT_A_MANAGER_AWAY, private=True)
+    return Reply(f"You're away from {_day_time(bot, absence.start)} to {_day_time(bot, absence.end)} "
+                 f"({bot.config.schedule.zone}): no pings until then. It goes into the Away tab with the next "
+                 f"save. Say away off to come back sooner.")
+
+
+def away_words(words: list[str], today: date) -> tuple[str, str, str]:
+    """`today`, `2026-12-24 to 2026-12-31 Holiday`, `tomorrow 13:00 to 17:00 Dentist`: the Away
+    row's From, To and Reason (To blank: the end of From's day; a bare time: From's day)."""
+    start, at = _when(words, 0, today)
+    end = ""
+    if at < len(words) and words[at].lower() in ("to", "until", "till", "-", "–"):
+        if at + 1 < len(words) and _TIME_WORD.fullmatch(words[at + 1]):
+            end, at = f"{start[:10]} {words[at + 1]}", at + 2  # `13:00 to 17:00`: the same day
+        else:
+            end, at = _when(words, at + 1, today)
+    return start, end, " ".join(words[at:])[:200]
+
+
+def _when(words: list[str], at: int, today: date) -> tuple[str, int]:
+    if at >= len(words):
+        raise CommandError(f"From when to when? {AWAY_FORMAT}")
+    day = day_named(words[at], today).isoformat()
+    if at + 1 < len(words) and _TIME_WORD.fullmatch(words[at + 1]):
+        return f"{day} {words[at + 1]}", at + 2
+    return day, at + 1
+
+
+def _my_leave(bot, user_id: str) -> Reply:
+    now, ahead = bot.leave(user_id)
+    if not ahead:
+        return Reply(f"You have no leave set. {AWAY_FORMAT}")
+    lines = ["Your leave (times in " + str(bot.config.schedule.zone) + "):"]
+    for absence in ahead:
+        why = f", {plain(absence.reason)}" if absence.reason else ""
+        lines.append(f"• {_day_time(bot, absence.start)} to {_day_time(bot, absence.end)}{why} "
+                     f"(from {SOURCES.get(absence.source, absence.source)})")
+    return Reply("\n".join(lines) + "\nSay away off to end the one you are in now.")
+
+
+def _day_time(bot, moment) -> str:
+    local = moment.astimezone(bot.config.schedule.zone)
+    return f"{local:%a} {local.day} {local:%b %H:%M}"
 
 
 def _stats(bot, args: str) -> Reply:

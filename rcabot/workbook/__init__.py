@@ -71,6 +71,11 @@ class Workbook(Protocol):
         """`replace_tabs(replace)` and `append_rows` for each of `append`, in one request where the
         backend allows it (a flush: the state tabs that changed and the waiting Tracker rows)."""
 
+    def add_rows(self, tab: str, rows: Sequence[Sequence[str]]) -> None:
+        """Add rows at the end of a tab ops edit too (Away): wherever its end is now, never at a
+        row number read earlier, which an edit since may have filled. A retry may add a row twice;
+        the tabs written this way read a repeated row as one. Raises TabNotFound for a missing tab."""
+
     def last_rows(self, tab: str, count: int) -> Rows:
         """The tab's last `count` rows below the header (fewer if it has fewer), trailing blanks trimmed."""
 

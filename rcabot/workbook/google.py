@@ -141,6 +141,21 @@ class GoogleWorkbook:
     def append_rows(self, tab: str, rows: Sequence[Sequence[str]]) -> None:
         self.write({}, {tab: rows})
 
+    def add_rows(self, tab: str, rows: Sequence[Sequence[str]]) -> None:
+        """values.append: Sheets finds the end of the tab's table when the rows arrive."""
+        values = [[str(cell) for cell in row] for row in rows]
+        if not values:
+            return
+        with self._lock:
+            try:
+                self._call(f"add rows to {tab}", lambda: self._sheet().values_append(
+                    absolute_range_name(tab, "A1"), {"valueInputOption": "RAW", "insertDataOption": "INSERT_ROWS"},
+                    {"values": values}))
+            except _UnknownRange:
+                self._raise_missing([tab])
+                raise
+            self._extent.pop(tab, None)  # its end moved; a later read says where
+
     def write(self, replace: Mapping[str, Sequence[Sequence[str]]],
               append: Mapping[str, Sequence[Sequence[str]]]) -> None:
         """One values.batchUpdate for all of it (growing grids first where they must).
