@@ -38,6 +38,7 @@ from hypothesis import strategies as st
 
 from rcabot.availability import Availability, Away, Holiday, Override
 from rcabot.calendar import upcoming_shifts
+from rcabot.chat.answers import who as who_answer
 from rcabot.cycle import SHIFT_TIMER, CancelTimer, Cycle, Outcome, Ping, Rules, SetTimer, Tracked
 from rcabot.model import BotState, Manager, TicketStatus, Track
 from rcabot.shifts import HolidayCalendar, ShiftSchedule, parse_days
@@ -546,6 +547,8 @@ def test_a_coverer_is_pinged_in_the_covered_occurrence_even_when_alone(world, mi
 @FAST
 @given(world=worlds(), minutes=st.integers(0, 4 * 24 * 60))
 def test_the_calendar_feed_and_the_cycle_agree_occurrence_by_occurrence(world, minutes):
+    """For each occurrence of the feed, at its start (or now, for the running one): the cycle's
+    `on_shift` and `who` name the same shift and the same managers, and so do the rules."""
     now = world.now + timedelta(minutes=minutes)
     cycle = Cycle(BotState(), world.managers, Rules(schedule=world.schedule))
     cycle.reload(world.managers, cycle.rules, now, world.availability)
@@ -564,6 +567,10 @@ def test_the_calendar_feed_and_the_cycle_agree_occurrence_by_occurrence(world, m
         assert [m.chat_id for m in on] == listed, \
             f"shift {occurrence.shift} from {occurrence.start}: the feed lists {listed}, the cycle pings from " \
             f"{[m.chat_id for m in on]}"
+        board = cycle.board(at)  # what `who` shows at that instant
+        assert board.shift == occurrence.shift and [m.chat_id for m in board.on] == listed
+        shown = who_answer(board)
+        assert all(f"• {m.name}" in shown for m in occurrence.managers), f"`who` at {at} shows\n{shown}\nnot {listed}"
         expected = oracle.running(at)
         assert expected is not None and (expected.shift, expected.start, expected.end) == \
             (occurrence.shift, occurrence.start, occurrence.end), \
