@@ -266,7 +266,7 @@ class Cycle:
         slot, on = self.on_shift(now)
         if slot is None:
             return None
-        return pick_manager(on, self.state.last_pinged.get(slot.shift, ""), self.busy(now), order=self._order())
+        return pick_manager(on, self.state.last_pinged.get(slot.shift, ""), self.busy(now), order=self._seats(slot))
 
     def on_shift(self, now: datetime) -> tuple[Slot | None, list[Manager]]:
         """The shift occurrence running at `now` (None: nobody's) and who of its team is there, in
@@ -277,8 +277,15 @@ class Cycle:
         return slot, roster(on_shift(self.managers, slot.shift), self.managers, slot.day, slot.shift,
                             self.availability, now)
 
-    def _order(self) -> list[str]:
-        return [m.chat_id for m in self.managers]
+    def _seats(self, slot: Slot) -> list[str]:
+        """The turn order of `slot`: the Managers tab's rows, each coverer seated just after the
+        manager they cover (the turn goes on from a seat even when its manager is away since)."""
+        seats = [m.chat_id for m in self.managers]
+        for instead, by in self.availability.cover(slot.day, slot.shift).items():
+            if instead in seats and by in seats:
+                seats.remove(by)
+                seats.insert(seats.index(instead) + 1, by)
+        return seats
 
     def tick(self, now: datetime) -> list[Effect]:
         """Time out lapsed pings, then give free managers to waiting tickets (DND ends, shift changes).
@@ -494,7 +501,7 @@ class Cycle:
             for last_resort, ticket in ((last_resort, t) for last_resort in (False, True) for t in waiting):
                 if ticket.status is not TicketStatus.WAITING:
                     continue  # given a manager in the first pass
-                manager = self._choose(ticket, on, slot.shift, busy, last_resort, load)
+                manager = self._choose(ticket, on, slot, busy, last_resort, load)
                 if manager is not None:
                     busy.add(manager.chat_id)
                     effects += self._ping(ticket, manager, slot.shift, now, needs_manager.pop(ticket.ticket_id, ""))
@@ -518,11 +525,11 @@ class Cycle:
         until = f"until {_day_and_time(later, now, schedule.zone)} ({schedule.zone.key})" if later else "for now"
         return f"{today}Nobody is on shift {until}"
 
-    def _choose(self, ticket: Ticket, on: list[Manager], shift: int, busy: set[str], last_resort: bool,
+    def _choose(self, ticket: Ticket, on: list[Manager], slot: Slot, busy: set[str], last_resort: bool,
                 load: dict[str, int] | None) -> Manager | None:
-        after = self.state.last_pinged.get(shift, "")
+        after = self.state.last_pinged.get(slot.shift, "")
         avoid = ticket.passed_over if last_resort else ""
-        manager = pick_manager(on, after, busy, avoid, load, self._order())
+        manager = pick_manager(on, after, busy, avoid, load, self._seats(slot))
         if not last_resort and manager is not None and manager.chat_id == ticket.passed_over:
             return None
         return manager

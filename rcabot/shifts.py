@@ -151,9 +151,14 @@ class ShiftSchedule:
             if all(value is None for value in getattr(self, name)):
                 object.__setattr__(self, name, ())
         for number, end in enumerate(self.ends, 1):
-            if end is not None and _minutes_after(self.starts[number - 1], end) > self._length(number):
-                raise ShiftError(f"shift {number} would end at {end:%H:%M}, after the next shift starts "
-                                 f"(it may end at that start at the latest)", shift=number)
+            if end is None:
+                continue
+            for day in _A_WEEK:
+                if self.weekdays(number) is None or day.weekday() in self.weekdays(number):
+                    if _minutes_after(self.starts[number - 1], end) > (self._room(number, day) or 24 * 60):
+                        raise ShiftError(f"shift {number} would end at {end:%H:%M} on {WEEKDAYS[day.weekday()].title()}, "
+                                         f"after the next shift starts (it may end at that start at the latest)",
+                                         shift=number)
 
     @property
     def count(self) -> int:
@@ -201,8 +206,9 @@ class ShiftSchedule:
             day = first + timedelta(days=offset)
             holiday = self.holidays.on(day)
             for number in range(1, self.count + 1):
-                if self.runs(number, day, holiday):
-                    found.append(self._slot(number, day))
+                slot = self._slot(number, day)
+                if self.runs(number, day, holiday) and slot.end > slot.start:  # not swallowed by a DST gap
+                    found.append(slot)
         return sorted(found, key=lambda s: s.start)
 
     def runs(self, shift: int, day: date, holiday: Holiday | None = None) -> bool:
@@ -218,15 +224,35 @@ class ShiftSchedule:
 
     def _slot(self, shift: int, day: date) -> Slot:
         start = self.starts[shift - 1]
-        minutes = self._length(shift) if self.end_time(shift) is None else _minutes_after(start, self.end_time(shift))
+        end = self.end_time(shift)
+        minutes = self._length(shift, day) if end is None else _minutes_after(start, end)
         end_local = datetime.combine(day, start) + timedelta(minutes=minutes)
         return Slot(shift, day, _instant(day, start, self.zone), _instant(end_local.date(), end_local.time(), self.zone))
 
-    def _length(self, shift: int) -> int:
-        """Minutes from shift `shift`'s start to the next start in the table (24 h with one shift)."""
-        start = self.starts[shift - 1]
-        return min(_minutes_after(start, other) for other in self.starts if other != start) if self.count > 1 \
-            else 24 * 60
+    def _length(self, shift: int, day: date) -> int:
+        """Minutes from shift `shift`'s start on `day` to the next start (within a day) of a shift
+        set to run on the day it falls (by weekday; a holiday changes no length); when none runs
+        then, to the next start in the table. Without ShiftNDays that is the next start in the
+        table, as it always was; with them, a weekend shift at 09:00 does not cut the weekday shift
+        that starts at 07:00, and a shift before days off still ends at its usual time."""
+        return self._room(shift, day) or self._room(shift, day, any_day=True) or 24 * 60
+
+    def _room(self, shift: int, day: date, any_day: bool = False) -> int | None:
+        """Minutes from shift `shift`'s start on `day` to the next start within a day of a shift set
+        to run on the day it falls (`any_day`: of any shift); None when there is none."""
+        start = _minute_of_day(self.starts[shift - 1])
+        gaps = [later * 24 * 60 + _minute_of_day(other) - start
+                for number, other in enumerate(self.starts, 1) for later in (0, 1)
+                if any_day or self.weekdays(number) is None
+                or (day + timedelta(days=later)).weekday() in self.weekdays(number)]
+        return min((gap for gap in gaps if 0 < gap <= 24 * 60), default=None)
+
+
+_A_WEEK = tuple(date(2024, 1, 1) + timedelta(days=n) for n in range(7))  # Monday to Sunday
+
+
+def _minute_of_day(moment: time) -> int:
+    return moment.hour * 60 + moment.minute
 
 
 def _minutes_after(start: time, later: time) -> int:
@@ -236,5 +262,18 @@ def _minutes_after(start: time, later: time) -> int:
 
 
 def _instant(day: date, start: time, zone: ZoneInfo) -> datetime:
-    # fold=0: a time inside a gap takes the offset from before the jump, so it lands just after it.
-    return datetime.combine(day, start, tzinfo=zone).astimezone(timezone.utc)
+    """Wall-clock `start` on `day` as an instant: in a fold its first occurrence (fold=0); in a
+    gap (a time the clocks skip) the jump itself, so that boundaries keep their order."""
+    local = datetime.combine(day, start, tzinfo=zone)
+    first, later = local.astimezone(timezone.utc), local.replace(fold=1).astimezone(timezone.utc)
+    if later >= first:  # an ordinary time or a fold: fold=0 is the first occurrence
+        return first
+    # A gap: `later` is before the jump and `first` after it. Find the jump to the second.
+    before, after = later, first
+    while after - before > timedelta(seconds=1):
+        middle = before + (after - before) / 2
+        if middle.astimezone(zone).utcoffset() == before.astimezone(zone).utcoffset():
+            before = middle
+        else:
+            after = middle
+    return after.replace(microsecond=0) if after.microsecond == 0 else after

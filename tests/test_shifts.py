@@ -1,9 +1,9 @@
-from datetime import datetime, time, timedelta, timezone
+from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from rcabot.shifts import ShiftError, ShiftSchedule, parse_start
+from rcabot.shifts import ShiftError, ShiftSchedule, parse_days, parse_start
 
 BERLIN = ZoneInfo("Europe/Berlin")
 UTC = timezone.utc
@@ -110,3 +110,26 @@ def test_the_slots_of_a_range_of_days_are_every_start_in_time_order():
     assert starts[4] == (berlin(2026, 3, 29, 0, 0), 1)
     assert starts[5] == (datetime(2026, 3, 29, 4, 0, tzinfo=UTC), 2)  # 06:00 CEST, after the jump
     assert all(FOUR.current_shift(at) == number for at, number in starts)
+
+
+def test_a_weekend_shift_does_not_cut_the_weekday_shifts_and_their_end_times_are_checked_per_day():
+    weekdays, weekend = parse_days("Mon-Fri"), parse_days("Sat-Sun")
+    team = ShiftSchedule((time(7), time(15), time(9)), BERLIN, days=(weekdays, weekdays, weekend),
+                         ends=(time(15), time(23), time(17)))  # 07-15 and 15-23 on weekdays, 09-17 at weekends
+    slots = team.slots(date(2026, 12, 4), date(2026, 12, 7))  # Friday to Monday
+    assert [(s.shift, s.start.astimezone(BERLIN).strftime("%a %H:%M"), s.end.astimezone(BERLIN).strftime("%a %H:%M"))
+            for s in slots] == [(1, "Fri 07:00", "Fri 15:00"), (2, "Fri 15:00", "Fri 23:00"),
+                                (3, "Sat 09:00", "Sat 17:00"), (3, "Sun 09:00", "Sun 17:00"),
+                                (1, "Mon 07:00", "Mon 15:00"), (2, "Mon 15:00", "Mon 23:00")]
+    ShiftSchedule((time(7), time(9)), BERLIN, days=(weekdays, weekend), ends=(time(10), None))  # never the same day
+    with pytest.raises(ShiftError, match="shift 1 would end at 10:00 on Sat"):
+        ShiftSchedule((time(7), time(9)), BERLIN, days=(None, weekend), ends=(time(10), None))  # 07-10 runs into 09
+
+
+def test_without_an_end_time_a_weekday_shift_runs_to_the_next_start_that_runs_at_most_a_day():
+    office = ShiftSchedule((time(7),), BERLIN, days=(parse_days("Mon-Fri"),))
+    assert [(s.start.astimezone(BERLIN).strftime("%a %H:%M"), s.end.astimezone(BERLIN).strftime("%a %H:%M"))
+            for s in office.slots(date(2026, 12, 4), date(2026, 12, 7))] == [("Fri 07:00", "Sat 07:00"),
+                                                                            ("Mon 07:00", "Tue 07:00")]
+    assert office.slot_at(datetime(2026, 12, 5, 12, 0, tzinfo=BERLIN)) is None  # Saturday noon: nobody
+    assert office.next_start(datetime(2026, 12, 5, 12, 0, tzinfo=BERLIN)) == datetime(2026, 12, 7, 7, 0, tzinfo=BERLIN)
