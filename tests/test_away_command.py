@@ -143,3 +143,42 @@ def test_any_away_words_get_an_answer_and_never_a_bad_row(client, bot, words):
     from rcabot.availability.tabs import parse_away
     owed = bot.ops_rows.get("away", [])
     assert parse_away([AWAY_HEADER] + owed, bot.cycle.managers, bot.config.schedule.zone).problems == []
+
+
+# --- Google mode: the row goes to the Away tab through values.append on the fake Sheets API ---
+
+def google_say(gspace, said: str, user: str) -> dict:
+    from tests.fakes.tokens import project_number_claims
+    from tests.test_commands import message_event
+
+    event = message_event(said, user)
+    event["space"]["name"] = event["message"]["space"]["name"] = "spaces/AAQAv7Rk3mE"
+    answer = gspace.client.post("/chat/events", json=event,
+                                headers={"Authorization": gspace.certs.bearer(project_number_claims())})
+    assert answer.status_code == 200, answer.json
+    return answer.json
+
+
+def test_in_google_mode_away_appends_after_rows_ops_added_since_the_last_read(fake, google_env, certs, jobs, clock,
+                                                                             no_backoff):
+    import responses
+
+    from rcabot.web import create_app
+    from tests.google_fixtures import GoogleSpace
+
+    fake.sheets.add_tab("Away", [["Manager", "From", "To", "Reason"], ["Dana Kim", "2026-12-24", "2026-12-31", ""]])
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake.install(rsps)
+        certs.install(rsps)
+        app = create_app({"JOBS": jobs, "CLOCK": clock, "CHAT_TRANSPORT": fake.http()})
+        gspace = GoogleSpace(app.test_client(), app.extensions["rcabot"], fake, certs)
+        tab = next(t for t in fake.sheets.tabs if t.title == "Away")
+        for column, value in enumerate(["Emeka Obi", "2027-01-04", "", "Course"], 1):
+            tab.cells[(3, column)] = value  # ops add a row after the bot's last read
+        assert "You're away from" in google_say(gspace, "away today Sick", BRUNO)["text"]
+        gspace.bot.flush()
+        assert fake.sheets.rows("Away") == [["Manager", "From", "To", "Reason"],
+                                            ["Dana Kim", "2026-12-24", "2026-12-31"],
+                                            ["Emeka Obi", "2027-01-04", "", "Course"],
+                                            ["Bruno Silva", "2026-11-23", "", "Sick"]]
+        assert any(call.path.endswith(":append") for call in fake.sheets.calls)
