@@ -11,7 +11,7 @@ import csv
 import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
-from tests.test_commands import crash_and_restart, say, start, workbook_dir  # noqa: F401 - the Berlin workbook
+from tests.test_commands import berlin_workbook, crash_and_restart, say, start
 
 BRUNO, CHEN, HANA, STRANGER = "users/1002", "users/1003", "users/1008", "users/4242"
 
@@ -27,8 +27,8 @@ def pinged(client, ticket_id: str) -> str:
 
 
 @pytest.fixture
-def client(app):
-    return app.test_client()
+def workbook_dir(tmp_path):
+    return berlin_workbook(tmp_path)
 
 
 def test_away_today_takes_effect_at_once_and_reaches_the_away_tab_with_the_next_flush(client, bot, workbook_dir):

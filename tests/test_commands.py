@@ -23,13 +23,18 @@ STRANGER = "users/4242"
 SLASH = {name: command_id for command_id, name in COMMAND_IDS.items()}
 
 
-@pytest.fixture
-def workbook_dir(tmp_path):
+def berlin_workbook(tmp_path) -> Path:
+    """A new workbook whose Configuration says Europe/Berlin (the rest comes from the templates)."""
     folder = tmp_path / "workbook"
     folder.mkdir()
     config = (ROOT / "config" / "workbook" / "Configuration.csv").read_text()
     (folder / "Configuration.csv").write_text(config.replace(",UTC,", ",Europe/Berlin,"))
     return folder
+
+
+@pytest.fixture
+def workbook_dir(tmp_path):
+    return berlin_workbook(tmp_path)
 
 
 def message_event(said: str, user: str = BRUNO, space_type: str = "SPACE", **message) -> dict:
