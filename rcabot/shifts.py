@@ -140,6 +140,8 @@ class ShiftSchedule:
     days: tuple[frozenset[int] | None, ...] = ()
     ends: tuple[time | None, ...] = ()
     holidays: HolidayCalendar = field(default_factory=HolidayCalendar)
+    # Each day's occurrences, worked out once: the cycle asks who is on at every event.
+    _days: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if not self.starts:
@@ -201,15 +203,21 @@ class ShiftSchedule:
 
     def slots(self, first: date, last: date) -> list[Slot]:
         """Every shift occurrence that starts on the local days `first` to `last`, in time order."""
-        found = []
-        for offset in range((last - first).days + 1):
-            day = first + timedelta(days=offset)
-            holiday = self.holidays.on(day)
-            for number in range(1, self.count + 1):
-                slot = self._slot(number, day)
-                if self.runs(number, day, holiday) and slot.end > slot.start:  # not swallowed by a DST gap
-                    found.append(slot)
+        found = [slot for offset in range((last - first).days + 1) for slot in self._day(first + timedelta(days=offset))]
         return sorted(found, key=lambda s: s.start)
+
+    def _day(self, day: date) -> tuple[Slot, ...]:
+        """The occurrences that start on local day `day` (safe from any thread: at worst worked out twice)."""
+        slots = self._days.get(day)
+        if slots is None:
+            holiday = self.holidays.on(day)
+            slots = tuple(slot for number in range(1, self.count + 1)
+                          if self.runs(number, day, holiday)
+                          and (slot := self._slot(number, day)).end > slot.start)  # not lost in a DST gap
+            if len(self._days) > 64:  # a few days around now are asked again and again; keep those
+                self._days.clear()
+            self._days[day] = slots
+        return slots
 
     def runs(self, shift: int, day: date, holiday: Holiday | None = None) -> bool:
         """Whether shift `shift` runs on local day `day` (its weekdays; a holiday's exceptions)."""
