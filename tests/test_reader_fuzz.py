@@ -30,7 +30,13 @@ from tests.fakes.jobs import RecordingJobs
 from tests.fakes.transport import FakeRequest
 
 FUZZ = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-NAMES_A_CELL = re.compile(r"^(Configuration|Managers) ([A-Z]+[0-9]+|row [0-9]+): ")
+NAMES_A_CELL = re.compile(r"^(Configuration|Managers|Away|Holidays|Overrides) ([A-Z]+[0-9]+|row [0-9]+): ")
+# Good availability tabs for the reload bench: leave, a holiday keeping shift 1, and a cover.
+AVAILABILITY = {
+    "Away": "Manager,From,To,Reason\nBruno Silva,2026-11-24,2026-11-25,Trip\nusers/1003,2026-11-23 13:00,2026-11-23 17:00,\n",
+    "Holidays": "Date,Name,Shifts\n2026-12-24,Christmas Eve,\n2026-12-31,New Year's Eve,1\n",
+    "Overrides": "Date,Shift,Instead of,Covered by,Requested at,Taken at\n2026-11-23,2,Bruno Silva,Dana Kim,,\n",
+}
 WARNING = "is not a parameter the bot knows"
 
 # Text of every Unicode category (lone surrogates included), weighted towards what CSV and the
@@ -41,9 +47,11 @@ SPECIAL = st.sampled_from([",", ";", "\t", '"', "'", "\n", "\r", "\r\n", " ", "=
 CELL = st.lists(st.one_of(ANY_CHARACTER, SPECIAL), max_size=12).map("".join)
 MANAGER_HEADINGS = ["Name", "Email", "GChat ID", "Shift", "Active", "Notes"]
 HEADING = st.one_of(st.sampled_from(list(KNOWN_PARAMETERS) + ["Shift1StartTime", "Shift2StartTime", "Parameter",
-                                                              "Value"] + MANAGER_HEADINGS), CELL)
+                                                              "Value", "Shift1Days", "Shift2EndTime", "Shift9Days",
+                                                              "Shift1EndTime"] + MANAGER_HEADINGS), CELL)
 PLAUSIBLE = st.sampled_from(["", "30", "0", "-5", "1e400", "nan", "06:00", "6", "25:00", "UTC", "Europe",
-                             "Europe/Berlin", "round_robin", "yes", "no", "users/1", "1,3", "all", "1;2", "spaces/A"])
+                             "Europe/Berlin", "round_robin", "yes", "no", "users/1", "1,3", "all", "1;2", "spaces/A",
+                             "Mon-Fri", "Sat-Sun", "Fri-Mon", "mo,we", "Mon-", "-", "DE", "US", "XX", "BY", "23:59"])
 ROW = st.lists(st.one_of(CELL, PLAUSIBLE), max_size=7)
 TABLE = st.tuples(st.lists(HEADING, min_size=0, max_size=7), st.lists(ROW, max_size=6)).map(
     lambda parts: [parts[0], *parts[1]])
@@ -106,7 +114,9 @@ class Workbench:
     def __init__(self, folder: Path):
         self.folder = folder
         self.workbook = LocalWorkbook.from_templates(folder, TEMPLATES)
-        self.good = {tab: (folder / f"{tab}.csv").read_bytes() for tab in ("Configuration", "Managers")}
+        for tab, text in AVAILABILITY.items():
+            (folder / f"{tab}.csv").write_text(text, encoding="utf-8")
+        self.good = {tab: (folder / f"{tab}.csv").read_bytes() for tab in ("Configuration", "Managers", *AVAILABILITY)}
         clock = FakeClock()
         jobs = RecordingJobs(clock)
         self.bot = RcaBot(self.workbook, LocalSpace(clock), jobs, clock)
@@ -114,12 +124,20 @@ class Workbench:
         self.bot.boot()
         assert self.bot.problems == []
         self.config, self.team = self.bot.config, list(self.bot.cycle.managers)
+        self.availability = self.in_force()
+        assert len(self.availability[0]) == 2 and len(self.availability[1]) == 1 and len(self.availability[2]) == 2
+
+    def in_force(self) -> tuple:
+        """The leave, cover and holidays the bot routes by."""
+        availability = self.bot.cycle.availability
+        return availability.away, availability.overrides, self.bot.config.schedule.holidays.listed
 
     def reload_with(self, tab: str, data: bytes) -> None:
         for name, good in self.good.items():  # back to the good version first
             (self.folder / f"{name}.csv").write_bytes(good)
         self.bot.reload()
         assert self.bot.config == self.config and self.bot.cycle.managers == self.team
+        assert self.in_force() == self.availability
         (self.folder / f"{tab}.csv").write_bytes(data)
         self.bot.reload()
 
@@ -154,6 +172,15 @@ def test_a_reload_with_problems_keeps_the_last_good_configuration_and_team(bench
         assert bench.bot.config == bench.config
     if bench.problems("Managers"):
         assert bench.bot.cycle.managers == bench.team
+
+
+@FUZZ
+@given(st.data(), st.sampled_from(list(AVAILABILITY)))
+def test_a_damaged_availability_tab_is_reported_with_its_cell_and_the_last_good_one_stays(bench, data, tab):
+    bench.reload_with(tab, data.draw(damaged(bench.good[tab])))
+    assert_named(bench.bot.problems)
+    if bench.problems(tab):
+        assert bench.in_force() == bench.availability
 
 
 def test_the_sample_configuration_cut_at_any_byte_leaves_the_good_one_in_force(bench):
