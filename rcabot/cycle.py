@@ -451,6 +451,9 @@ class Cycle:
                 if (a := self.availability.away_at(m.chat_id, now))]
         waiting = [t.ticket_id for t in self.state.tickets.values() if t.status is TicketStatus.WAITING]
         text = f"Shift {slot.shift} has begun. On shift: {', '.join(m.name for m in on) or 'nobody'}."
+        holiday = schedule.holidays.on(slot.day)
+        if holiday:  # a holiday whose row keeps this shift running
+            text += f" Today is a holiday ({holiday.name})."
         if resting:
             text += f" In DND: {', '.join(resting)}."
         if away:

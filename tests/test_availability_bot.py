@@ -84,10 +84,17 @@ def test_on_a_holiday_a_ticket_waits_and_says_so_until_the_next_shift(client, bo
     assert pinged(client, ticket) == "users/1001"  # shift 1 of Tuesday: Ada Park first
 
 
-def test_a_holiday_row_can_keep_a_shift_running(client, bot, workbook_dir):
-    write_tab(workbook_dir, "Holidays", [["Date", "Name", "Shifts"], ["2026-11-23", "Half day", "2"]])
+def test_a_holiday_row_can_keep_a_shift_running_and_its_start_notice_says_so(client, bot, workbook_dir, clock,
+                                                                              jobs, space):
+    write_tab(workbook_dir, "Holidays", [["Date", "Name", "Shifts"], ["2026-11-23", "Half day", "2,3"]])
+    set_configuration(workbook_dir, ShiftStartNotice="yes")
     bot.reload()
     assert pinged(client, start_all(client, 1)[0]) == BRUNO
+    clock.now = clock.now.replace(hour=12, second=1)
+    jobs.fire_due()
+    drain(bot, clock)
+    [notice] = [m for m in bot.chat.messages() if m.get("text", "").startswith("Shift 3 has begun")]
+    assert "Today is a holiday (Half day)." in notice["text"]
 
 
 def test_a_shift_limited_to_other_weekdays_leaves_nobody_on(client, bot, workbook_dir, clock, jobs):
