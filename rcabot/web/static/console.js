@@ -647,12 +647,17 @@
   async function sendMessage(event) {
     event.preventDefault();
     const input = $("message-text");
-    const text = input.value.trim();
+    if (await sendCommand(input.value.trim())) input.value = "";
+  }
+
+  // Sends `text` as the Act-as manager, as Chat would, and shows the answer by the message box.
+  // True when the bot took it.
+  async function sendCommand(text) {
     const user = currentUser();
-    if (!text) return;
+    if (!text) return false;
     if (!user) {
       show($("message-result"), "Choose who you are in “Act as” first.", "error");
-      return;
+      return false;
     }
     const now = new Date().toISOString();
     const name = `${SPACE}/messages/console-${Date.now()}`;
@@ -663,9 +668,45 @@
       user,
       space: spaceObject(),
     });
-    if (result.ok) input.value = "";
-    await refreshAll(); // a command (dnd, back) may have changed someone's DND
+    await refreshAll(); // a command (dnd, back, away) may have changed someone's availability
     showAnswer(result, user, name);
+    return result.ok;
+  }
+
+  // ---------------------------------------------------------------- the away form
+
+  // The form says what `away` says: From and To are days in the bot's zone (To blank: From's day).
+  // The bot checks the range and answers, refusal included, by the message box.
+  function awayCommand() {
+    const from = $("away-from").value;
+    const to = $("away-to").value || from;
+    const reason = $("away-reason").value.trim().replace(/\s+/g, " ");
+    return ["away", from, "to", to, reason].filter(Boolean).join(" ");
+  }
+
+  // The fields keep what was typed: a refused range can be mended rather than typed again.
+  function setAway(event) {
+    event.preventDefault();
+    if ($("away-from").value) withAwayButtons(() => sendCommand(awayCommand()));
+  }
+
+  function comeBack() {
+    return withAwayButtons(() => sendCommand("away off"));
+  }
+
+  async function withAwayButtons(send) {
+    const buttons = [$("away-set"), $("away-back")];
+    buttons.forEach((b) => { b.disabled = true; });
+    try {
+      return await send();
+    } finally {
+      buttons.forEach((b) => { b.disabled = false; });
+    }
+  }
+
+  // Opened, the form starts at today (in the bot's zone) unless a day is already there.
+  function openAway() {
+    if ($("away").open && !$("away-from").value) $("away-from").value = inZone("date", new Date());
   }
 
   // The answer goes in the space, in the message's thread, which may be far below the box:
@@ -767,6 +808,9 @@
     $("act-as").addEventListener("change", (event) => setActAs(event.target.value));
     $("start-form").addEventListener("submit", startTicket);
     $("message-form").addEventListener("submit", sendMessage);
+    $("away").addEventListener("toggle", openAway);
+    $("away-form").addEventListener("submit", setAway);
+    $("away-back").addEventListener("click", comeBack);
     $("notice-close").addEventListener("click", () => { $("notice").hidden = true; });
     if (TOKEN_REQUIRED) {
       $("token-form").addEventListener("submit", useToken);
