@@ -280,7 +280,8 @@ class RcaBot:
         at start-up, the defaults and the valid rows). An unknown parameter name is reported and
         changes nothing. The optional tabs (Away, Holidays, Overrides) are read when present."""
         tabs = self.config.tabs
-        optional = [tab for tab in (tabs.away, tabs.holidays, tabs.overrides) if tab in self.workbook.tab_names()]
+        present = self.workbook.tab_names()
+        optional = [tab for tab in (tabs.away, tabs.holidays, tabs.overrides) if tab in present]
         read = self._read_present([tabs.configuration, tabs.managers] + optional)
         parsed = _parsed(read[tabs.configuration], parse_configuration, Config())
         config = parsed.value if (initial or not parsed.problems) else self.config

@@ -214,3 +214,15 @@ def test_calendar_out_of_office_in_local_mode_is_reported_not_read(client, bot, 
     set_configuration(workbook_dir, CalendarOutOfOffice="yes")
     bot.reload()
     assert any("CalendarOutOfOffice is yes, but calendars are read only in Google mode" in p for p in bot.problems)
+
+
+def test_in_google_mode_a_reload_costs_one_read_and_an_away_tab_ops_add_is_read_within_ten_minutes(
+        gspace, fake, monkeypatch):
+    bot = gspace.bot
+    before = len(fake.sheets.calls)
+    bot.reload()
+    assert [c.kind for c in fake.sheets.calls[before:]] == ["values.batchGet"]  # no tab-list read per reload
+    fake.sheets.add_tab("Away", [["Manager", "From", "To"], ["Bruno Silva", "2026-11-23", ""]])
+    monkeypatch.setattr("rcabot.workbook.google.TAB_LIST_SECONDS", 0)  # ten minutes on
+    bot.reload()
+    assert bot.status()["managers"][1]["away"] is not None  # Bruno, the second row

@@ -28,6 +28,7 @@ from . import Older, Rows, TabNotFound, WorkbookError, begins_older
 from .cells import plain, trimmed
 
 log = logging.getLogger(__name__)
+TAB_LIST_SECONDS = 600
 T = TypeVar("T")
 
 RETRIES = 4  # tries after the first: waits of about 1, 2, 4, 8 s
@@ -77,6 +78,7 @@ class GoogleWorkbook:
         self._retries, self._sleep = retries, sleep or (lambda seconds: pause(seconds))
         self._spreadsheet: gspread.Spreadsheet | None = None
         self._grids: dict[str, dict] | None = None  # title -> sheet properties, from the last metadata read
+        self._grids_read = 0.0  # when (time.monotonic) the tab list was last read
         self._extent: dict[str, tuple[int, int]] = {}  # rows and columns the bot last saw in a tab
         self._lock = threading.Lock()
         self._tail_rows = tail_rows
@@ -105,8 +107,10 @@ class GoogleWorkbook:
         return tables
 
     def tab_names(self) -> set[str]:
+        """The tab list, read again when older than TAB_LIST_SECONDS: a reload asks at each turn, and
+        a tab ops add is seen within that time without a read per reload."""
         with self._lock:
-            return set(self._metadata(refresh=True))
+            return set(self._metadata(refresh=time.monotonic() - self._grids_read > TAB_LIST_SECONDS))
 
     def ensure_tabs(self, headers: Mapping[str, Sequence[str]]) -> list[str]:
         with self._lock:
@@ -253,6 +257,7 @@ class GoogleWorkbook:
         if self._grids is None or refresh:
             answer = self._call("read the tab list", lambda: self._sheet().fetch_sheet_metadata())
             self._grids = {s["properties"]["title"]: s["properties"] for s in answer.get("sheets", [])}
+            self._grids_read = time.monotonic()
         return self._grids
 
     def _raise_missing(self, names: Sequence[str]) -> None:
