@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vDuration, vText
 
-from .availability import Availability, roster
+from .availability import Availability
+from .availability.plan import PlannedShift, plan_slot
 from .model import Manager
-from .rotation import on_shift
 from .shifts import ShiftSchedule
 
 DAYS = 14
@@ -34,7 +34,9 @@ class ShiftOccurrence:
     shift: int
     start: datetime  # aware, UTC
     end: datetime
-    managers: tuple[Manager, ...]  # active, working this shift, in Managers-tab order
+    managers: tuple[Manager, ...]  # who would be pinged, in turn order (cover in, leave out)
+    away: tuple[str, ...] = ()  # the team's absences: "Dana Kim (Holiday)"
+    covering: tuple[str, ...] = ()  # "Emeka Obi covers Dana Kim"
 
     @property
     def uid(self) -> str:
@@ -50,10 +52,17 @@ def upcoming_shifts(schedule: ShiftSchedule, managers: Sequence[Manager], now: d
     local_now = now.astimezone(schedule.zone)
     until = (local_now + timedelta(days=days)).astimezone(timezone.utc)  # wall-clock days across DST
     slots = schedule.slots(local_now.date() - timedelta(days=1), until.astimezone(schedule.zone).date())
-    return [ShiftOccurrence(s.shift, s.start, s.end,
-                            tuple(roster(on_shift(managers, s.shift), managers, s.day, s.shift, availability,
-                                         max(s.start, now))))
+    return [_occurrence(plan_slot(s, managers, availability, now), managers)
             for s in slots if s.end > now and s.start < until]
+
+
+def _occurrence(planned: PlannedShift, managers: Sequence[Manager]) -> ShiftOccurrence:
+    names = {m.chat_id: m.name for m in managers}
+    slot = planned.slot
+    return ShiftOccurrence(slot.shift, slot.start, slot.end, planned.on,
+                           tuple(f"{m.name} ({a.reason or 'away'})" for m, a in planned.away),
+                           tuple(f"{names.get(by, by)} covers {names.get(instead, instead)}"
+                                 for by, instead in planned.covering.items() if by in {m.chat_id for m in planned.on}))
 
 
 def render(occurrences: Sequence[ShiftOccurrence], now: datetime, zone: ZoneInfo,
@@ -83,7 +92,9 @@ def description(occurrence: ShiftOccurrence, zone: ZoneInfo) -> str:
     start, end = (moment.astimezone(zone).strftime("%H:%M") for moment in (occurrence.start, occurrence.end))
     people = [f"{m.name} <{m.email}>" if m.email else m.name for m in occurrence.managers]
     who = "On shift:\n" + "\n".join(people) if people else "Nobody is on this shift."
-    return f"Shift {occurrence.shift}, {start} to {end} ({zone.key})\n{who}"
+    notes = [f"Away: {', '.join(occurrence.away)}"] if occurrence.away else []
+    notes += list(occurrence.covering)
+    return f"Shift {occurrence.shift}, {start} to {end} ({zone.key})\n{who}" + "".join(f"\n{n}" for n in notes)
 
 
 def _event(occurrence: ShiftOccurrence, now: datetime, zone: ZoneInfo) -> Event:

@@ -226,3 +226,19 @@ def test_in_google_mode_a_reload_costs_one_read_and_an_away_tab_ops_add_is_read_
     monkeypatch.setattr("rcabot.workbook.google.TAB_LIST_SECONDS", 0)  # ten minutes on
     bot.reload()
     assert bot.status()["managers"][1]["away"] is not None  # Bruno, the second row
+
+
+def test_the_calendar_feed_shows_leave_and_cover_and_leaves_them_out_of_who_is_on(client, bot, workbook_dir):
+    from icalendar import Calendar
+
+    write_tab(workbook_dir, "Away", [["Manager", "From", "To", "Reason"], ["Chen Wei", "2026-11-24", "", "Course"]])
+    write_tab(workbook_dir, "Overrides", [["Date", "Shift", "Instead of", "Covered by"],
+                                          ["2026-11-24", "2", "Bruno Silva", "Dana Kim"]])
+    bot.reload()
+    feed = client.get("/calendar.ics")
+    assert feed.status_code == 200
+    [tuesday] = [e for e in Calendar.from_ical(feed.data).walk("VEVENT")
+                 if e.decoded("DTSTART").isoformat() == "2026-11-24T06:00:00+00:00"]
+    assert str(tuesday["SUMMARY"]) == "RCA shift 2: Dana Kim, Hana Sato"
+    assert "Away: Chen Wei (Course)" in str(tuesday["DESCRIPTION"])
+    assert "Dana Kim covers Bruno Silva" in str(tuesday["DESCRIPTION"])

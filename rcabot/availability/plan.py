@@ -33,12 +33,14 @@ class DayPlan:
 def plan_day(schedule: ShiftSchedule, managers: Sequence[Manager], availability: Availability, day: date,
              now: datetime) -> DayPlan:
     """The shifts that start on local day `day` and who would be on each."""
-    planned = []
-    for slot in schedule.slots(day, day):
-        at = max(slot.start, now)
-        team = on_shift(managers, slot.shift)
-        away = tuple((m, a) for m in team if (a := availability.away_at(m.chat_id, at)))
-        covering = {by: instead for instead, by in availability.cover(slot.day, slot.shift).items()}
-        planned.append(PlannedShift(slot, tuple(roster(team, managers, slot.day, slot.shift, availability, at)),
-                                    away, covering))
-    return DayPlan(day, schedule.holidays.on(day), tuple(planned))
+    return DayPlan(day, schedule.holidays.on(day),
+                   tuple(plan_slot(slot, managers, availability, now) for slot in schedule.slots(day, day)))
+
+
+def plan_slot(slot: Slot, managers: Sequence[Manager], availability: Availability, now: datetime) -> PlannedShift:
+    """Who would be on `slot`, as of its start (or now, if it runs): the calendar feed's view too."""
+    at = max(slot.start, now)
+    team = on_shift(managers, slot.shift)
+    away = tuple((m, a) for m in team if (a := availability.away_at(m.chat_id, at)))
+    covering = {by: instead for instead, by in availability.cover(slot.day, slot.shift).items()}
+    return PlannedShift(slot, tuple(roster(team, managers, slot.day, slot.shift, availability, at)), away, covering)
