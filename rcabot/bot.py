@@ -10,11 +10,13 @@ import logging
 import threading
 import uuid
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Callable, Protocol, Sequence
 
-from .availability import AWAY_HEADER, Availability, Away, LeaveError
+from .availability import AWAY_HEADER, OVERRIDES_HEADER, Availability, Away, CoverError, LeaveError, Override
 from .availability.tabs import parse_away, parse_holidays, parse_overrides
+
+OPS_HEADERS = {"away": AWAY_HEADER, "overrides": OVERRIDES_HEADER}  # the ops tabs the bot adds rows to
 from .chat import ChatError, ChatSpace, Message, answers
 from .chat.cards import lapsed_message, notice_message, ping_message, thread_key
 from .config import Config, Parsed, normalize, parse_configuration, parse_managers
@@ -29,7 +31,7 @@ from .outgoing.delivery import Outgoing
 from .outgoing.events import Started, hook_events
 from .pacing import CHAT_SPACING, CHAT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINUTE, Pace
 from .status_tab import STATUS_HEADER, status_rows
-from .shifts import ShiftSchedule
+from .shifts import ShiftSchedule, Slot
 from .state_tabs import (event_from_row, headers, iso, journal_entry, load_state, parse_iso, replay, revision_of,
                          revision_row, state_rows)
 from .tracker import TrackerBuffer, tracker_row
@@ -94,8 +96,8 @@ class OutOfOffice(Protocol):
 class OpsRow:
     """A row the bot adds to a tab ops edit too (`away` writes the Away tab), with the next flush."""
 
-    tab: str  # "away"
-    row: tuple[str, ...]  # in AWAY_HEADER order
+    tab: str  # "away" or "overrides" (the TabNames attribute)
+    row: tuple[str, ...]  # in that tab's OPS_HEADERS order
 
 
 CALENDAR_DAYS = timedelta(days=15)  # the calendar feed's two weeks, and `who` a little beyond
@@ -120,9 +122,9 @@ class RcaBot:
         self.cycle = Cycle(BotState(), [], self.config.rules)
         self.problems: list[str] = []  # what is wrong in the Configuration, Managers and availability tabs
         self._good_availability: dict[str, tuple] = {}  # each availability tab's last good rows
-        self.ops_rows: dict[str, list[list[str]]] = {}  # rows owed to the Away tab ("away"), in AWAY_HEADER order
-        self._ops_tabs: dict[str, list[list[str]]] = {}
-        self._ops_added: list[tuple[datetime, list[str]]] = []  # rows added to the Away tab, and when  # the Away tab as last read (its header, its rows)
+        self.ops_rows: dict[str, list[list[str]]] = {}  # rows owed to the Away and Overrides tabs, by OPS_HEADERS key
+        self._ops_tabs: dict[str, list[list[str]]] = {}  # those tabs as last read (their header, their rows)
+        self._ops_added: list[tuple[datetime, str, list[str]]] = []  # rows added to them since: when, which, what
         self.degraded: dict[str, str] = {}  # what failed last: "workbook", "chat"
         self.tracker = TrackerBuffer()
         self.history = History()  # the Tracker's last month, for stats, the digest and load balancing
@@ -158,7 +160,7 @@ class RcaBot:
         entries = sealed + current
         unwritten = self._unwritten_tracker_rows(sealed, current, config.tabs.tracker)
         self.ops_rows = self._unwritten_ops_rows(sealed + current)
-        availability = self._with_owed_rows(availability, managers, config.schedule.zone)
+        availability = self._with_owed_rows(availability, managers, config.schedule)
         with self._lock:
             self.config = config
             self.history = History(e for row in recent + unwritten if (e := event_from_row(row)) and e.at >= since)
@@ -213,25 +215,34 @@ class RcaBot:
                         "written again", done)
         return journaled[done:]
 
-    def _with_owed_rows(self, availability: Availability, managers: list[Manager], zone,
+    def _with_owed_rows(self, availability: Availability, managers: list[Manager], schedule: ShiftSchedule,
                         read_at: datetime | None = None) -> Availability:
-        """Leave a manager's `away` added that the Away tab as read may lack: rows no flush has
-        written yet, and rows written since the read began (`read_at`). In force all the same."""
+        """Leave (`away`) and cover (Take) made in Chat that the tabs as read may lack: rows no
+        flush has written yet, and rows written since the read began (`read_at`). In force all the same."""
         if read_at is not None:
-            self._ops_added = [(at, row) for at, row in self._ops_added if at >= read_at]
-        owed = self.ops_rows.get("away", []) + [row for _, row in self._ops_added]
-        if not owed:
+            self._ops_added = [(at, key, row) for at, key, row in self._ops_added if at >= read_at]
+        owed = {key: self.ops_rows.get(key, []) + [row for _, k, row in self._ops_added if k == key]
+                for key in OPS_HEADERS}
+        if not any(owed.values()):
             return availability
-        return Availability(availability.away + parse_away([AWAY_HEADER] + owed, managers, zone).value,
-                            availability.overrides)
+        away = parse_away([AWAY_HEADER] + owed["away"], managers, schedule.zone).value
+        cover = parse_overrides([OVERRIDES_HEADER] + owed["overrides"], managers, schedule.count).value
+        return replace(availability, away=availability.away + away, overrides=availability.overrides + cover,
+                       _by_manager=None)
 
     def _unwritten_ops_rows(self, entries: list[dict]) -> dict[str, list[list[str]]]:
-        """The journal's rows for the Away tab that the tab does not hold (a crash came before the
-        flush that adds them). A row there already is not added again: the tab was read just now."""
-        there = {tuple(_trimmed(row)) for row in self._ops_tabs.get("away", [])[1:]}
-        owed = [row for entry in entries for row in entry.get("ops_rows", {}).get("away", [])
-                if tuple(_trimmed(_in_order(row, self._ops_tabs.get("away", [])))) not in there]
-        return {"away": owed} if owed else {}
+        """The journal's rows for the Away and Overrides tabs that the tab does not hold (a crash
+        came before the flush that adds them). A row there already is not added again: the tab
+        was read just now."""
+        owed: dict[str, list[list[str]]] = {}
+        for key in OPS_HEADERS:
+            tab = self._ops_tabs.get(key, [])
+            there = {tuple(_trimmed(row)) for row in tab[1:]}
+            rows = [row for entry in entries for row in entry.get("ops_rows", {}).get(key, [])
+                    if tuple(_trimmed(_in_order(row, tab, key))) not in there]
+            if rows:
+                owed[key] = rows
+        return owed
 
     def _follow(self, config: Config) -> None:
         """The outgoing targets this Configuration names: its WebhookURLs and the write-back it turns on."""
@@ -248,7 +259,7 @@ class RcaBot:
             return
         availability = self._with_calendars(config, managers, availability)
         with self._lock:
-            availability = self._with_owed_rows(availability, managers, config.schedule.zone, read_at)
+            availability = self._with_owed_rows(availability, managers, config.schedule, read_at)
             self.config = config
         self._follow(config)
         self.jobs.configure(config)
@@ -310,7 +321,9 @@ class RcaBot:
             problems += found.problems
             if initial or not found.problems:
                 self._good_availability[tab] = found.value
-        self._ops_tabs["away"] = (read[tabs.away].value or []) if tabs.away in read else []
+        for key in OPS_HEADERS:
+            tab = getattr(tabs, key)
+            self._ops_tabs[key] = (read[tab].value or []) if tab in read else []
         away, holidays, overrides = (self._good_availability.get(tab, ()) for tab in readers)
         config = replace(config, schedule=replace(schedule, holidays=replace(schedule.holidays, listed=holidays)))
         return config, Availability(away, overrides)
@@ -383,8 +396,7 @@ class RcaBot:
             manager = next((m for m in self.cycle.managers if m.chat_id == user_id), None)
             if manager is None:
                 return None, []
-            same_name = [m for m in self.cycle.managers if m.name.casefold() == manager.name.casefold()]
-            row = (manager.name if len(same_name) == 1 else manager.chat_id, start, end, reason)
+            row = (_label(user_id, self.cycle.managers), start, end, reason)
             parsed = parse_away([AWAY_HEADER, list(row)], self.cycle.managers, self.config.schedule.zone)
             if parsed.problems:
                 raise LeaveError(parsed.problems[0].partition(": ")[2])
@@ -392,6 +404,53 @@ class RcaBot:
             if absence.end <= now:
                 raise LeaveError("that time is over already")
             return absence, self.cycle.take_leave(absence, now) + [OpsRow("away", row)]
+        return self._event(run, answered=True)
+
+    def cover_request(self, user_id: str, day: date, shift: int | None) -> CoverRequest:
+        """What a manager's `cover <day> [shift N]` asks for: their shift occurrence that day, not
+        over and not covered yet. CoverError says why not; nothing changes until someone Takes it."""
+        with self._lock:
+            now, schedule = self.clock(), self.config.schedule
+            manager = next((m for m in self.cycle.managers if m.chat_id == user_id and m.active), None)
+            if manager is None:
+                raise CoverError("only active managers listed in the Managers tab can ask for cover")
+            slots = [s for s in schedule.slots(day, day) if manager.works(s.shift) and shift in (None, s.shift)]
+            if not slots:
+                raise CoverError(f"you have no shift{f' {shift}' if shift else ''} on {day:%a} {day.day} {day:%b}")
+            slots = [s for s in slots if s.end > now]
+            if not slots:
+                raise CoverError("that shift is over")
+            if len(slots) > 1:
+                raise CoverError(f"you work shifts {' and '.join(str(s.shift) for s in slots)} that day: say which, "
+                                 f"like cover {day.isoformat()} shift {slots[0].shift}")
+            slot = slots[0]
+            taken = self.cycle.availability.cover(slot.day, slot.shift).get(user_id)
+            if taken:
+                raise CoverError(f"{self.manager_name(taken)} covers you on that shift already")
+            return CoverRequest(slot, user_id, manager.name, now, schedule.zone)
+
+    def take_cover(self, user_id: str, day: date, shift: int, instead_of: str, requested: str) -> str:
+        """A Take on a cover request's card: the first valid one puts `user_id` on that shift
+        occurrence in place of `instead_of` at once, and the Overrides tab gets its row with the
+        next flush (journaled first). Returns who covers it; CoverError says why this Take cannot be."""
+        def run(now: datetime):
+            names = {m.chat_id: m.name for m in self.cycle.managers}
+            taker = next((m for m in self.cycle.managers if m.chat_id == user_id and m.active), None)
+            if taker is None:
+                raise CoverError("only active managers listed in the Managers tab can take a shift")
+            covered = self.cycle.availability.cover(day, shift).get(instead_of)
+            if covered:
+                return names.get(covered, covered), []
+            if user_id == instead_of:
+                raise CoverError("this is your own request: someone else has to take it")
+            if instead_of not in names or not 1 <= shift <= self.config.schedule.count:
+                raise CoverError("this request no longer matches the Managers tab or the shifts")
+            if self.config.schedule.occurrence(shift, day).end <= now:
+                raise CoverError("that shift is over")
+            row = (day.isoformat(), str(shift), _label(instead_of, self.cycle.managers), _label(user_id, self.cycle.managers),
+                   requested, iso(now))
+            effects = self.cycle.take_cover(Override(day, shift, instead_of, user_id), now) + [OpsRow("overrides", row)]
+            return taker.name, effects
         return self._event(run, answered=True)
 
     def end_away(self, user_id: str) -> Away | None | bool:
@@ -737,26 +796,27 @@ class RcaBot:
         self._journal_ready_locked()
 
     def _add_ops_rows(self) -> bool:
-        """Add the rows owed to the Away tab (values.append: ops may have added rows since the last
-        read), before the flush seals the journal that holds them; False when that failed (the
-        flush waits: the journal still has them, and nothing is written out of order)."""
-        with self._lock:
-            owed = list(self.ops_rows.get("away", []))
-            tab = self.config.tabs.away
-        if not owed:
-            return True
-        try:
-            if tab not in self.workbook.tab_names():
-                self.workbook.ensure_tabs({tab: AWAY_HEADER})
-                self._ops_tabs["away"] = [list(AWAY_HEADER)]
-            self.workbook.add_rows(tab, [_in_order(row, self._ops_tabs.get("away", [])) for row in owed])
-        except WorkbookError as exc:
-            self._degrade("workbook", f"adding {len(owed)} rows to {tab} failed ({exc}); they stay queued")
-            return False
-        with self._lock:
-            del self.ops_rows["away"][:len(owed)]
-            self._ops_added += [(self.clock(), row) for row in owed]  # until a reload has read them
-        log.info("sheet: added %d rows to the %s tab", len(owed), tab)
+        """Add the rows owed to the Away and Overrides tabs (values.append: ops may have added rows
+        since the last read), before the flush seals the journal that holds them; False when that
+        failed (the flush waits: the journal still has them, and nothing is written out of order)."""
+        for key, header in OPS_HEADERS.items():
+            with self._lock:
+                owed = list(self.ops_rows.get(key, []))
+                tab = getattr(self.config.tabs, key)
+            if not owed:
+                continue
+            try:
+                if tab not in self.workbook.tab_names():
+                    self.workbook.ensure_tabs({tab: header})
+                    self._ops_tabs[key] = [list(header)]
+                self.workbook.add_rows(tab, [_in_order(row, self._ops_tabs.get(key, []), key) for row in owed])
+            except WorkbookError as exc:
+                self._degrade("workbook", f"adding {len(owed)} rows to {tab} failed ({exc}); they stay queued")
+                return False
+            with self._lock:
+                del self.ops_rows[key][:len(owed)]
+                self._ops_added += [(self.clock(), key, row) for row in owed]  # until a reload has read them
+            log.info("sheet: added %d rows to the %s tab", len(owed), tab)
         return True
 
     def _seal(self) -> list:
@@ -933,11 +993,32 @@ def _parsed(read: Parsed, parse: Callable[[list[list[str]]], Parsed], empty) -> 
     return Parsed(parsed.value, read.problems) if read.problems else parsed
 
 
-def _in_order(row: list[str], tab: list[list[str]]) -> list[str]:
-    """A row in AWAY_HEADER order, laid out in the tab's own column order (ops may have moved or
-    added columns; a column of ours the tab lacks is left out)."""
-    header = [normalize(cell) for cell in tab[0]] if tab else [normalize(h) for h in AWAY_HEADER]
-    ours = {normalize(h): value for h, value in zip(AWAY_HEADER, row)}
+def _label(chat_id: str, managers: list[Manager]) -> str:
+    """How a row the bot adds names a manager: by name, as ops write it, unless the name is shared."""
+    named = [m for m in managers if m.chat_id == chat_id]
+    if not named:
+        return chat_id
+    same = [m for m in managers if m.name.casefold() == named[0].name.casefold()]
+    return named[0].name if len(same) == 1 else chat_id
+
+
+@dataclass(frozen=True)
+class CoverRequest:
+    """A manager's ask for cover of one shift occurrence (the `cover` command's card says it)."""
+
+    slot: Slot
+    instead_of: str
+    name: str
+    at: datetime
+    zone: object
+
+
+def _in_order(row: list[str], tab: list[list[str]], key: str = "away") -> list[str]:
+    """A row in OPS_HEADERS[key] order, laid out in the tab's own column order (ops may have moved
+    or added columns; a column of ours the tab lacks is left out)."""
+    ours_header = OPS_HEADERS[key]
+    header = [normalize(cell) for cell in tab[0]] if tab else [normalize(h) for h in ours_header]
+    ours = {normalize(h): value for h, value in zip(ours_header, row)}
     return [ours.get(name, "") for name in header]
 
 

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Sequence, Union
 
-from .availability import Availability, Away, roster
+from .availability import Availability, Away, Override, roster
 from .history import History
 from .model import Board, BotState, Manager, Ticket, TicketStatus, Track
 from .rotation import eligible, on_shift, pick_manager
@@ -235,6 +235,12 @@ class Cycle:
         An open ping they hold stays theirs until it is answered or lapses, as with DND."""
         self.availability = self.availability.with_leave(absence)
         self.state.last_activity[absence.manager] = now
+        return self._wake(now) + [SetTimer(SHIFT_TIMER, self._next_change(now))]
+
+    def take_cover(self, override: Override, now: datetime) -> list[Effect]:
+        """A Take: `override.covered_by` is on that shift occurrence in place of `instead_of`, at once."""
+        self.availability = self.availability.with_cover(override)
+        self.state.last_activity[override.covered_by] = now
         return self._wake(now) + [SetTimer(SHIFT_TIMER, self._next_change(now))]
 
     def end_leave(self, user_id: str, now: datetime) -> list[Effect]:

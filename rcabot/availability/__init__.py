@@ -68,6 +68,9 @@ class Availability:
     def with_leave(self, absence: Away) -> "Availability":
         return replace(self, away=self.away + (absence,), _by_manager=None)
 
+    def with_cover(self, override: Override) -> "Availability":
+        return replace(self, overrides=self.overrides + (override,), _by_manager=None)
+
     def with_back(self, back: dict[str, datetime]) -> "Availability":
         return replace(self, back=dict(back), _by_manager=None)
 
@@ -93,6 +96,11 @@ class Availability:
 
 
 AWAY_HEADER = ["Manager", "From", "To", "Reason"]
+OVERRIDES_HEADER = ["Date", "Shift", "Instead of", "Covered by", "Requested at", "Taken at"]
+
+
+class CoverError(ValueError):
+    """A `cover` request or a Take that cannot be; the message says why, to the manager."""
 
 
 class LeaveError(ValueError):

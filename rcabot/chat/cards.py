@@ -169,3 +169,30 @@ def _duration(seconds: int) -> str:
     if seconds % 60 == 0:
         return f"{seconds // 60} min"
     return f"{seconds} s"
+
+
+def cover_request_message(name: str, shift: int, start: datetime, end: datetime, zone: tzinfo, instead_of: str,
+                          requested: datetime, style: Buttons = CLASSIC) -> Message:
+    """The `cover` command's answer in the space: who needs cover for which shift occurrence, and a
+    Take button for whoever takes it. The button carries the whole request (day, shift, who), so a
+    Take needs nothing remembered about it, and still works after a restart."""
+    local = start.astimezone(zone)
+    when = f"shift {shift} on {local:%a} {local.day} {local:%b} ({local:%H:%M} to {end.astimezone(zone):%H:%M} {zone})"
+    parameters = [{"key": "day", "value": local.date().isoformat()}, {"key": "shift", "value": str(shift)},
+                  {"key": "instead_of", "value": instead_of},
+                  {"key": "requested", "value": requested.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}]
+    take = {"text": "Take", "onClick": {"action": style.action("take", parameters)}, "color": GREEN}
+    card = {"header": {"title": "Cover needed", "subtitle": f"Shift {shift}"},
+            "sections": [{"widgets": [{"textParagraph": {"text": f"{escape(name)} needs cover for {escape(when)}."}},
+                                      {"buttonList": {"buttons": [take]}}]}]}
+    return {"text": f"{plain(name)} needs cover for {when}.",
+            "cardsV2": [{"cardId": f"cover-{local.date().isoformat()}-{shift}-{instead_of}", "card": card}]}
+
+
+def cover_taken_message(name: str, covered_by: str, shift: int, day: str) -> Message:
+    """The request's card once taken: no button left."""
+    text = f"{escape(covered_by)} covers {escape(name)} on shift {shift} of {escape(day)}."
+    card = {"header": {"title": "Covered", "subtitle": f"Shift {shift}"},
+            "sections": [{"widgets": [{"textParagraph": {"text": text}}]}]}
+    return {"text": f"{plain(covered_by)} covers {plain(name)} on shift {shift} of {day}.",
+            "cardsV2": [{"cardId": f"cover-{day}-{shift}", "card": card}]}

@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from ..availability.plan import plan_day
-from ..availability import LeaveError
+from ..availability import CoverError, LeaveError
 from ..model import DndChange
 from ..shifts import ShiftError, parse_days
-from . import answers
+from . import answers, cards
 from .cards import plain
 
 MAX_DND = timedelta(hours=24)
@@ -38,8 +38,12 @@ Commands (mention me in the space, or message me directly):
 • back: end your DND now
 • away 2026-12-24 to 2026-12-31 [reason], away today, away tomorrow 13:00 to 17:00 [reason]: leave, \
 written to the Away tab (managers only); away off: back now; away: your leave
+• cover today, cover fri, cover 2026-12-03 shift 2: ask the team to cover your shift (a card with a Take button; \
+the first Take goes into the Overrides tab)
 • stats, stats 24h, stats 30d: per manager over the last 7 days (or the window you give, at most 30d): \
 pinged, accepted, declined, timed out, median time to accept"""
+COVER_FORMAT = "Say cover today, cover fri or cover 2026-12-03 shift 2: a card asks the team, and the first to " \
+               "press Take covers that shift for you."
 AWAY_FORMAT = "Say away 2026-12-24 to 2026-12-31 Holiday, away today, away tomorrow 13:00 to 17:00 Dentist, " \
               "away off or away."
 NOT_A_MANAGER_AWAY = ("Sorry, only managers listed in the Managers tab can set leave here, and you are not there. "
@@ -65,6 +69,7 @@ class CommandError(ValueError):
 class Reply:
     text: str
     private: bool = False  # meant for the asker only: a refusal or a mistake
+    card: dict | None = None  # a whole message with a card (the `cover` request), instead of the text
 
 
 def parse(text: str, command_id: str = "") -> tuple[str, str]:
@@ -98,6 +103,8 @@ def answer(bot, text: str, user_id: str, command_id: str = "") -> Reply:
             return _back(bot, user_id)
         if name == "away":
             return _away(bot, user_id, args)
+        if name == "cover":
+            return _cover(bot, user_id, args)
     except CommandError as exc:
         return Reply(str(exc), private=True)
     return Reply(f"I don't know “{plain(name[:40])}”.\n\n{HELP}", private=True)
@@ -207,6 +214,26 @@ def _when(words: list[str], at: int, today: date) -> tuple[str, int]:
     if at + 1 < len(words) and _TIME_WORD.fullmatch(words[at + 1]):
         return f"{day} {words[at + 1]}", at + 2
     return day, at + 1
+
+
+def _cover(bot, user_id: str, args: str) -> Reply:
+    """`cover today`, `cover fri`, `cover 2026-12-03 shift 2`: a card in the space with a Take button."""
+    words = args.split()
+    if not words:
+        raise CommandError(f"Which day? {COVER_FORMAT}")
+    shift = None
+    if len(words) == 3 and words[1].lower() == "shift" and words[2].isdecimal() and len(words[2]) < 4:
+        shift = int(words[2])
+    elif len(words) != 1:
+        raise CommandError(f"I can't read that. {COVER_FORMAT}")
+    day = day_named(words[0], bot.rota()[3].astimezone(bot.config.schedule.zone).date())
+    try:
+        request = bot.cover_request(user_id, day, shift)
+    except CoverError as exc:
+        raise CommandError(f"I can't ask for that cover: {exc}. {COVER_FORMAT}") from None
+    slot = request.slot
+    return Reply("", card=cards.cover_request_message(request.name, slot.shift, slot.start, slot.end, request.zone,
+                                                      request.instead_of, request.at, bot.chat.buttons))
 
 
 def _my_leave(bot, user_id: str) -> Reply:

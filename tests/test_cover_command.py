@@ -1,0 +1,124 @@
+"""`cover` in Chat: a manager asks the team to cover a shift of theirs; the card in the space has a
+Take button; the first valid Take puts the taker on that shift occurrence at once (in the covered
+manager's place in the turn) and goes into the Overrides tab with the next flush.
+
+The clock starts on Monday 2026-11-23 at 07:00 UTC (Europe/Berlin here: 08:00), in shift 2
+(06:00-12:00 local) of the sample team: Bruno Silva, Chen Wei and Hana Sato, in that row order.
+"""
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from tests.conftest import Space
+from tests.test_commands import berlin_workbook, crash_and_restart, message_event, start
+
+ADA, BRUNO, CHEN, DANA, HANA, GUS, STRANGER = ("users/1001", "users/1002", "users/1003", "users/1004",
+                                              "users/1008", "users/1007", "users/4242")
+
+
+@pytest.fixture
+def workbook_dir(tmp_path):
+    return berlin_workbook(tmp_path)
+
+
+def ask(client, said: str, user: str) -> dict:
+    answer = client.post("/chat/events", json=message_event(said, user))
+    assert answer.status_code == 200, answer.json
+    return answer.json
+
+
+def request_card(client, said: str, user: str) -> dict:
+    answer = ask(client, said, user)
+    assert answer["actionResponse"] == {"type": "NEW_MESSAGE"} and "privateMessageViewer" not in answer
+    return answer
+
+
+def pinged(client, ticket_id: str) -> str:
+    manager = client.get(f"/tickets/{ticket_id}").json["manager"]
+    return manager["chat_id"] if manager else ""
+
+
+def read(path) -> list[list[str]]:
+    with open(path, newline="", encoding="utf-8") as f:
+        return list(csv.reader(f))
+
+
+def test_a_take_puts_the_taker_in_the_covered_managers_place_at_once_and_in_the_overrides_tab(
+        client, bot, workbook_dir):
+    card = request_card(client, "cover today", BRUNO)
+    assert card["text"] == "Bruno Silva needs cover for shift 2 on Mon 23 Nov (06:00 to 12:00 Europe/Berlin)."
+    taken = Space(client, bot).click(card, "take", DANA)
+    assert taken.json["actionResponse"] == {"type": "UPDATE_MESSAGE"}
+    assert taken.json["text"] == "Dana Kim covers Bruno Silva on shift 2 of 2026-11-23."
+    assert not any("buttonList" in w for s in taken.json["cardsV2"][0]["card"]["sections"] for w in s["widgets"])
+    start(client, "RCA-1", "RCA-2", "RCA-3", "RCA-4")
+    assert [pinged(client, t) for t in ("RCA-1", "RCA-2", "RCA-3", "RCA-4")] == [DANA, CHEN, HANA, ""]
+    bot.flush()
+    [row] = read(workbook_dir / "Overrides.csv")[1:]
+    assert row[:4] == ["2026-11-23", "2", "Bruno Silva", "Dana Kim"] and row[4] and row[5]
+    bot.reload()  # read back from the tab: still covered, and the row is not added twice
+    bot.flush()
+    assert len(read(workbook_dir / "Overrides.csv")) == 2
+
+
+def test_only_the_first_take_counts_and_a_late_one_sees_who_took_it(client, bot):
+    card = request_card(client, "cover today", BRUNO)
+    Space(client, bot).click(card, "take", DANA)
+    late = Space(client, bot).click(card, "take", ADA)
+    assert late.json["text"] == "Dana Kim covers Bruno Silva on shift 2 of 2026-11-23."
+    assert bot.cycle.availability.cover(bot.cycle.on_shift(bot.clock())[0].day, 2) == {BRUNO: DANA}
+
+
+@pytest.mark.parametrize("taker, why", [(BRUNO, "this is your own request"),
+                                        (STRANGER, "only active managers"),
+                                        (GUS, "only active managers")])  # Gus is inactive
+def test_a_take_that_cannot_be_is_refused_privately_and_changes_nothing(client, bot, taker, why):
+    card = request_card(client, "cover today", BRUNO)
+    answer = Space(client, bot).click(card, "take", taker).json
+    assert answer["privateMessageViewer"] == {"name": taker} and why in answer["text"]
+    assert bot.ops_rows == {} and bot.cycle.availability.overrides == ()
+
+
+@pytest.mark.parametrize("said, why", [("cover 2026-11-24 shift 3", "you have no shift 3 on Tue 24 Nov"),
+                                       ("cover", "Which day?"), ("cover someday", "is not a day I can use"),
+                                       ("cover today please", "I can't read that")])
+def test_a_cover_request_that_cannot_be_is_answered_privately(client, bot, said, why):
+    answer = ask(client, said, BRUNO)
+    assert answer["privateMessageViewer"] == {"name": BRUNO} and why in answer["text"]
+
+
+def test_a_manager_of_two_shifts_that_day_says_which(client, bot):
+    assert "you work shifts 1 and 2 that day" in ask(client, "cover tomorrow", BRUNO)["text"]
+    card = request_card(client, "cover tomorrow shift 1", BRUNO)
+    assert "shift 1 on Tue 24 Nov (00:00 to 06:00 Europe/Berlin)" in card["text"]
+
+
+def test_a_shift_already_covered_cannot_be_asked_again(client, bot):
+    Space(client, bot).click(request_card(client, "cover today", BRUNO), "take", DANA)
+    assert "Dana Kim covers you on that shift already" in ask(client, "cover today", BRUNO)["text"]
+
+
+def test_a_take_is_kept_through_a_crash_before_the_flush(client, bot, workbook_dir, clock):
+    Space(client, bot).click(request_card(client, "cover today", BRUNO), "take", DANA)
+    client, bot, _ = crash_and_restart(bot, workbook_dir, clock)
+    start(client, "RCA-1")
+    assert pinged(client, "RCA-1") == DANA
+    bot.flush()
+    assert [r[:4] for r in read(workbook_dir / "Overrides.csv")[1:]] == [["2026-11-23", "2", "Bruno Silva", "Dana Kim"]]
+
+
+def test_a_take_button_with_forged_parameters_is_a_bad_request(client, bot):
+    card = request_card(client, "cover today", BRUNO)
+    space = Space(client, bot)
+    for key, value in (("day", "not-a-day"), ("shift", "²"), ("instead_of", "bruno")):
+        forged = {**card}
+        event_params = [{"key": k, "value": (value if k == key else v)} for k, v in
+                        ((p["key"], p["value"]) for p in card["cardsV2"][0]["card"]["sections"][0]["widgets"][1]
+                         ["buttonList"]["buttons"][0]["onClick"]["action"]["parameters"])]
+        forged["cardsV2"] = [{**card["cardsV2"][0], "card": {**card["cardsV2"][0]["card"], "sections": [
+            {"widgets": [{"buttonList": {"buttons": [{"text": "Take", "onClick": {"action": {
+                "function": "take", "parameters": event_params}}}]}}]}]}}]
+        assert space.click(forged, "take", DANA).status_code == 400
+    assert bot.cycle.availability.overrides == ()
