@@ -13,12 +13,12 @@ from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Callable, Protocol, Sequence
 
-from .availability import AWAY_HEADER, OVERRIDES_HEADER, Availability, Away, CoverError, LeaveError, Override
+from .availability import AWAY_HEADER, OVERRIDES_HEADER, Availability, Away, CoverError, LeaveError, Override, resolve
 from .availability.tabs import parse_away, parse_holidays, parse_overrides
 
 OPS_HEADERS = {"away": AWAY_HEADER, "overrides": OVERRIDES_HEADER}  # the ops tabs the bot adds rows to
 from .chat import ChatError, ChatSpace, Message, answers
-from .chat.cards import lapsed_message, notice_message, ping_message, thread_key
+from .chat.cards import lapsed_message, notice_message, ping_message, plain, thread_key
 from .config import Config, Parsed, normalize, parse_configuration, parse_managers
 from .cycle import Announce, Answer, CancelTimer, Cycle, Effect, Lapsed, Notice, Ping, SetTimer, Tracked
 from .history import KEEP, Event, History, ManagerStats
@@ -406,27 +406,40 @@ class RcaBot:
             return absence, self.cycle.take_leave(absence, now) + [OpsRow("away", row)]
         return self._event(run, answered=True)
 
-    def cover_request(self, user_id: str, day: date, shift: int | None) -> CoverRequest:
-        """What a manager's `cover <day> [shift N]` asks for: their shift occurrence that day, not
-        over and not covered yet. CoverError says why not; nothing changes until someone Takes it."""
+    def cover_request(self, user_id: str, day: date, shift: int | None, for_whom: str = "") -> CoverRequest:
+        """What a manager's `cover <day> [shift N] [for NAME]` asks for: their (or, from a lead,
+        NAME's) shift occurrence that day, not over and not covered yet. CoverError says why not;
+        nothing changes until someone Takes it."""
         with self._lock:
             now, schedule = self.clock(), self.config.schedule
-            manager = next((m for m in self.cycle.managers if m.chat_id == user_id and m.active), None)
-            if manager is None:
+            asker = next((m for m in self.cycle.managers if m.chat_id == user_id and m.active), None)
+            if asker is None:
                 raise CoverError("only active managers listed in the Managers tab can ask for cover")
+            manager = asker
+            if for_whom:
+                if not asker.lead:
+                    raise CoverError("only a lead (Lead = yes in the Managers tab) can ask on someone else's behalf")
+                manager = resolve(for_whom, self.cycle.managers)
+                if manager is None:
+                    raise CoverError(f"{plain(for_whom[:60])} is not one manager in the Managers tab (a name or a "
+                                     f"GChat ID)")
+                user_id = manager.chat_id
             slots = [s for s in schedule.slots(day, day) if manager.works(s.shift) and shift in (None, s.shift)]
+            who = "you have" if manager is asker else f"{manager.name} has"
             if not slots:
-                raise CoverError(f"you have no shift{f' {shift}' if shift else ''} on {day:%a} {day.day} {day:%b}")
+                raise CoverError(f"{who} no shift{f' {shift}' if shift else ''} on {day:%a} {day.day} {day:%b}")
             slots = [s for s in slots if s.end > now]
             if not slots:
                 raise CoverError("that shift is over")
             if len(slots) > 1:
-                raise CoverError(f"you work shifts {' and '.join(str(s.shift) for s in slots)} that day: say which, "
+                raise CoverError(f"{'you work' if manager is asker else manager.name + ' works'} shifts "
+                                 f"{' and '.join(str(s.shift) for s in slots)} that day: say which, "
                                  f"like cover {day.isoformat()} shift {slots[0].shift}")
             slot = slots[0]
             taken = self.cycle.availability.cover(slot.day, slot.shift).get(user_id)
             if taken:
-                raise CoverError(f"{self.manager_name(taken)} covers you on that shift already")
+                raise CoverError(f"{self.manager_name(taken)} covers {'you' if manager is asker else manager.name} "
+                                 f"on that shift already")
             return CoverRequest(slot, user_id, manager.name, now, schedule.zone)
 
     def take_cover(self, user_id: str, day: date, shift: int, instead_of: str, requested: str) -> str:

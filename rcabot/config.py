@@ -415,7 +415,8 @@ def _start(number: int, value: str, cell: str):
 
 # --- Managers ----------------------------------------------------------------------------
 
-_MANAGER_COLUMNS = {"name": "name", "email": "email", "gchatid": "chat_id", "shift": "shift", "active": "active"}
+_MANAGER_COLUMNS = {"name": "name", "email": "email", "gchatid": "chat_id", "shift": "shift", "active": "active",
+                    "lead": "lead"}
 _HEADINGS = {"name": "Name", "chat_id": "GChat ID", "shift": "Shift"}
 _YES = {"", "yes", "y", "true", "1", "x", "active"}
 _NO = {"no", "n", "false", "0", "inactive"}
@@ -463,7 +464,11 @@ def _manager(cell: dict[str, str], row: int, shift_count: int, seen: set[str]) -
     shifts, problem = _shifts(cell["shift"], shift_count)
     if problem:
         return None, f"Managers row {row}: Shift for {who}: {problem}"
-    return Manager(cell["name"] or chat_id, chat_id, cell.get("email", ""), shifts, active in _YES), ""
+    lead = cell.get("lead", "").lower()
+    if lead not in _YES | _NO:
+        return None, f"Managers row {row}: Lead for {who} is {cell['lead']!r}; write yes, no or leave blank"
+    return Manager(cell["name"] or chat_id, chat_id, cell.get("email", ""), shifts, active in _YES,
+                   lead=lead in _YES - {""}), ""
 
 
 def _shifts(text: str, shift_count: int) -> tuple[frozenset[int] | None, str]:

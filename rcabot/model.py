@@ -47,6 +47,7 @@ class Manager:
     email: str = ""
     shifts: frozenset[int] | None = None  # None: every shift
     active: bool = True
+    lead: bool = False  # may ask for cover on someone else's behalf (a Lead column = yes)
 
     def works(self, shift: int) -> bool:
         return self.shifts is None or shift in self.shifts

@@ -122,3 +122,25 @@ def test_a_take_button_with_forged_parameters_is_a_bad_request(client, bot):
                 "function": "take", "parameters": event_params}}}]}}]}]}}]
         assert space.click(forged, "take", DANA).status_code == 400
     assert bot.cycle.availability.overrides == ()
+
+
+def test_a_lead_asks_on_someone_elses_behalf_and_others_cannot(client, bot, workbook_dir):
+    path = workbook_dir / "Managers.csv"
+    rows = read(path)
+    rows[0].append("Lead")
+    for row in rows[1:]:
+        row.append("yes" if row[0] == "Hana Sato" else "")
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    bot.reload()
+    card = request_card(client, "cover today for Chen Wei", HANA)
+    assert card["text"].startswith("Chen Wei needs cover for shift 2 on Mon 23 Nov")
+    assert Space(client, bot).click(card, "take", ADA).json["text"].startswith("Ada Park covers Chen Wei")
+    refused = ask(client, "cover today for Hana Sato", CHEN)
+    assert "only a lead (Lead = yes in the Managers tab)" in refused["text"] and refused["privateMessageViewer"]
+    assert "is not one manager in the Managers tab" in ask(client, "cover today for <users/all>", HANA)["text"]
+    rows[2][-1] = "maybe"  # Bruno Silva's row
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    bot.reload()
+    assert "Managers row 3: Lead for Bruno Silva is 'maybe'; write yes, no or leave blank" in bot.problems
