@@ -408,39 +408,61 @@ class RcaBot:
 
     def cover_request(self, user_id: str, day: date, shift: int | None, for_whom: str = "") -> CoverRequest:
         """What a manager's `cover <day> [shift N] [for NAME]` asks for: their (or, from a lead,
-        NAME's) shift occurrence that day, not over and not covered yet. CoverError says why not;
-        nothing changes until someone Takes it."""
-        with self._lock:
-            now, schedule = self.clock(), self.config.schedule
-            asker = next((m for m in self.cycle.managers if m.chat_id == user_id and m.active), None)
-            if asker is None:
-                raise CoverError("only active managers listed in the Managers tab can ask for cover")
-            manager = asker
-            if for_whom:
-                if not asker.lead:
-                    raise CoverError("only a lead (Lead = yes in the Managers tab) can ask on someone else's behalf")
-                manager = resolve(for_whom, self.cycle.managers)
-                if manager is None:
-                    raise CoverError(f"{plain(for_whom[:60])} is not one manager in the Managers tab (a name or a "
-                                     f"GChat ID)")
-                user_id = manager.chat_id
-            slots = [s for s in schedule.slots(day, day) if manager.works(s.shift) and shift in (None, s.shift)]
-            who = "you have" if manager is asker else f"{manager.name} has"
-            if not slots:
-                raise CoverError(f"{who} no shift{f' {shift}' if shift else ''} on {day:%a} {day.day} {day:%b}")
-            slots = [s for s in slots if s.end > now]
-            if not slots:
-                raise CoverError("that shift is over")
-            if len(slots) > 1:
-                raise CoverError(f"{'you work' if manager is asker else manager.name + ' works'} shifts "
-                                 f"{' and '.join(str(s.shift) for s in slots)} that day: say which, "
-                                 f"like cover {day.isoformat()} shift {slots[0].shift}")
-            slot = slots[0]
-            taken = self.cycle.availability.cover(slot.day, slot.shift).get(user_id)
+        NAME's) shift occurrence that day, not over and not covered yet. CoverError says why not.
+        Nothing changes until someone Takes it, except that asking again undoes a `cover cancel`."""
+        def run(now: datetime):
+            slot, manager, asker = self._cover_slot(user_id, day, shift, for_whom, now)
+            taken = self.cycle.availability.cover(slot.day, slot.shift).get(manager.chat_id)
             if taken:
                 raise CoverError(f"{self.manager_name(taken)} covers {'you' if manager is asker else manager.name} "
                                  f"on that shift already")
-            return CoverRequest(slot, user_id, manager.name, now, schedule.zone)
+            withdrawn = self.cycle.state.withdrawn
+            withdrawn[manager.chat_id] = withdrawn.get(manager.chat_id, frozenset()) - {_cover_key(slot)}
+            return CoverRequest(slot, manager.chat_id, manager.name, now, self.config.schedule.zone), []
+        return self._event(run, answered=True, changed=True)
+
+    def cancel_cover(self, user_id: str, day: date, shift: int | None, for_whom: str = "") -> CoverRequest:
+        """`cover cancel <day> [shift N] [for NAME]`: a Take on that request's card is refused from
+        now on (until it is asked again). CoverError when it was taken already, or cannot be."""
+        def run(now: datetime):
+            slot, manager, _ = self._cover_slot(user_id, day, shift, for_whom, now)
+            taken = self.cycle.availability.cover(slot.day, slot.shift).get(manager.chat_id)
+            if taken:
+                raise CoverError(f"{self.manager_name(taken)} took it already: ask them, or have the Overrides tab "
+                                 f"edited")
+            today = now.astimezone(self.config.schedule.zone).date().isoformat()
+            withdrawn = self.cycle.state.withdrawn
+            kept = {key for key in withdrawn.get(manager.chat_id, ()) if key >= today}  # past ones go
+            withdrawn[manager.chat_id] = frozenset(kept | {_cover_key(slot)})
+            return CoverRequest(slot, manager.chat_id, manager.name, now, self.config.schedule.zone), []
+        return self._event(run, answered=True, changed=True)
+
+    def _cover_slot(self, user_id: str, day: date, shift: int | None, for_whom: str, now: datetime):
+        """The shift occurrence a cover request names, its manager and who asks (see cover_request)."""
+        schedule = self.config.schedule
+        asker = next((m for m in self.cycle.managers if m.chat_id == user_id and m.active), None)
+        if asker is None:
+            raise CoverError("only active managers listed in the Managers tab can ask for cover")
+        manager = asker
+        if for_whom:
+            if not asker.lead:
+                raise CoverError("only a lead (Lead = yes in the Managers tab) can ask on someone else's behalf")
+            manager = resolve(for_whom, self.cycle.managers)
+            if manager is None:
+                raise CoverError(f"{plain(for_whom[:60])} is not one manager in the Managers tab (a name or a "
+                                 f"GChat ID)")
+        slots = [s for s in schedule.slots(day, day) if manager.works(s.shift) and shift in (None, s.shift)]
+        who = "you have" if manager is asker else f"{manager.name} has"
+        if not slots:
+            raise CoverError(f"{who} no shift{f' {shift}' if shift else ''} on {day:%a} {day.day} {day:%b}")
+        slots = [s for s in slots if s.end > now]
+        if not slots:
+            raise CoverError("that shift is over")
+        if len(slots) > 1:
+            raise CoverError(f"{'you work' if manager is asker else manager.name + ' works'} shifts "
+                             f"{' and '.join(str(s.shift) for s in slots)} that day: say which, "
+                             f"like cover {day.isoformat()} shift {slots[0].shift}")
+        return slots[0], manager, asker
 
     def take_cover(self, user_id: str, day: date, shift: int, instead_of: str, requested: str) -> str:
         """A Take on a cover request's card: the first valid one puts `user_id` on that shift
@@ -456,6 +478,8 @@ class RcaBot:
                 return names.get(covered, covered), []
             if user_id == instead_of:
                 raise CoverError("this is your own request: someone else has to take it")
+            if f"{day.isoformat()}/{shift}" in self.cycle.state.withdrawn.get(instead_of, ()):
+                raise CoverError(f"{names.get(instead_of, instead_of)} withdrew this request")
             if instead_of not in names or not 1 <= shift <= self.config.schedule.count:
                 raise CoverError("this request no longer matches the Managers tab or the shifts")
             if self.config.schedule.occurrence(shift, day).end <= now:
@@ -1004,6 +1028,10 @@ def _parsed(read: Parsed, parse: Callable[[list[list[str]]], Parsed], empty) -> 
         return Parsed(empty, read.problems)
     parsed = parse(read.value)
     return Parsed(parsed.value, read.problems) if read.problems else parsed
+
+
+def _cover_key(slot: Slot) -> str:
+    return f"{slot.day.isoformat()}/{slot.shift}"
 
 
 def _label(chat_id: str, managers: list[Manager]) -> str:

@@ -90,6 +90,8 @@ class BotState:
     pointer_updated: dict[int, datetime] = field(default_factory=dict)
     announced_shift: datetime | None = None  # the start of the last shift the space was told of
     back_at: dict[str, datetime] = field(default_factory=dict)  # `away off`: back early, at that instant
+    # `cover cancel`: a manager's withdrawn requests ("2026-12-03/2"); a Take on their card is refused
+    withdrawn: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def in_dnd(self, chat_id: str, now: datetime) -> bool:
         until = self.dnd_until.get(chat_id)

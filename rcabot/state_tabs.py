@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 TICKET_HEADER = ["Ticket", "Title", "URL", "Status", "Manager Name", "Manager GChat ID", "Message ID",
                  "Thread ID", "Pinged At", "Deadline", "Attempts", "Started At", "Accepted At", "Escalated",
                  "Reminders", "Passed By", "Cycle"]
-MANAGER_HEADER = ["Manager GChat ID", "Last Activity", "DND Until", "Back At"]
+MANAGER_HEADER = ["Manager GChat ID", "Last Activity", "DND Until", "Back At", "Cover Withdrawn"]
 POINTER_HEADER = ["Shift", "Last Manager GChat ID", "Updated At"]
 TRACKER_HEADER = ["Timestamp", "Ticket", "Manager Name", "Status", "Manager GChat ID", "Detail"]
 
@@ -67,8 +67,9 @@ def state_rows(state: BotState, tabs: TabNames) -> dict[str, list[list[str]]]:
 
 
 def _manager_rows(state: BotState) -> list[list[str]]:
-    return [[who, iso(state.last_activity.get(who)), iso(state.dnd_until.get(who)), iso(state.back_at.get(who))]
-            for who in sorted(set(state.dnd_until) | set(state.last_activity) | set(state.back_at))]
+    return [[who, iso(state.last_activity.get(who)), iso(state.dnd_until.get(who)), iso(state.back_at.get(who)),
+             " ".join(sorted(state.withdrawn.get(who, ())))]
+            for who in sorted(set(state.dnd_until) | set(state.last_activity) | set(state.back_at) | set(state.withdrawn))]
 
 
 def _pointer_rows(state: BotState) -> list[list[str]]:
@@ -129,6 +130,8 @@ def load_state(tables: Mapping[str, Sequence[Sequence[str]]], tabs: TabNames) ->
         _put(state.dnd_until, who, record.get("dnduntil", ""))
         _put(state.last_activity, who, record.get("lastactivity", ""))
         _put(state.back_at, who, record.get("backat", ""))
+        if who and record.get("coverwithdrawn", "").split():
+            state.withdrawn[who] = frozenset(record["coverwithdrawn"].split())
     for record in _records(tables.get(tabs.state, [])):
         shift, who = record.get("shift", ""), chat_user_id(record.get("lastmanagergchatid", ""))
         if shift.strip().isdecimal() and who:

@@ -144,3 +144,22 @@ def test_a_lead_asks_on_someone_elses_behalf_and_others_cannot(client, bot, work
         csv.writer(f).writerows(rows)
     bot.reload()
     assert "Managers row 3: Lead for Bruno Silva is 'maybe'; write yes, no or leave blank" in bot.problems
+
+
+def test_a_withdrawn_request_cannot_be_taken_even_after_a_restart_until_it_is_asked_again(
+        client, bot, workbook_dir, clock):
+    card = request_card(client, "cover today", BRUNO)
+    answer = ask(client, "cover cancel today", BRUNO)
+    assert answer["text"].startswith("Withdrawn: the request for cover of Bruno Silva's shift 2 on Mon 23 Nov")
+    client, bot, _ = crash_and_restart(bot, workbook_dir, clock)
+    refused = Space(client, bot).click(card, "take", DANA).json
+    assert refused["privateMessageViewer"] == {"name": DANA} and "Bruno Silva withdrew this request" in refused["text"]
+    assert bot.cycle.availability.overrides == ()
+    request_card(client, "cover today", BRUNO)  # asked again: the first card's Take counts again
+    assert Space(client, bot).click(card, "take", DANA).json["text"].startswith("Dana Kim covers Bruno Silva")
+
+
+def test_a_taken_request_cannot_be_withdrawn(client, bot):
+    Space(client, bot).click(request_card(client, "cover today", BRUNO), "take", DANA)
+    answer = ask(client, "cover cancel today", BRUNO)
+    assert "Dana Kim took it already" in answer["text"] and answer["privateMessageViewer"]

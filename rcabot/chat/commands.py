@@ -39,11 +39,11 @@ Commands (mention me in the space, or message me directly):
 • away 2026-12-24 to 2026-12-31 [reason], away today, away tomorrow 13:00 to 17:00 [reason]: leave, \
 written to the Away tab (managers only); away off: back now; away: your leave
 • cover today, cover fri, cover 2026-12-03 shift 2: ask the team to cover your shift (a card with a Take button; \
-the first Take goes into the Overrides tab); a lead can add for NAME
+the first Take goes into the Overrides tab); a lead can add for NAME; cover cancel <day> withdraws it
 • stats, stats 24h, stats 30d: per manager over the last 7 days (or the window you give, at most 30d): \
 pinged, accepted, declined, timed out, median time to accept"""
 COVER_FORMAT = "Say cover today, cover fri or cover 2026-12-03 shift 2 (a lead may add for NAME): a card asks " \
-               "the team, and the first to press Take covers that shift."
+               "the team, and the first to press Take covers that shift; cover cancel 2026-12-03 withdraws it."
 AWAY_FORMAT = "Say away 2026-12-24 to 2026-12-31 Holiday, away today, away tomorrow 13:00 to 17:00 Dentist, " \
               "away off or away."
 NOT_A_MANAGER_AWAY = ("Sorry, only managers listed in the Managers tab can set leave here, and you are not there. "
@@ -220,6 +220,8 @@ def _cover(bot, user_id: str, args: str) -> Reply:
     """`cover today`, `cover fri`, `cover 2026-12-03 shift 2`, and from a lead `... for Dana Kim`: a
     card in the space with a Take button."""
     words, for_whom = args.split(), ""
+    cancel = bool(words) and words[0].lower() in ("cancel", "withdraw")
+    words = words[1:] if cancel else words
     lowered = [w.lower() for w in words]
     if "for" in lowered:
         at = lowered.index("for")
@@ -235,10 +237,15 @@ def _cover(bot, user_id: str, args: str) -> Reply:
         raise CommandError(f"I can't read that. {COVER_FORMAT}")
     day = day_named(words[0], bot.rota()[3].astimezone(bot.config.schedule.zone).date())
     try:
-        request = bot.cover_request(user_id, day, shift, for_whom)
+        request = (bot.cancel_cover if cancel else bot.cover_request)(user_id, day, shift, for_whom)
     except CoverError as exc:
-        raise CommandError(f"I can't ask for that cover: {exc}. {COVER_FORMAT}") from None
+        raise CommandError(f"I can't {'cancel' if cancel else 'ask for'} that cover: {exc}. {COVER_FORMAT}") from None
     slot = request.slot
+    if cancel:
+        local = slot.start.astimezone(request.zone)
+        return Reply(f"Withdrawn: the request for cover of {plain(request.name)}'s shift {slot.shift} on "
+                     f"{local:%a} {local.day} {local:%b} can no longer be taken. Say cover {local.date().isoformat()} "
+                     f"to ask again.")
     return Reply("", card=cards.cover_request_message(request.name, slot.shift, slot.start, slot.end, request.zone,
                                                       request.instead_of, request.at, bot.chat.buttons))
 
