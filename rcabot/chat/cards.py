@@ -182,7 +182,7 @@ def cover_request_message(name: str, shift: int, start: datetime, end: datetime,
                   {"key": "instead_of", "value": instead_of},
                   {"key": "requested", "value": requested.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}]
     take = {"text": "Take", "onClick": {"action": style.action("take", parameters)}, "color": GREEN}
-    card = {"header": {"title": "Cover needed", "subtitle": f"Shift {shift}"},
+    card = {"header": {"title": "Cover needed"},  # no subtitle: the console reads a subtitle as a ticket id
             "sections": [{"widgets": [{"textParagraph": {"text": f"{escape(name)} needs cover for {escape(when)}."}},
                                       {"buttonList": {"buttons": [take]}}]}]}
     return {"text": f"{plain(name)} needs cover for {when}.",
@@ -192,7 +192,7 @@ def cover_request_message(name: str, shift: int, start: datetime, end: datetime,
 def cover_taken_message(name: str, covered_by: str, shift: int, day: str) -> Message:
     """The request's card once taken: no button left."""
     text = f"{escape(covered_by)} covers {escape(name)} on shift {shift} of {escape(day)}."
-    card = {"header": {"title": "Covered", "subtitle": f"Shift {shift}"},
+    card = {"header": {"title": "Covered"},
             "sections": [{"widgets": [{"textParagraph": {"text": text}}]}]}
     return {"text": f"{plain(covered_by)} covers {plain(name)} on shift {shift} of {day}.",
             "cardsV2": [{"cardId": f"cover-{day}-{shift}", "card": card}]}
