@@ -411,11 +411,9 @@ class RcaBot:
         NAME's) shift occurrence that day, not over and not covered yet. CoverError says why not.
         Nothing changes until someone Takes it, except that asking again undoes a `cover cancel`."""
         def run(now: datetime):
-            slot, manager, asker = self._cover_slot(user_id, day, shift, for_whom, now)
-            taken = self.cycle.availability.cover(slot.day, slot.shift).get(manager.chat_id)
+            slot, manager, asker, taken = self._cover_slot(user_id, day, shift, for_whom, now)
             if taken:
-                raise CoverError(f"{self.manager_name(taken)} covers {'you' if manager is asker else manager.name} "
-                                 f"on that shift already")
+                raise CoverError(f"{taken} covers {'you' if manager is asker else manager.name} on that shift already")
             withdrawn = self.cycle.state.withdrawn
             withdrawn[manager.chat_id] = withdrawn.get(manager.chat_id, frozenset()) - {_cover_key(slot)}
             return CoverRequest(slot, manager.chat_id, manager.name, now, self.config.schedule.zone), []
@@ -425,11 +423,9 @@ class RcaBot:
         """`cover cancel <day> [shift N] [for NAME]`: a Take on that request's card is refused from
         now on (until it is asked again). CoverError when it was taken already, or cannot be."""
         def run(now: datetime):
-            slot, manager, _ = self._cover_slot(user_id, day, shift, for_whom, now)
-            taken = self.cycle.availability.cover(slot.day, slot.shift).get(manager.chat_id)
+            slot, manager, _, taken = self._cover_slot(user_id, day, shift, for_whom, now)
             if taken:
-                raise CoverError(f"{self.manager_name(taken)} took it already: ask them, or have the Overrides tab "
-                                 f"edited")
+                raise CoverError(f"{taken} took it already: ask them, or have the Overrides tab edited")
             today = now.astimezone(self.config.schedule.zone).date().isoformat()
             withdrawn = self.cycle.state.withdrawn
             kept = {key for key in withdrawn.get(manager.chat_id, ()) if key >= today}  # past ones go
@@ -438,7 +434,8 @@ class RcaBot:
         return self._event(run, answered=True, changed=True)
 
     def _cover_slot(self, user_id: str, day: date, shift: int | None, for_whom: str, now: datetime):
-        """The shift occurrence a cover request names, its manager and who asks (see cover_request)."""
+        """The shift occurrence a cover request names, its manager, who asks, and who covers it
+        already ("" if nobody; see cover_request)."""
         schedule = self.config.schedule
         asker = next((m for m in self.cycle.managers if m.chat_id == user_id and m.active), None)
         if asker is None:
@@ -462,7 +459,8 @@ class RcaBot:
             raise CoverError(f"{'you work' if manager is asker else manager.name + ' works'} shifts "
                              f"{' and '.join(str(s.shift) for s in slots)} that day: say which, "
                              f"like cover {day.isoformat()} shift {slots[0].shift}")
-        return slots[0], manager, asker
+        taken = self.cycle.availability.cover(slots[0].day, slots[0].shift).get(manager.chat_id)
+        return slots[0], manager, asker, self.manager_name(taken) if taken else ""
 
     def take_cover(self, user_id: str, day: date, shift: int, instead_of: str, requested: str) -> str:
         """A Take on a cover request's card: the first valid one puts `user_id` on that shift
