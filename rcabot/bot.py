@@ -326,6 +326,7 @@ class RcaBot:
             self._ops_tabs[key] = (read[tab].value or []) if tab in read else []
         away, holidays, overrides = (self._good_availability.get(tab, ()) for tab in readers)
         config = replace(config, schedule=replace(schedule, holidays=replace(schedule.holidays, listed=holidays)))
+        problems += _idle_cover(config.schedule, overrides, managers)
         return config, Availability(away, overrides)
 
     def _with_calendars(self, config: Config, managers: list[Manager], availability: Availability) -> Availability:
@@ -1026,6 +1027,16 @@ def _parsed(read: Parsed, parse: Callable[[list[list[str]]], Parsed], empty) -> 
         return Parsed(empty, read.problems)
     parsed = parse(read.value)
     return Parsed(parsed.value, read.problems) if read.problems else parsed
+
+
+def _idle_cover(schedule: ShiftSchedule, overrides: tuple[Override, ...], managers: list[Manager]) -> list[str]:
+    """Cover that no longer matches a shift that runs (the shift times, days or holidays changed
+    since it was written): reported, so that nobody counts on it in silence."""
+    names = {m.chat_id: m.name for m in managers}
+    return [f"Overrides row {o.row}: {names.get(o.covered_by, o.covered_by)} covering "
+            f"{names.get(o.instead_of, o.instead_of)} on shift {o.shift} of {o.day.isoformat()} matches no shift that "
+            f"runs that day; it is not used"
+            for o in overrides if not schedule.runs(o.shift, o.day, schedule.holidays.on(o.day))]
 
 
 def _cover_key(slot: Slot) -> str:

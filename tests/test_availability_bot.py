@@ -242,3 +242,14 @@ def test_the_calendar_feed_shows_leave_and_cover_and_leaves_them_out_of_who_is_o
     assert str(tuesday["SUMMARY"]) == "RCA shift 2: Dana Kim, Hana Sato"
     assert "Away: Chen Wei (Course)" in str(tuesday["DESCRIPTION"])
     assert "Dana Kim covers Bruno Silva" in str(tuesday["DESCRIPTION"])
+
+
+def test_cover_for_a_shift_that_no_longer_runs_that_day_is_reported_not_lost_in_silence(client, bot, workbook_dir):
+    write_tab(workbook_dir, "Overrides", [["Date", "Shift", "Instead of", "Covered by"],
+                                          ["2026-11-28", "2", "Bruno Silva", "Dana Kim"]])  # a Saturday
+    bot.reload()
+    assert not any(p.startswith("Overrides") for p in bot.problems)
+    set_configuration(workbook_dir, Shift2Days="Mon-Fri")
+    bot.reload()
+    assert ("Overrides row 2: Dana Kim covering Bruno Silva on shift 2 of 2026-11-28 matches no shift that runs that "
+            "day; it is not used") in bot.problems

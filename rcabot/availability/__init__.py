@@ -47,6 +47,7 @@ class Override:
     shift: int
     instead_of: str  # Chat id
     covered_by: str  # Chat id
+    row: int = field(default=0, compare=False)  # the Overrides tab's row it came from (0: from Chat)
 
 
 @dataclass(frozen=True)

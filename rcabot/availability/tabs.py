@@ -255,4 +255,4 @@ def _override(row: _Row, managers: Sequence[Manager], shift_count: int,
                                   f"in row {seen[key]}: keep one row per person and shift")
         return None
     seen[key] = row.number
-    return Override(when[0], shift, absent.chat_id, cover.chat_id)
+    return Override(when[0], shift, absent.chat_id, cover.chat_id, row=row.number)
