@@ -481,6 +481,8 @@ class RcaBot:
                 raise CoverError(f"{names.get(instead_of, instead_of)} withdrew this request")
             if instead_of not in names or not 1 <= shift <= self.config.schedule.count:
                 raise CoverError("this request no longer matches the Managers tab or the shifts")
+            if abs((day - now.date()).days) > 400:  # no card asks that far off (and year 1 has no instant before it)
+                raise CoverError("this request's day is not one the bot asks about")
             if self.config.schedule.occurrence(shift, day).end <= now:
                 raise CoverError("that shift is over")
             row = (day.isoformat(), str(shift), _label(instead_of, self.cycle.managers), _label(user_id, self.cycle.managers),

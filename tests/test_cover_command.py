@@ -121,6 +121,13 @@ def test_a_take_button_with_forged_parameters_is_a_bad_request(client, bot):
             {"widgets": [{"buttonList": {"buttons": [{"text": "Take", "onClick": {"action": {
                 "function": "take", "parameters": event_params}}}]}}]}]}}]
         assert space.click(forged, "take", DANA).status_code == 400
+    for day in ("0001-01-01", "9999-12-31"):  # well-formed, but no card asks about them
+        params = {"day": day, "shift": "2", "instead_of": BRUNO, "requested": ""}
+        forged = {**card, "cardsV2": [{"cardId": "x", "card": {"sections": [{"widgets": [{"buttonList": {"buttons": [
+            {"text": "Take", "onClick": {"action": {"function": "take", "parameters": [
+                {"key": k, "value": v} for k, v in params.items()]}}}]}}]}]}}]}
+        answer = space.click(forged, "take", DANA)
+        assert answer.status_code == 200 and "is not one the bot asks about" in answer.json["text"]
     assert bot.cycle.availability.overrides == ()
 
 

@@ -166,7 +166,9 @@ def test_any_ticket_path_is_answered_without_a_5xx(served, path):
 
 
 @FUZZ
-@given(text=any_text, command=st.sampled_from(["", "who ", "tickets ", "dnd ", "back ", "stats ", "/dnd "]))
+@given(text=any_text, command=st.sampled_from(["", "who ", "tickets ", "dnd ", "back ", "stats ", "/dnd ", "away ",
+                                               "away today to ", "cover ", "cover today ", "cover cancel ",
+                                               "who 2026-11-2"]))
 def test_any_command_text_from_a_manager_gets_an_answer(served, text, command):
     client, bot, _ = served
     manager = bot.cycle.managers[0].chat_id
