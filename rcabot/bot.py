@@ -36,7 +36,7 @@ from .state_tabs import (event_from_row, headers, iso, journal_entry, load_state
                          revision_row, state_rows)
 from .tracker import TrackerBuffer, tracker_row
 from .workbook import TabDamaged, TabNotFound, Workbook, WorkbookError
-from .workbook.cells import landed
+from .workbook.cells import landed, trimmed
 
 log = logging.getLogger(__name__)
 LOCAL_SPACE = "spaces/local"
@@ -237,9 +237,9 @@ class RcaBot:
         owed: dict[str, list[list[str]]] = {}
         for key in OPS_HEADERS:
             tab = self._ops_tabs.get(key, [])
-            there = {tuple(_trimmed(row)) for row in tab[1:]}
+            there = {tuple(_stripped(row)) for row in tab[1:]}
             rows = [row for entry in entries for row in entry.get("ops_rows", {}).get(key, [])
-                    if tuple(_trimmed(_in_order(row, tab, key))) not in there]
+                    if tuple(_stripped(_in_order(row, tab, key))) not in there]
             if rows:
                 owed[key] = rows
         return owed
@@ -485,8 +485,9 @@ class RcaBot:
                 raise CoverError("this request's day is not one the bot asks about")
             if self.config.schedule.occurrence(shift, day).end <= now:
                 raise CoverError("that shift is over")
+            asked = _when_asked(requested)
             row = (day.isoformat(), str(shift), _label(instead_of, self.cycle.managers), _label(user_id, self.cycle.managers),
-                   requested, iso(now))
+                   iso(asked) if asked and asked <= now else "", iso(now))
             effects = self.cycle.take_cover(Override(day, shift, instead_of, user_id), now) + [OpsRow("overrides", row)]
             return taker.name, effects
         return self._event(run, answered=True)
@@ -1041,6 +1042,15 @@ def _idle_cover(schedule: ShiftSchedule, overrides: tuple[Override, ...], manage
             for o in overrides if not schedule.runs(o.shift, o.day, schedule.holidays.on(o.day))]
 
 
+def _when_asked(text: str) -> datetime | None:
+    """The Take button's `requested` time; None for anything else (it comes from a client, and
+    only a time of ours goes into the sheet)."""
+    try:
+        return parse_iso(text)
+    except (ValueError, OverflowError):
+        return None
+
+
 def _cover_key(slot: Slot) -> str:
     return f"{slot.day.isoformat()}/{slot.shift}"
 
@@ -1065,6 +1075,11 @@ class CoverRequest:
     zone: object
 
 
+def _stripped(row: list[str]) -> list[str]:
+    """A row as compared with what the tab holds: cells stripped, trailing blanks dropped."""
+    return trimmed([cell.strip() for cell in row])
+
+
 def _in_order(row: list[str], tab: list[list[str]], key: str = "away") -> list[str]:
     """A row in OPS_HEADERS[key] order, laid out in the tab's own column order (ops may have moved
     or added columns; a column of ours the tab lacks is left out)."""
@@ -1072,13 +1087,6 @@ def _in_order(row: list[str], tab: list[list[str]], key: str = "away") -> list[s
     header = [normalize(cell) for cell in tab[0]] if tab else [normalize(h) for h in ours_header]
     ours = {normalize(h): value for h, value in zip(ours_header, row)}
     return [ours.get(name, "") for name in header]
-
-
-def _trimmed(row: list[str]) -> list[str]:
-    cells = [cell.strip() for cell in row]
-    while cells and not cells[-1]:
-        cells.pop()
-    return cells
 
 
 def _sentence(text: str) -> str:

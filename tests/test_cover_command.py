@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 
 import pytest
+from hypothesis import HealthCheck, given, settings, strategies as st
 
 from tests.conftest import Space
 from tests.test_commands import berlin_workbook, crash_and_restart, message_event, start
@@ -170,3 +171,39 @@ def test_a_taken_request_cannot_be_withdrawn(client, bot):
     Space(client, bot).click(request_card(client, "cover today", BRUNO), "take", DANA)
     answer = ask(client, "cover cancel today", BRUNO)
     assert "Dana Kim took it already" in answer["text"] and answer["privateMessageViewer"]
+
+
+ANY_PARAM = st.one_of(st.text(max_size=30), st.sampled_from(["2026-11-23", "2026-11-24", "2", "1", "9", BRUNO, DANA,
+                                                             "2026-11-23T06:00:00Z", "=1+1", "users/", ""]))
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(params=st.fixed_dictionaries({"day": ANY_PARAM, "shift": ANY_PARAM, "instead_of": ANY_PARAM,
+                                     "requested": ANY_PARAM}), taker=st.sampled_from([ADA, DANA, STRANGER, BRUNO]))
+def test_any_take_parameters_get_an_answer_and_only_a_valid_take_covers(client, bot, params, taker):
+    """The Take button's parameters come back from the client: whatever they hold, no 5xx, and
+    cover comes only for a real request of a real manager's running shift, with only our own
+    kind of time written into the sheet."""
+    message = {"name": "spaces/local/messages/x", "text": "", "cardsV2": [{"cardId": "x", "card": {"sections": [
+        {"widgets": [{"buttonList": {"buttons": [{"text": "Take", "onClick": {"action": {
+            "function": "take", "parameters": [{"key": k, "value": v} for k, v in params.items()]}}}]}}]}]}}]}
+    before = set(bot.cycle.availability.overrides)
+    answer = Space(client, bot).click(message, "take", taker)
+    assert answer.status_code in (200, 400)
+    added = set(bot.cycle.availability.overrides) - before
+    for override in added:
+        assert override.instead_of in {m.chat_id for m in bot.cycle.managers} and override.covered_by == taker
+    for row in bot.ops_rows.get("overrides", []):
+        assert row[4] == "" or row[4].endswith("Z") and row[4] <= row[5]  # Requested at: ours or nothing
+
+
+def test_only_a_time_of_ours_goes_into_requested_at(client, bot, workbook_dir):
+    card = request_card(client, "cover today", BRUNO)
+    take = card["cardsV2"][0]["card"]["sections"][0]["widgets"][1]["buttonList"]["buttons"][0]["onClick"]["action"]
+    for p in take["parameters"]:
+        if p["key"] == "requested":
+            p["value"] = '=HYPERLINK("http://evil.example")'
+    Space(client, bot).click(card, "take", DANA)
+    bot.flush()
+    [row] = read(workbook_dir / "Overrides.csv")[1:]
+    assert row[4] == "" and row[5] == "2026-11-23T07:00:00Z"
