@@ -101,6 +101,8 @@ class OpsRow:
 
 
 CALENDAR_DAYS = timedelta(days=15)  # the calendar feed's two weeks, and `who` a little beyond
+# A call per manager, paced: read again at most this often (a reload may come every 30 s), or when the team changes.
+CALENDAR_EVERY = timedelta(minutes=15)
 
 
 class RcaBot:
@@ -114,6 +116,7 @@ class RcaBot:
         `out_of_office`: the managers' Google Calendars (Google mode), read when CalendarOutOfOffice is yes."""
         self.workbook, self.chat, self.jobs, self.clock = workbook, chat, jobs, clock
         self.out_of_office = out_of_office
+        self._calendars_read: tuple | None = None  # when, for which team, the leave and problems found
         self._writeback = writeback or (lambda config: ([], []))
         self.journal = journal
         self.max_queued_rows = MAX_QUEUED_TRACKER_ROWS
@@ -339,9 +342,12 @@ class RcaBot:
                                  "Google mode (the local workbook has no Google account); it is ignored")
             return availability
         now = self.clock()
-        away, problems = self.out_of_office.read(managers, now - timedelta(days=1), now + CALENDAR_DAYS)
-        self.problems += problems
-        return Availability(availability.away + away, availability.overrides)
+        last = self._calendars_read
+        if last is None or now - last[0] >= CALENDAR_EVERY or last[1] != managers:
+            away, problems = self.out_of_office.read(managers, now - timedelta(days=1), now + CALENDAR_DAYS)
+            self._calendars_read = last = (now, list(managers), away, problems)
+        self.problems += last[3]
+        return Availability(availability.away + last[2], availability.overrides)
 
     def _read_present(self, names: list[str]) -> dict[str, Parsed]:
         """Each tab's rows, read strictly. A missing tab is None with its problem; a damaged one is

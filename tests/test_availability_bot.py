@@ -7,6 +7,7 @@ Bruno Silva, Chen Wei and Hana Sato, in that row order.
 from __future__ import annotations
 
 import csv
+from datetime import datetime, timezone
 
 from tests.conftest import drain, set_configuration
 from tests.test_commands import say
@@ -253,3 +254,18 @@ def test_cover_for_a_shift_that_no_longer_runs_that_day_is_reported_not_lost_in_
     bot.reload()
     assert ("Overrides row 2: Dana Kim covering Bruno Silva on shift 2 of 2026-11-28 matches no shift that runs that "
             "day; it is not used") in bot.problems
+
+
+def test_calendars_are_read_again_only_after_fifteen_minutes_or_a_change_of_team(client, bot, workbook_dir, clock):
+    emails = [m["email"] for m in bot.status()["managers"] if m["email"]]
+    calendar, bot.out_of_office = calendar_reader(clock, emails)
+    set_configuration(workbook_dir, CalendarOutOfOffice="yes")
+    bot.reload()
+    calendar.add_event("bruno.silva@example.com", datetime(2026, 11, 23, 7, tzinfo=timezone.utc),
+                       datetime(2026, 11, 23, 12, tzinfo=timezone.utc), summary="Dentist")
+    clock.advance(60)
+    bot.reload()  # a minute later: the calendars as read before
+    assert bot.status()["managers"][1]["away"] is None
+    clock.advance(15 * 60)
+    bot.reload()
+    assert bot.status()["managers"][1]["away"]["reason"] == "Dentist"
