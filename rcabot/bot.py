@@ -19,7 +19,7 @@ from .availability.tabs import parse_away, parse_holidays, parse_overrides
 OPS_HEADERS = {"away": AWAY_HEADER, "overrides": OVERRIDES_HEADER}  # the ops tabs the bot adds rows to
 from .chat import ChatError, ChatSpace, Message, answers
 from .chat.cards import lapsed_message, notice_message, ping_message, plain, thread_key
-from .config import Config, Parsed, normalize, parse_configuration, parse_managers
+from .config import Config, Parsed, TabNames, normalize, parse_configuration, parse_managers
 from .cycle import Announce, Answer, CancelTimer, Cycle, Effect, Lapsed, Notice, Ping, SetTimer, Tracked
 from .history import KEEP, Event, History, ManagerStats
 from .journal import Journal, JournalError
@@ -81,6 +81,22 @@ class Unjournaled:
     def add(self, tickets: set[str], tracker: list[list[str]]) -> None:
         self.tickets |= tickets
         self.tracker += tracker
+
+
+@dataclass
+class FlushPlan:
+    """One flush, as taken under the lock: the tabs to replace, the Tracker rows to append, and the
+    journal files the write makes redundant."""
+
+    tabs: TabNames
+    state: dict[str, list[list[str]]]  # every state tab's rows (the journal keeps a copy of the write)
+    rows: dict[str, list[list[str]]]  # state and status rows: what the tabs hold once written
+    writes: dict[str, list[list[str]]]  # the tabs that changed, with the revision row
+    batch: list[list[str]]
+    revision: int
+    sealed: list
+    missed: Unjournaled | None
+    missed_rows: int
 
 
 def utcnow() -> datetime:
@@ -802,21 +818,12 @@ class RcaBot:
         with self._flushing:
             if not self._add_ops_rows():
                 return
-            with self._lock:
-                tabs = self.config.tabs
-                state = state_rows(self.cycle.state, tabs)
-                rows = {**state, tabs.status: self._status_rows} if self._status_rows else dict(state)
-                changed = {tab: r for tab, r in rows.items() if self._written.get(tab) != r}
-                batch = self.tracker.waiting()
-                if paced and not self._paced(self.sheets_pace, "flush", int(bool(changed or batch))):
-                    return
-                revision = self._next_revision() if changed else 0
-                writes = {**changed, tabs.state: state[tabs.state] + [revision_row(revision, self.clock())]} \
-                    if changed else {}
-                # Sealed with the snapshot: what the journal holds from here on is not in this flush.
-                sealed = self._seal()
-                missed = self._unjournaled
-                missed_rows = len(missed.tracker) if missed else 0
+            plan = self._flush_snapshot(paced)
+            if plan is None:
+                return
+            tabs, state, rows, writes, batch, revision = plan.tabs, plan.state, plan.rows, plan.writes, plan.batch, \
+                plan.revision
+            sealed, missed, missed_rows = plan.sealed, plan.missed, plan.missed_rows
             appended = {tabs.tracker: batch} if batch else {}
             try:
                 try:
@@ -839,6 +846,25 @@ class RcaBot:
                 self.journal.discard(sealed)
             self._recover("workbook")
         self._journal_ready_locked()
+
+    def _flush_snapshot(self, paced: bool) -> "FlushPlan | None":
+        """What this flush writes, taken under the bot's lock (None: nothing fits the pace now)."""
+        with self._lock:
+            tabs = self.config.tabs
+            state = state_rows(self.cycle.state, tabs)
+            rows = {**state, tabs.status: self._status_rows} if self._status_rows else dict(state)
+            changed = {tab: r for tab, r in rows.items() if self._written.get(tab) != r}
+            batch = self.tracker.waiting()
+            if paced and not self._paced(self.sheets_pace, "flush", int(bool(changed or batch))):
+                return None
+            revision = self._next_revision() if changed else 0
+            writes = {**changed, tabs.state: state[tabs.state] + [revision_row(revision, self.clock())]} \
+                if changed else {}
+            # Sealed with the snapshot: what the journal holds from here on is not in this flush.
+            sealed = self._seal()
+            missed = self._unjournaled
+            return FlushPlan(tabs, state, rows, writes, batch, revision, sealed, missed,
+                             len(missed.tracker) if missed else 0)
 
     def _add_ops_rows(self) -> bool:
         """Add the rows owed to the Away and Overrides tabs (values.append: ops may have added rows
