@@ -19,6 +19,7 @@ from .history import History
 from .model import Board, BotState, Manager, Ticket, TicketStatus, Track
 from .rotation import eligible, on_shift, pick_manager
 from .shifts import ShiftSchedule, Slot
+from .ticket_index import TicketIndex
 
 SHIFT_TIMER = "shift-boundary"
 
@@ -40,6 +41,7 @@ def reminder_timer(ticket_id: str) -> str:
 
 
 LOAD_WINDOW = timedelta(days=30)  # load balancing counts the accepts of the last 30 days
+NAMED_IN_NOTICE = 20  # waiting tickets the shift-start notice names; the rest are counted
 
 
 @dataclass(frozen=True)
@@ -150,6 +152,7 @@ class Cycle:
         self.history = history or History()  # the Tracker's recent rows, for load balancing
         self.recently_done: OrderedDict[str, Ticket] = OrderedDict()
         self.availability = Availability()  # leave and cover, from the Away and Overrides tabs
+        self.index = TicketIndex(state.tickets.values())  # filed again after every change to a ticket
 
     # --- events -------------------------------------------------------------------------
 
@@ -161,6 +164,7 @@ class Cycle:
             return self.state.tickets[ticket_id], []
         ticket = Ticket(ticket_id, title, url, started_at=now, cycle=cycle)
         self.state.tickets[ticket_id] = ticket
+        self.index.file(ticket)
         return ticket, self._ticket_timers(ticket) + self._wake(now, needs_manager={ticket_id: ""})
 
     def accept(self, ticket_id: str, user_id: str, now: datetime, attempt: int | None = None,
@@ -175,6 +179,7 @@ class Cycle:
         if refused:
             return Answer(refused, _copy(ticket))
         ticket.status, ticket.deadline, ticket.accepted_at, ticket.reminders = TicketStatus.ACCEPTED, None, now, 0
+        self.index.file(ticket)
         effects: list[Effect] = [CancelTimer(timeout_timer(ticket_id)), CancelTimer(escalation_timer(ticket_id)),
                                  self._track(now, ticket, Track.ACCEPTED)] + self._ticket_timers(ticket)
         effects += self._rest(user_id, now)
@@ -209,6 +214,7 @@ class Cycle:
         if user_id != ticket.manager_id:
             return Answer(Outcome.NOT_YOURS, _copy(ticket))
         del self.state.tickets[ticket_id]
+        self.index.drop(ticket_id)
         self._remember_done(ticket)
         self.state.last_activity[user_id] = now
         return Answer(Outcome.COMPLETED, _copy(ticket), [CancelTimer(reminder_timer(ticket_id)),
@@ -297,9 +303,7 @@ class Cycle:
         """Time out lapsed pings, then give free managers to waiting tickets (DND ends, shift changes).
 
         A ping not yet in the space does not lapse: its timeout starts when it is delivered."""
-        lapsed = sorted((t for t in self.state.tickets.values()
-                         if t.status is TicketStatus.PINGED and t.message_id and t.deadline and t.deadline <= now),
-                        key=lambda t: t.deadline)
+        lapsed = [self.state.tickets[tid] for tid in self.index.lapsed(now)]
         effects: list[Effect] = [self._track(now, t, Track.TIMED_OUT) for t in lapsed]
         effects += [Lapsed(t.ticket_id, t.message_id, t.manager_name) for t in lapsed]
         notes = {t.ticket_id: self._requeue(t, f"Timed out for {t.manager_name}.") for t in lapsed}
@@ -315,11 +319,14 @@ class Cycle:
                availability: Availability | None = None) -> list[Effect]:
         """New Managers and Configuration (and leave and cover): open pings keep their deadlines;
         waiting tickets get a look; escalation and reminder times follow the new values."""
+        timed = _timer_rules(self.rules) != _timer_rules(rules)
         self.managers, self.rules = list(managers), rules
         if availability is not None:
             self.availability = availability.with_back(self.state.back_at)
+        # Open pings keep their deadlines: the other timers are set again only when their rules
+        # changed (a timer a ticket for each of 100,000 tickets at every reload is a long lock).
         timers = [timer for t in self.state.tickets.values() for timer in self._ticket_timers(t)
-                  if not timer.key.startswith(timeout_timer(""))]
+                  if not timer.key.startswith(timeout_timer(""))] if timed else []
         return timers + self.tick(now)
 
     def delivered(self, ticket_id: str, attempt: int, message_id: str, thread_id: str,
@@ -329,6 +336,14 @@ class Cycle:
         ticket = self.state.tickets.get(ticket_id)
         if ticket is None:
             return []
+        try:
+            return self._delivered(ticket, attempt, message_id, thread_id, now, notice)
+        finally:
+            self.index.file(ticket)
+
+    def _delivered(self, ticket: Ticket, attempt: int, message_id: str, thread_id: str, now: datetime,
+                   notice: bool) -> list[Effect]:
+        ticket_id = ticket.ticket_id
         ticket.thread_id = thread_id or ticket.thread_id
         if ticket.attempts != attempt:
             return []
@@ -354,6 +369,7 @@ class Cycle:
             ticket.started_at = ticket.started_at or now
             if ticket.status is TicketStatus.ACCEPTED:
                 ticket.accepted_at = ticket.accepted_at or now
+            self.index.file(ticket)
         timers: list[Effect] = [timer for t in self.state.tickets.values() for timer in self._ticket_timers(t)]
         timers += [SetTimer(dnd_timer(who), until) for who, until in self.state.dnd_until.items() if until > now]
         slot = self.rules.schedule.slot_at(now)
@@ -401,7 +417,9 @@ class Cycle:
         slot, on = self.on_shift(now)
         team = {m.chat_id for m in on}
         effects: list[Effect] = []
-        for ticket in self.state.tickets.values():
+        after = self.rules.escalate_after
+        for ticket in map(self.state.tickets.__getitem__,
+                          self.index.escalation_candidates(now - after if after else None)):
             if ticket.status is TicketStatus.ACCEPTED or ticket.escalated:
                 continue
             late = self.rules.escalate_after and ticket.started_at and \
@@ -413,6 +431,7 @@ class Cycle:
             else:
                 continue
             ticket.escalated = True
+            self.index.file(ticket)
             text = f"Escalation: {ticket.ticket_id} was {why}. {_where(ticket)}"
             effects += [CancelTimer(escalation_timer(ticket.ticket_id)),
                         Notice(ticket.ticket_id, text, kind="escalation", mentions=self.rules.escalation_contacts),
@@ -423,14 +442,18 @@ class Cycle:
         """Remind the assignee of each accepted ticket not Done in time, up to MaxDoneReminders.
         Reminders missed while the bot was down are not sent in a row: one goes, counting for them."""
         after = self.rules.remind_after
+        if not after:
+            return []
         effects: list[Effect] = []
-        for ticket in self.state.tickets.values():
-            if not (after and ticket.status is TicketStatus.ACCEPTED and ticket.accepted_at):
+        accepted_by = {sent: now - after * (sent + 1) for sent in range(self.rules.max_reminders)}
+        for ticket in map(self.state.tickets.__getitem__, self.index.reminder_candidates(accepted_by)):
+            if not (ticket.status is TicketStatus.ACCEPTED and ticket.accepted_at):
                 continue
-            due = min(int((now - ticket.accepted_at) / after), self.rules.max_reminders)
+            due = min((now - ticket.accepted_at) // after, self.rules.max_reminders)
             if due <= ticket.reminders:
                 continue
             ticket.reminders = due
+            self.index.file(ticket)
             text = (f"A reminder: you accepted {ticket.ticket_id} "
                     f"{_duration(now - ticket.accepted_at)} ago and it is not marked Done yet. Press Done on "
                     f"its card when the review is finished.")
@@ -455,7 +478,10 @@ class Cycle:
                    for m in on if self.state.in_dnd(m.chat_id, now)]
         away = [f"{m.name} ({a.reason or 'away'})" for m in on_shift(self.managers, slot.shift)
                 if (a := self.availability.away_at(m.chat_id, now))]
-        waiting = [t.ticket_id for t in self.state.tickets.values() if t.status is TicketStatus.WAITING]
+        waiting = self.index.first_waiting(NAMED_IN_NOTICE)
+        more = self.index.waiting_count() - len(waiting)
+        if more:
+            waiting.append(f"and {more:,} more")
         text = f"Shift {slot.shift} has begun. On shift: {', '.join(m.name for m in on) or 'nobody'}."
         holiday = schedule.holidays.on(slot.day)
         if holiday:  # a holiday whose row keeps this shift running
@@ -471,7 +497,7 @@ class Cycle:
 
     def busy(self, now: datetime) -> set[str]:
         in_dnd = {who for who, until in self.state.dnd_until.items() if until > now}
-        return in_dnd | self.state.holding_ping()
+        return in_dnd | self.index.holders()
 
     def _refusal(self, ticket: Ticket, user_id: str, attempt: int | None, cycle: str = "") -> Outcome | None:
         if ticket.status is TicketStatus.WAITING or (attempt is not None and attempt != ticket.attempts) \
@@ -491,6 +517,7 @@ class Cycle:
         ticket.passed_by = tuple(who for who in ticket.passed_by if who != ticket.manager_id) + (ticket.manager_id,)
         ticket.status, ticket.pinged_at, ticket.deadline = TicketStatus.WAITING, None, None
         ticket.manager_id = ticket.manager_name = ticket.message_id = ""
+        self.index.file(ticket)
         return note
 
     def _wake(self, now: datetime, needs_manager: dict[str, str] | None = None) -> list[Effect]:
@@ -506,8 +533,9 @@ class Cycle:
         effects: list[Effect] = []
         if eligible(on, busy):
             load = self.history.accepted_counts(now - LOAD_WINDOW) if self.rules.load_balance else None
-            waiting = [t for t in self.state.tickets.values() if t.status is TicketStatus.WAITING]
-            for last_resort, ticket in ((last_resort, t) for last_resort in (False, True) for t in waiting):
+            passes = ((last_resort, self.state.tickets[tid]) for last_resort in (False, True)
+                      for tid in self.index.waiting())
+            for last_resort, ticket in passes:
                 if ticket.status is not TicketStatus.WAITING:
                     continue  # given a manager in the first pass
                 manager = self._choose(ticket, on, slot, busy, last_resort, load)
@@ -548,6 +576,7 @@ class Cycle:
         ticket.manager_id, ticket.manager_name, ticket.message_id = manager.chat_id, manager.name, ""
         ticket.pinged_at, ticket.deadline = now, self._deadline(now)
         self.state.last_pinged[shift], self.state.pointer_updated[shift] = manager.chat_id, now
+        self.index.file(ticket)
         ping = Ping(ticket.ticket_id, ticket.title, ticket.url, manager, ticket.attempts, ticket.deadline, note,
                     ticket.cycle)
         return [ping, self._track(now, ticket, Track.PINGED, detail=f"shift {shift}, attempt {ticket.attempts}"),
@@ -605,3 +634,8 @@ def _copy(ticket: Ticket) -> Ticket:
 def _other_cycle(ticket: Ticket, cycle: str) -> bool:
     """A card of an earlier cycle of the same ticket id (an RCA reopened): its buttons are stale."""
     return bool(cycle and ticket.cycle and cycle != ticket.cycle)
+
+
+def _timer_rules(rules: Rules) -> tuple:
+    """What the escalation and Done reminder timers of open tickets follow."""
+    return rules.escalate_after, bool(rules.escalation_contacts), rules.remind_after, rules.max_reminders

@@ -34,6 +34,7 @@ def posted(c: Cycle) -> None:
     """The shell posted every ping (an unposted ping does not lapse)."""
     for t in c.state.tickets.values():
         t.message_id = t.message_id or f"m-{t.ticket_id}-{t.attempts}"
+        c.index.file(t)  # as Cycle.delivered does
 
 
 def of(kind, effects):

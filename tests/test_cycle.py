@@ -26,6 +26,7 @@ class PostedAtOnce(Cycle):
     def _ping(self, ticket, *args):
         effects = super()._ping(ticket, *args)
         ticket.message_id = f"spaces/S/messages/{ticket.ticket_id}.{ticket.attempts}"
+        self.index.file(ticket)  # as Cycle.delivered does
         return effects
 
 

@@ -199,7 +199,7 @@ class Day:
     def __init__(self, team: list[Manager], rules: Rules, now: datetime, round_robin: bool = False):
         self.team, self.rules, self.now = list(team), rules, now
         self.round_robin = round_robin
-        self.cycle = Cycle(BotState(), self.team, rules)
+        self.cycle = self.make_cycle(BotState())
         self.removed: list[Manager] = []
         self.next_id = len(team)
         self.tickets: dict[str, str] = {}  # ticket -> waiting, pinged or accepted; arrival order
@@ -217,6 +217,9 @@ class Day:
         self.resuming = False
         self.see(self.cycle.resume(now))  # what the shell does when it starts
         self.check()
+
+    def make_cycle(self, state: BotState) -> Cycle:
+        return Cycle(state, self.team, self.rules)
 
     # --- steps --------------------------------------------------------------------------
 
@@ -330,7 +333,7 @@ class Day:
         self.see(self.cycle.reload(self.team, self.rules, self.now))
 
     def restart(self, step: Restart) -> None:
-        self.cycle = Cycle(copy.deepcopy(self.cycle.state), self.team, self.rules)
+        self.cycle = self.make_cycle(copy.deepcopy(self.cycle.state))
         self.timers, self.resuming = {}, True
         self.see(self.cycle.resume(self.now))
         self.resuming = False
