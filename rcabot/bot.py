@@ -32,8 +32,8 @@ from .outgoing.events import Started, hook_events
 from .pacing import CHAT_SPACING, CHAT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINUTE, Pace
 from .status_tab import STATUS_HEADER, status_rows
 from .shifts import ShiftSchedule, Slot
-from .state_tabs import (event_from_row, headers, iso, journal_entry, load_state, parse_iso, replay, revision_of,
-                         revision_row, state_rows)
+from .state_tabs import (TicketRows, event_from_row, headers, iso, journal_entry, load_state, parse_iso, replay,
+                         revision_of, revision_row, small_state_rows, state_rows)
 from .tracker import TrackerBuffer, tracker_row
 from .workbook import TabDamaged, TabNotFound, Workbook, WorkbookError
 from .workbook.cells import landed, trimmed
@@ -152,6 +152,8 @@ class RcaBot:
         self._delivering = threading.Lock()
         self._flushing = threading.Lock()
         self._written: dict[str, list[list[str]]] = {}
+        self._ticket_rows = TicketRows(self.cycle.state, self.cycle.index)
+        self._tickets_unwritten = False  # the TicketState tab lacks a change the rows above hold
         self._status_rows: list[list[str]] = []  # the BotStatus tab, as of the last reload
         self._retries = 0
         self._revision = 0  # the last state write's (see _newest_state)
@@ -187,6 +189,9 @@ class RcaBot:
                                config.rules, self.history)
             self.cycle.availability = availability.with_back(self.cycle.state.back_at)
             self._written = state_rows(load_state(saved, config.tabs), config.tabs)
+            self._ticket_rows = TicketRows(self.cycle.state, self.cycle.index)
+            self.cycle.index.take_changed()  # all in the rows just built
+            self._tickets_unwritten = self._ticket_rows.table() != self._written[config.tabs.tickets]
             self.tracker.add_rows(unwritten)
         self._follow(config)
         if entries:
@@ -836,6 +841,8 @@ class RcaBot:
                 self._degrade("workbook", f"writing failed ({exc}); the rows stay queued for the next flush")
                 return
             self._written.update({tab: rows[tab] for tab in writes})
+            if tabs.tickets in writes:
+                self._tickets_unwritten = False  # flushes take turns: no other snapshot came since
             self.tracker.written(len(batch))
             if missed is not None:
                 with self._lock:  # the workbook holds them now: the journal need not take them up
@@ -851,12 +858,21 @@ class RcaBot:
         """What this flush writes, taken under the bot's lock (None: nothing fits the pace now)."""
         with self._lock:
             tabs = self.config.tabs
-            state = state_rows(self.cycle.state, tabs)
-            rows = {**state, tabs.status: self._status_rows} if self._status_rows else dict(state)
-            changed = {tab: r for tab, r in rows.items() if self._written.get(tab) != r}
+            small = small_state_rows(self.cycle.state, tabs)
+            if self._status_rows:
+                small[tabs.status] = self._status_rows
+            changed = {tab: r for tab, r in small.items() if self._written.get(tab) != r}
+            tickets_changed = self._tickets_unwritten or bool(self.cycle.index.changed)
             batch = self.tracker.waiting()
-            if paced and not self._paced(self.sheets_pace, "flush", int(bool(changed or batch))):
-                return None
+            if paced and not self._paced(self.sheets_pace, "flush", int(bool(changed or tickets_changed or batch))):
+                return None  # before any ticket's row is built: a flush the pace refuses costs nothing
+            if tickets_changed:
+                self._ticket_rows.update(self.cycle.state, self.cycle.index, self.cycle.index.take_changed())
+                self._tickets_unwritten = True  # until this flush's write lands
+                changed[tabs.tickets] = self._ticket_rows.table()
+            state = {tabs.tickets: self._ticket_rows.table(), **{tab: small[tab] for tab in small
+                                                                   if tab != tabs.status}}
+            rows = {**small, **state}
             revision = self._next_revision() if changed else 0
             writes = {**changed, tabs.state: state[tabs.state] + [revision_row(revision, self.clock())]} \
                 if changed else {}

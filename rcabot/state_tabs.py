@@ -13,6 +13,7 @@ from typing import Mapping, Sequence
 from .config import TabNames, normalize
 from .history import Event
 from .model import BotState, Ticket, TicketStatus, Track, chat_user_id
+from .ticket_index import TicketIndex
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +65,44 @@ def state_rows(state: BotState, tabs: TabNames) -> dict[str, list[list[str]]]:
         tabs.manager_state: [MANAGER_HEADER] + _manager_rows(state),
         tabs.state: [POINTER_HEADER] + _pointer_rows(state),
     }
+
+
+def small_state_rows(state: BotState, tabs: TabNames) -> dict[str, list[list[str]]]:
+    """The state tabs a row a manager or a shift (built whole at each flush: they are small)."""
+    return {tabs.manager_state: [MANAGER_HEADER] + _manager_rows(state),
+            tabs.state: [POINTER_HEADER] + _pointer_rows(state)}
+
+
+class TicketRows:
+    """The TicketState tab as the open tickets make it now, kept by rebuilding only the rows of the
+    tickets that changed: a flush with 100,000 tickets open costs what changed, not 100,000 rows."""
+
+    def __init__(self, state: BotState, index: TicketIndex) -> None:
+        self._rows: dict[str, tuple[int, list[str]]] = {
+            tid: (index.seq(tid), _ticket_row(t)) for tid, t in state.tickets.items()}  # arrival order
+        self._table: list[list[str]] | None = None
+
+    def update(self, state: BotState, index: TicketIndex, changed: Sequence[str]) -> None:
+        """Take in the tickets changed (or gone) since the last update, as `index.take_changed` lists them."""
+        arrived: list[tuple[int, str, list[str]]] = []
+        for tid in changed:
+            ticket, held = state.tickets.get(tid), self._rows.get(tid)
+            if ticket is not None and held is not None and held[0] == index.seq(tid):
+                self._rows[tid] = (held[0], _ticket_row(ticket))  # in its place
+                continue
+            self._rows.pop(tid, None)  # gone, or back after Done: at the end, in arrival order
+            if ticket is not None:
+                arrived.append((index.seq(tid), tid, _ticket_row(ticket)))
+        for seq, tid, row in sorted(arrived):
+            self._rows[tid] = (seq, row)
+        if changed:
+            self._table = None
+
+    def table(self) -> list[list[str]]:
+        """The tab's rows, header first (the same list until something changes)."""
+        if self._table is None:
+            self._table = [TICKET_HEADER] + [row for _, row in self._rows.values()]
+        return self._table
 
 
 def _manager_rows(state: BotState) -> list[list[str]]:

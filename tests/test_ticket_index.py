@@ -10,10 +10,15 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from rcabot.cycle import Cycle, Rules
+from rcabot.config import TabNames
 from rcabot.model import BotState, Ticket, TicketStatus
+from rcabot.state_tabs import TicketRows, state_rows
 from rcabot.ticket_index import TicketIndex
 
 from test_cycle_properties import FAST, SCHEDULE, Day, any_step, dnds, extras, starts_of_day, teams, timeouts
+
+
+TABS = TabNames()
 
 
 class ScanIndex:
@@ -85,12 +90,19 @@ class Recorded:
 def test_the_index_decides_exactly_as_a_scan_of_every_ticket(team, now, timeout, dnd, steps, extras):
     rules = replace(Rules(timedelta(seconds=timeout), timedelta(seconds=dnd), SCHEDULE), **extras)
     indexed, scanned = Recorded(Day, team, rules, now), Recorded(ScanDay, team, rules, now)
+    rows = TicketRows(indexed.day.cycle.state, indexed.day.cycle.index)
     for number, step in enumerate(steps):
+        cycle = indexed.day.cycle
         indexed.day.run(step)
         scanned.day.run(step)
         assert indexed.log == scanned.log, f"step {number} ({step}) decided differently"
         assert indexed.day.cycle.state == scanned.day.cycle.state
         _index_matches(indexed.day.cycle.index, indexed.day.cycle.state, indexed.day.now)
+        if indexed.day.cycle is not cycle:  # a restart: the bot builds its rows again from the state read
+            rows = TicketRows(indexed.day.cycle.state, indexed.day.cycle.index)
+        # The flush's rows, kept from the tickets the index says changed, are those of a full rebuild.
+        rows.update(indexed.day.cycle.state, indexed.day.cycle.index, indexed.day.cycle.index.take_changed())
+        assert rows.table() == state_rows(indexed.day.cycle.state, TABS)[TABS.tickets]
 
 
 def _index_matches(index: TicketIndex, state: BotState, now: datetime) -> None:
