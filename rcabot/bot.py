@@ -553,8 +553,8 @@ class RcaBot:
             state = self.cycle.state
             was = state.dnd_until[user_id] if state.in_dnd(user_id, now) else None
             effects = change(now)
-            holding = next((_copy(t) for t in state.tickets.values()
-                            if t.status is TicketStatus.PINGED and t.manager_id == user_id), None)
+            held = self.cycle.index.held_by(user_id)
+            holding = _copy(state.tickets[held[0]]) if held else None
             pinged = tuple(e.ticket_id for e in effects if isinstance(e, Ping) and e.manager.chat_id == user_id)
             on_shift = any(m.chat_id == user_id for m in self.cycle.on_shift(now)[1])
             until = state.dnd_until[user_id] if state.in_dnd(user_id, now) else None

@@ -19,7 +19,7 @@ from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from .cycle import Tracked
-from .model import Ticket, TicketStatus, Track
+from .model import Ticket, Track
 
 if TYPE_CHECKING:
     from .bot import RcaBot
@@ -91,9 +91,10 @@ class _Snapshot:
 
     def collect(self) -> Iterator[Metric]:
         with self.lock:  # only for the copies: a click must not wait while a scrape counts
-            tickets = list(self.bot.cycle.state.tickets.values())
+            tickets = len(self.bot.cycle.state.tickets)
+            waiting = self.bot.cycle.index.waiting_count()
             degraded = set(self.bot.degraded_now())
-        yield from self._tickets(tickets)
+        yield from self._tickets(tickets, waiting)
         yield GaugeMetricFamily("rcabot_outbox_backlog", "Messages waiting to be posted in Chat",
                                 value=len(self.bot.outbox))
         yield GaugeMetricFamily("rcabot_flush_backlog", "Tracker rows waiting to be written to the spreadsheet",
@@ -115,11 +116,10 @@ class _Snapshot:
         yield given_up
 
     @staticmethod
-    def _tickets(tickets: list[Ticket]) -> Iterator[Metric]:
+    def _tickets(tickets: int, waiting: int) -> Iterator[Metric]:
         yield GaugeMetricFamily("rcabot_open_tickets", "Tickets in the cycle (pinged, waiting or accepted)",
-                                value=len(tickets))
-        yield GaugeMetricFamily("rcabot_waiting_tickets", "Tickets waiting for a free manager",
-                                value=sum(t.status is TicketStatus.WAITING for t in tickets))
+                                value=tickets)
+        yield GaugeMetricFamily("rcabot_waiting_tickets", "Tickets waiting for a free manager", value=waiting)
 
     def _degraded(self, degraded: set[str]) -> Metric:
         family = GaugeMetricFamily("rcabot_degraded", "1 while a part of the bot is degraded (as /healthz says)",

@@ -12,6 +12,9 @@ from .state_tabs import iso
 STATUS_HEADER = ["Item", "Value", "Detail"]
 
 
+WAITING_ROWS = 100  # waiting tickets named, oldest first; the rest are counted
+
+
 def status_rows(board: Board, problems: Sequence[str], outgoing: Mapping[str, dict] | None = None) -> list[list[str]]:
     """The shift, who is on and in what state, who is next, who rests until when, what waits,
     each outgoing target (a webhook, the write-back) and how it fares, and every problem found in
@@ -30,8 +33,12 @@ def status_rows(board: Board, problems: Sequence[str], outgoing: Mapping[str, di
     rows += [["Away", names.get(who, who), _leave(absence, zone)] for who, absence in board.away.items()]
     rows += [["In DND", names.get(who, who), f"until {until.astimezone(zone):%Y-%m-%d %H:%M}"]
              for who, until in sorted(board.dnd_until.items(), key=lambda item: item[1])]
+    waiting = [t for t in board.tickets if t.status is TicketStatus.WAITING]
     rows += [["Waiting", t.ticket_id, f"since {t.started_at.astimezone(zone):%Y-%m-%d %H:%M}" if t.started_at else ""]
-             for t in board.tickets if t.status is TicketStatus.WAITING] or [["Waiting", "none", ""]]
+             for t in waiting[:WAITING_ROWS]] or [["Waiting", "none", ""]]
+    if len(waiting) > WAITING_ROWS:  # a tab of thousands of rows helps nobody, and each is rewritten
+        rows.append(["Waiting", f"and {len(waiting) - WAITING_ROWS:,} more", "the oldest are above; GET /status "
+                     "lists every ticket"])
     rows += [["Outgoing", name, _faring(state)] for name, state in (outgoing or {}).items()]
     rows += [["Problem", *_cell_and_text(p)] for p in problems] or [["Problems", "none", ""]]
     return rows

@@ -189,6 +189,18 @@ def test_the_bot_status_rows_show_the_shift_who_is_on_who_is_next_dnd_waiting_an
     assert ["Problem", "Configuration B2", "TicketTimeout is 'soon'; it must be a whole number of at least 1"] in rows
 
 
+def test_a_long_queue_names_its_oldest_waiting_tickets_and_counts_the_rest():
+    c = cycle(replace(BASE, shift_notice=True), team=(ADA,))
+    for n in range(150):
+        c.start(f"RCA-{n}", "", "", later(n))  # RCA-0 is pinged to Ada; the rest wait
+    rows = [row for row in status_rows(c.board(later(200)), []) if row[0] == "Waiting"]
+    assert [row[1] for row in rows[:3]] == ["RCA-1", "RCA-2", "RCA-3"] and rows[99][1] == "RCA-100"
+    assert rows[100][1] == "and 49 more" and len(rows) == 101
+    [announce] = of(Announce, c.tick(datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)))
+    assert "Waiting: RCA-1, RCA-2," in announce.text and "RCA-20, and 129 more." in announce.text
+    assert "RCA-21" not in announce.text
+
+
 # --- the digest ---------------------------------------------------------------------------
 
 def test_the_digest_gives_the_days_numbers_and_what_is_still_open():
