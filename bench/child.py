@@ -108,6 +108,11 @@ class Probe:
             return chunks
         return app
 
+    def reset(self) -> None:
+        """Forget the request timings and the flushes' (after a warm-up)."""
+        self.requests.clear()
+        self.flush_seconds.clear()
+
     def sample_forever(self, every: float = 0.5) -> None:
         while True:
             self.memory.append((time.monotonic(), *_rss_and_threads()))
@@ -154,7 +159,7 @@ def main(port: int) -> None:
     bot = app.extensions["rcabot"]
     app.wsgi_app = probe.timed(app.wsgi_app)
     app.add_url_rule("/_bench/stats", "bench_stats", lambda: jsonify(probe.stats(bot)))
-    app.add_url_rule("/_bench/reset", "bench_reset", lambda: jsonify(probe.requests.clear()), methods=["POST"])
+    app.add_url_rule("/_bench/reset", "bench_reset", lambda: jsonify(probe.reset()), methods=["POST"])
     threading.Thread(target=probe.sample_forever, name="bench-sampler", daemon=True).start()
     if waitress:
         _serve_as_production(app, sock, probe)

@@ -111,6 +111,7 @@ def _size(count: int, latency: float, home: Path, rounds: int, window: float, bu
     timings: dict[str, list[float]] = {}
     try:
         startup = bot.start()
+        served_by = bot.session.get(f"{bot.url}/healthz", timeout=30).headers.get("Server", "")
         clients = Clients(bot, google.certs, timings)
         backlog = Backlog(count, team)
         for n in range(WARM_UP):
@@ -139,7 +140,7 @@ def _size(count: int, latency: float, home: Path, rounds: int, window: float, bu
     client_ms = {kind: [s * 1000 for s in timings.get(kind, [])] for kind in ("start", "accept", "decline")}
     server_ms = {kind: [s * 1000 for s in stats["requests"].get(kind, [])] for kind in ("start", "accept", "decline")}
     flush_ms = [s * 1000 for s in stats["flush_seconds"]]
-    return {"count": count, "team": team, "seeded_s": seeded_s, "startup_s": startup,
+    return {"count": count, "team": team, "served_by": served_by, "seeded_s": seeded_s, "startup_s": startup,
             "boot_s": stats["boot_seconds"], "rounds": done, "window_s": window_s, "client_ms": client_ms,
             "flush_ms": flush_ms, "flushes": len(flush_ms),
             "server_p99_ms": {kind: percentile(v, 99) for kind, v in server_ms.items()},
