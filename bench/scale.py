@@ -4,7 +4,8 @@
 For each size, TicketState is seeded as a real backlog has it: a team of TEAM managers each holding
 one ping (its card in the space), every other ticket waiting. The bot is started on it in its own
 process (bench.child) as production runs it: served by waitress with rcabot/serve.py's settings,
-the real scheduler running the flush (every FLUSH_S seconds), the deliveries and the reloads, the
+the real scheduler running the flush (every FLUSH_S seconds, and sooner when NumberOfItemsInBatch
+Tracker rows wait: about every 2 s at the small sizes' pace), the deliveries and the reloads, the
 fake Google answering each call after `latency` seconds, with Google's quotas.
 
 After a warm-up, the client sends rounds of: a ticket start (POST /tickets; the ticket waits, as
@@ -17,18 +18,22 @@ seconds, so that several flushes run while clicks are timed; they stop after `bu
 whatever is left (a slow bot at 100,000 would take long for its full count).
 
 In the child, each flush's work under the bot's lock (`RcaBot._flush_snapshot`) is timed. The fake
-Google counts the 429s it answered and the body bytes of the Sheets writes (values.batchUpdate,
-what a flush sends).
+Google runs in a process of its own (parsing a flush's 25 MB of JSON in this one would stall the
+timing client); it counts the 429s it answered and the body bytes of the Sheets writes
+(values.batchUpdate, what a flush sends).
 """
 from __future__ import annotations
 
 import bisect
+import multiprocessing
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
 
 from rcabot.state_tabs import MANAGER_HEADER, POINTER_HEADER, TICKET_HEADER, TRACKER_HEADER, iso
 from tests.fakes.google import SPACE
+from tests.fakes.tokens import GoogleCerts
 
 from .fakegoogle import ServedGoogle, fake_google, manager_id
 from .process import SKIPPED, BotProcess, Clients
@@ -84,29 +89,80 @@ def _metrics(count: int, found: dict, judged: bool) -> list[Metric]:
 
 
 class CountingGoogle(ServedGoogle):
-    """The served fakes, noting the body size of each Sheets write (from Content-Length: no copy)."""
+    """The served fakes, noting the body size of each Sheets write (from Content-Length: no copy),
+    and forgetting the parsed body the fake keeps of each write (25 MB a flush at 100,000 open)."""
 
-    def __init__(self, fake):
-        super().__init__(fake)
+    def __init__(self, fake, certs: GoogleCerts):
+        super().__init__(fake, certs)
         self.write_bytes: list[tuple[float, int]] = []  # (monotonic, bytes)
-        inner = self._server.app
+        inner, calls, seen = self._server.app, fake.sheets.calls, [0]
 
         def app(environ, start_response):
             if environ.get("REQUEST_METHOD") == "POST" and environ.get("PATH_INFO", "").endswith(WRITE_PATH):
                 self.write_bytes.append((time.monotonic(), int(environ.get("CONTENT_LENGTH") or 0)))
-            return inner(environ, start_response)
+            try:
+                return inner(environ, start_response)
+            finally:
+                for call in calls[seen[0]:]:
+                    if call.write:
+                        call.body = None
+                seen[0] = max(seen[0], len(calls) - 8)  # a few back: concurrent calls may still be appending
 
         self._server.app = app
 
 
-def _size(count: int, latency: float, home: Path, rounds: int, window: float, budget: float) -> dict:
-    team = max(1, min(TEAM, count // 2))
+class ForkedGoogle:
+    """A CountingGoogle in a process of its own (forked: it takes `certs` along). In this process,
+    its parsing of each flush's JSON (25 MB at 100,000 open) would hold the interpreter lock the
+    timing client needs, and the client's timings would show the fake's work, not the bot's."""
+
+    def __init__(self, count: int, team: int, latency: float):
+        self.certs = GoogleCerts()
+        self.certs.published()  # its key made here, before the fork: both processes must have the same
+        context = multiprocessing.get_context("fork")
+        self._pipe, theirs = context.Pipe()
+        self._process = context.Process(target=_serve_fake, args=(count, team, latency, self.certs, theirs),
+                                        name="scale-fake-google", daemon=True)
+        self._process.start()
+        self.base, spreadsheet_id, self.seeded_s = self._pipe.recv()
+        self.fake = SimpleNamespace(sheets=SimpleNamespace(spreadsheet_id=spreadsheet_id))
+
+    bot_env = ServedGoogle.bot_env  # needs only .fake.sheets.spreadsheet_id and .base
+
+    def counts(self) -> dict:
+        self._pipe.send("counts")
+        return self._pipe.recv()
+
+    def close(self) -> None:
+        try:
+            self._pipe.send("close")
+            self._pipe.recv()
+        except (BrokenPipeError, EOFError):
+            pass
+        self._process.join(30)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(5)
+
+
+def _serve_fake(count: int, team: int, latency: float, certs: GoogleCerts, pipe) -> None:
     began = time.monotonic()
     fake = fake_google(team, CONFIG, latency)
     for tab, rows in tabs(count, team, datetime.now(timezone.utc)).items():
         fake.sheets.add_tab(tab, rows)
-    seeded_s = time.monotonic() - began
-    google = CountingGoogle(fake)
+    google = CountingGoogle(fake, certs)
+    pipe.send((google.base, fake.sheets.spreadsheet_id, time.monotonic() - began))
+    while (command := pipe.recv()) != "close":
+        if command == "counts":
+            pipe.send({"sheets_429": fake.sheets.count(status=429), "chat_429": fake.chat.count(status=429),
+                       "write_bytes": list(google.write_bytes)})
+    google.close()
+    pipe.send("closed")
+
+
+def _size(count: int, latency: float, home: Path, rounds: int, window: float, budget: float) -> dict:
+    team = max(1, min(TEAM, count // 2))
+    google = ForkedGoogle(count, team, latency)
     bot = BotProcess(google, home, production_server=True, flush_probe=True)
     timings: dict[str, list[float]] = {}
     try:
@@ -133,22 +189,23 @@ def _size(count: int, latency: float, home: Path, rounds: int, window: float, bu
         window_s = time.monotonic() - window_began
         stats = bot.stats()
         skipped = bot.log_count(SKIPPED)
+        counts = google.counts()
     finally:
         bot.stop()
         google.close()
-    writes = [size for at, size in google.write_bytes if at >= window_began]
+    writes = [size for at, size in counts["write_bytes"] if at >= window_began]
     client_ms = {kind: [s * 1000 for s in timings.get(kind, [])] for kind in ("start", "accept", "decline")}
     server_ms = {kind: [s * 1000 for s in stats["requests"].get(kind, [])] for kind in ("start", "accept", "decline")}
     flush_ms = [s * 1000 for s in stats["flush_seconds"]]
-    return {"count": count, "team": team, "served_by": served_by, "seeded_s": seeded_s, "startup_s": startup,
+    return {"count": count, "team": team, "served_by": served_by, "seeded_s": google.seeded_s, "startup_s": startup,
             "boot_s": stats["boot_seconds"], "rounds": done, "window_s": window_s, "client_ms": client_ms,
             "flush_ms": flush_ms, "flushes": len(flush_ms),
             "server_p99_ms": {kind: percentile(v, 99) for kind, v in server_ms.items()},
             "client_max_ms": {kind: max(v, default=0.0) for kind, v in client_ms.items()},
             "sheets_writes_in_window": len(writes), "sheets_write_bytes": writes,
             "sheets_write_mb_mean": sum(writes) / len(writes) / 1e6 if writes else 0.0,
-            "http_429": fake.sheets.count(status=429) + fake.chat.count(status=429),
-            "sheets_429": fake.sheets.count(status=429), "chat_429": fake.chat.count(status=429),
+            "http_429": counts["sheets_429"] + counts["chat_429"],
+            "sheets_429": counts["sheets_429"], "chat_429": counts["chat_429"],
             "open_at_end": stats["open_tickets"], "outbox_at_end": stats["outbox"], "degraded": stats["degraded"],
             "rss_mb": stats["rss_mb"], "threads": stats["threads"], "skipped_job_runs": skipped}
 
