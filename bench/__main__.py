@@ -12,11 +12,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import backlog, capacity, latency, lifecycle, tracker
+from . import backlog, capacity, latency, lifecycle, scale, tracker
 from .report import Metric, markdown, write_json
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-SCENARIOS = ("latency", "dead_webhook", "lifecycle", "capacity", "backlog", "tracker")
+SCENARIOS = ("latency", "dead_webhook", "lifecycle", "capacity", "backlog", "tracker", "scale")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -36,7 +36,8 @@ def main(argv: list[str] | None = None) -> int:
                                                    home / "lifecycle"),
                 "capacity": lambda: capacity.run(sizes["open"], options.latency, home / "capacity"),
                 "backlog": lambda: backlog.run(sizes["open"], home / "backlog"),
-                "tracker": lambda: tracker.run(sizes["tracker_rows"], options.latency, home / "tracker")}
+                "tracker": lambda: tracker.run(sizes["tracker_rows"], options.latency, home / "tracker"),
+                "scale": lambda: scale.run(sizes["scale"], options.latency, home / "scale", **sizes["scale_run"])}
         for name in options.only:
             began = time.monotonic()
             print(f"bench: {name} ...", file=sys.stderr, flush=True)
@@ -57,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=None,
                         help="tickets per scenario (default: 1,000 cycles for latency, 20 lifecycles at low load, "
-                             "a burst of 500, 10,000 open tickets; a Tracker of 20 times as many rows, 200,000)")
+                             "a burst of 500, 10,000 open tickets; a Tracker of 20 times as many rows, 200,000; "
+                             "scale: 1,000, 10,000 and 100,000 open, or a tenth of SIZE and SIZE)")
     parser.add_argument("--latency", type=float, default=0.2,
                         help="seconds each Sheets and Chat call takes (default 0.2)")
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"the JSON file (default {RESULTS})")
@@ -66,10 +68,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _sizes(size: int | None) -> dict[str, int]:
+def _sizes(size: int | None) -> dict:
     if size is None:
-        return {"cycles": 1000, "low_load": 20, "burst": 500, "open": 10_000, "tracker_rows": 200_000}
-    return {"cycles": size, "low_load": min(size, 20), "burst": size, "open": size, "tracker_rows": size * 20}
+        return {"cycles": 1000, "low_load": 20, "burst": 500, "open": 10_000, "tracker_rows": 200_000,
+                "scale": scale.SIZES, "scale_run": {}}
+    # scale: a tenth of `size` and `size` open; fewer rounds, over about one flush interval
+    return {"cycles": size, "low_load": min(size, 20), "burst": size, "open": size, "tracker_rows": size * 20,
+            "scale": tuple(sorted({max(2, size // 10), max(2, size)})),
+            "scale_run": {"rounds": min(size, scale.ROUNDS), "window": 1.2 * scale.FLUSH_S}}
 
 
 if __name__ == "__main__":

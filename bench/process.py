@@ -17,6 +17,9 @@ from tests.fakes.tokens import GoogleCerts, project_number_claims
 
 from .fakegoogle import API_TOKEN, ServedGoogle
 
+# bench.child's options (not imported from it: importing it would load the bot here)
+SERVER_ENV, WAITRESS, FLUSH_PROBE_ENV = "BENCH_SERVER", "waitress", "BENCH_FLUSH_PROBE"
+
 ROOT = Path(__file__).resolve().parent.parent
 HEALTHY_WITHIN = 120.0
 SKIPPED = "maximum number of running instances reached"  # APScheduler's warning for a run not started
@@ -29,8 +32,13 @@ def free_port() -> int:
 
 
 class BotProcess:
-    def __init__(self, google: ServedGoogle, home: Path, env: dict[str, str] | None = None):
-        self.google, self.home, self.extra_env = google, home, env or {}
+    def __init__(self, google: ServedGoogle, home: Path, env: dict[str, str] | None = None, *,
+                 production_server: bool = False, flush_probe: bool = False):
+        """`production_server`: served by waitress as rcabot/serve.py configures it (else werkzeug's
+        threaded server); `flush_probe`: the child times each flush's work under the bot's lock."""
+        options = {**({SERVER_ENV: WAITRESS} if production_server else {}),
+                   **({FLUSH_PROBE_ENV: "1"} if flush_probe else {})}
+        self.google, self.home, self.extra_env = google, home, {**options, **(env or {})}
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = home / "bot.log"
@@ -95,8 +103,10 @@ class BotProcess:
 class Clients:
     """The ticket system (POST /tickets) and the managers (card clicks) talking to the bot."""
 
-    def __init__(self, bot: BotProcess, certs: GoogleCerts):
-        self.bot, self.certs = bot, certs
+    def __init__(self, bot: BotProcess, certs: GoogleCerts, timings: dict[str, list[float]] | None = None):
+        """`timings`: where each start's and click's client-side seconds go, by kind (from sending
+        the request to the whole response read)."""
+        self.bot, self.certs, self.timings = bot, certs, timings
 
     def start(self, ticket_id: str) -> dict:
         answer = self._post("/tickets", {"ticket_id": ticket_id, "title": "Checkout latency"}, "start",
@@ -119,8 +129,12 @@ class Clients:
         return answer.json()
 
     def _post(self, path: str, body: dict, kind: str, authorization: str) -> requests.Response:
-        return self.bot.session.post(f"{self.bot.url}{path}", json=body, timeout=30,
-                                     headers={"Authorization": authorization, "X-Bench-Kind": kind})
+        began = time.perf_counter()
+        answer = self.bot.session.post(f"{self.bot.url}{path}", json=body, timeout=30,
+                                       headers={"Authorization": authorization, "X-Bench-Kind": kind})
+        if self.timings is not None:  # requests has read the whole body by now (not streamed)
+            self.timings.setdefault(kind, []).append(time.perf_counter() - began)
+        return answer
 
 
 def click_event(action: str, ticket_id: str, attempt: int, user: str, message: str) -> dict:

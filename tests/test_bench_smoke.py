@@ -24,7 +24,10 @@ METRICS = [
     "open_rss_mb", "open_threads_small", "open_threads", "timeout_late_p50_ms", "timeout_late_p99_ms", "startup_s",
     "backlog_accept_p99_ms", "backlog_decline_p99_ms", "backlog_expiry_p99_ms",
     "tracker_startup_s", "tracker_peak_rss_mb", "tracker_cells_read", "tracker_fake_work_s",
-]
+] + [f"scale_{open_}_{figure}" for open_ in (2, 10)  # --size 10: a tenth (at least 2) and 10 open
+     for figure in ("start_p50_ms", "start_p99_ms", "accept_p50_ms", "accept_p99_ms", "decline_p50_ms",
+                    "decline_p99_ms", "flush_p50_ms", "flush_p99_ms", "flush_max_ms", "sheets_mb_per_write",
+                    "startup_s", "429")]
 
 
 @pytest.fixture(scope="module")
@@ -66,3 +69,14 @@ def test_the_tiny_run_still_counts_the_google_calls_it_made(report):
         assert lifecycle[load]["lifecycles_as_planned"] == lifecycle[load]["count"]
     assert body["metrics"]["low_chat_writes_per_lifecycle"]["value"] == 4  # 3 posts, the lapsed card redrawn
     assert body["details"]["capacity"]["large"]["timeouts_seen"] == 10
+
+
+def test_the_tiny_scale_run_timed_its_rounds_and_flushes_under_the_production_server(report):
+    body, _ = report
+    scale = body["details"]["scale"]
+    assert scale["server"].startswith("waitress")
+    for open_ in ("2", "10"):
+        assert scale[open_]["served_by"] == "waitress"
+        assert scale[open_]["rounds"] == 10
+        assert scale[open_]["flushes"] >= 1  # a flush ran while the clicks were timed
+        assert all(len(scale[open_]["client_ms"][kind]) == 10 for kind in ("start", "accept", "decline"))
