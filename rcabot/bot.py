@@ -85,13 +85,14 @@ class Unjournaled:
 
 @dataclass
 class FlushPlan:
-    """One flush, as taken under the lock: the tabs to replace, the Tracker rows to append, and the
-    journal files the write makes redundant."""
+    """One flush, as taken under the lock: what to write, and the journal files the write makes
+    redundant."""
 
     tabs: TabNames
-    state: dict[str, list[list[str]]]  # every state tab's rows (the journal keeps a copy of the write)
-    rows: dict[str, list[list[str]]]  # state and status rows: what the tabs hold once written
-    writes: dict[str, list[list[str]]]  # the tabs that changed, with the revision row
+    small: dict[str, list[list[str]]]  # the state tabs but TicketState, and BotStatus: written whole
+    writes: dict[str, list[list[str]]]  # the tabs to replace (with the revision row, when any state changed)
+    changed_rows: dict[int, list[str]]  # TicketState rows by number, not yet in the tab
+    whole: bool  # TicketState is written whole (in `writes`), not row by row
     batch: list[list[str]]
     revision: int
     sealed: list
@@ -152,8 +153,7 @@ class RcaBot:
         self._delivering = threading.Lock()
         self._flushing = threading.Lock()
         self._written: dict[str, list[list[str]]] = {}
-        self._ticket_rows = TicketRows(self.cycle.state, self.cycle.index)
-        self._tickets_unwritten = False  # the TicketState tab lacks a change the rows above hold
+        self._ticket_rows = TicketRows(self.cycle.state, self.cycle.index)  # the TicketState tab
         self._status_rows: list[list[str]] = []  # the BotStatus tab, as of the last reload
         self._retries = 0
         self._revision = 0  # the last state write's (see _newest_state)
@@ -191,7 +191,8 @@ class RcaBot:
             self._written = state_rows(load_state(saved, config.tabs), config.tabs)
             self._ticket_rows = TicketRows(self.cycle.state, self.cycle.index)
             self.cycle.index.take_changed()  # all in the rows just built
-            self._tickets_unwritten = self._ticket_rows.table() != self._written[config.tabs.tickets]
+            # Row by row from the first flush on, if the tab holds these rows in these places.
+            self._ticket_rows.whole = _rows_of(self._ticket_rows.table()) != _rows_of(saved[config.tabs.tickets])
             self.tracker.add_rows(unwritten)
         self._follow(config)
         if entries:
@@ -639,8 +640,8 @@ class RcaBot:
         return True
 
     def _written_ticket_ids(self) -> set[str]:
-        """Tickets the TicketState tab held at the last write (so a lost journal can say which left)."""
-        return {row[0] for row in self._written.get(self.config.tabs.tickets, [])[1:] if row}
+        """Tickets the TicketState tab may hold (so a lost journal can say which left)."""
+        return self._ticket_rows.ticket_ids()
 
     def _apply(self, effects: list[Effect]) -> set[str]:
         kicks: set[str] = set()
@@ -817,69 +818,78 @@ class RcaBot:
         self.jobs.retry_later("deliver", delay)
 
     def flush(self, paced: bool = True) -> None:
-        """Write the state tabs that changed and the waiting Tracker rows (one request), then
-        forget the journal entries the workbook now holds. Unpaced only at shutdown: one request
-        over the quota at worst, where waiting would outlast the server's grace period."""
+        """Write the state that changed and the waiting Tracker rows (one request), then forget
+        the journal entries the workbook now holds. Unpaced only at shutdown: one request over
+        the quota at worst, where waiting would outlast the server's grace period."""
         with self._flushing:
             if not self._add_ops_rows():
                 return
             plan = self._flush_snapshot(paced)
             if plan is None:
                 return
-            tabs, state, rows, writes, batch, revision = plan.tabs, plan.state, plan.rows, plan.writes, plan.batch, \
-                plan.revision
-            sealed, missed, missed_rows = plan.sealed, plan.missed, plan.missed_rows
-            appended = {tabs.tracker: batch} if batch else {}
+            tabs, writes, revision, whole = plan.tabs, plan.writes, plan.revision, plan.whole
+            update = {tabs.tickets: plan.changed_rows} if plan.changed_rows and not whole else {}
+            if whole and not self.workbook.rows_in_place:  # a file written whole needs no blank rows
+                writes = {**writes, tabs.tickets: [row for row in writes[tabs.tickets] if row]}
+            appended = {tabs.tracker: plan.batch} if plan.batch else {}
             try:
                 try:
-                    self.workbook.write(writes, appended)
+                    self.workbook.write(writes, appended, update)
                 except TabNotFound as missing:
                     revision = revision or self._next_revision()
-                    writes = self._remake_tabs(missing.tab, rows, revision)
+                    writes, update, whole = self._remake_tabs(missing.tab, plan.small, revision), {}, True
                     self.workbook.write(writes, appended)
             except WorkbookError as exc:
                 self._degrade("workbook", f"writing failed ({exc}); the rows stay queued for the next flush")
                 return
-            self._written.update({tab: rows[tab] for tab in writes})
-            if tabs.tickets in writes:
-                self._tickets_unwritten = False  # flushes take turns: no other snapshot came since
-            self.tracker.written(len(batch))
-            if missed is not None:
-                with self._lock:  # the workbook holds them now: the journal need not take them up
-                    del missed.tracker[:missed_rows]
+            with self._lock:
+                self._written.update({tab: plan.small[tab] for tab in writes if tab in plan.small})
+                self._ticket_rows.written(whole, plan.changed_rows)
+                self.tracker.written(len(plan.batch))
+                if plan.missed is not None:  # the workbook holds them now: the journal need not take them up
+                    del plan.missed.tracker[:plan.missed_rows]
             if self.journal:
                 if writes:
-                    self.journal.save_state(revision, state)
-                self.journal.discard(sealed)
+                    self._keep_state_copy(plan, revision, whole)
+                self.journal.discard(plan.sealed)
             self._recover("workbook")
         self._journal_ready_locked()
 
-    def _flush_snapshot(self, paced: bool) -> "FlushPlan | None":
-        """What this flush writes, taken under the bot's lock (None: nothing fits the pace now)."""
+    def _keep_state_copy(self, plan: FlushPlan, revision: int, whole: bool) -> None:
+        """The journal's copy of the state write that just landed (see _newest_state): the rows
+        that changed, or the whole of it now and then."""
+        tabs = plan.tabs
+        small = {tab: rows for tab, rows in plan.small.items() if tab != tabs.status}
+        if whole or not self.journal.save_state_changes(revision, small, {tabs.tickets: plan.changed_rows}):
+            # Flushes take turns: nobody changes the TicketState rows while this one runs.
+            self.journal.save_state(revision, {**small, tabs.tickets: self._ticket_rows.table()})
+
+    def _flush_snapshot(self, paced: bool) -> FlushPlan | None:
+        """What this flush writes, taken under the bot's lock (None: nothing fits the pace now).
+        It costs what changed since the last flush, however many tickets are open."""
         with self._lock:
-            tabs = self.config.tabs
+            tabs, rows, index = self.config.tabs, self._ticket_rows, self.cycle.index
             small = small_state_rows(self.cycle.state, tabs)
             if self._status_rows:
                 small[tabs.status] = self._status_rows
             changed = {tab: r for tab, r in small.items() if self._written.get(tab) != r}
-            tickets_changed = self._tickets_unwritten or bool(self.cycle.index.changed)
+            tickets_changed = bool(index.changed) or rows.whole or bool(rows.changes())
             batch = self.tracker.waiting()
             if paced and not self._paced(self.sheets_pace, "flush", int(bool(changed or tickets_changed or batch))):
                 return None  # before any ticket's row is built: a flush the pace refuses costs nothing
-            if tickets_changed:
-                self._ticket_rows.update(self.cycle.state, self.cycle.index, self.cycle.index.take_changed())
-                self._tickets_unwritten = True  # until this flush's write lands
-                changed[tabs.tickets] = self._ticket_rows.table()
-            state = {tabs.tickets: self._ticket_rows.table(), **{tab: small[tab] for tab in small
-                                                                   if tab != tabs.status}}
-            rows = {**small, **state}
-            revision = self._next_revision() if changed else 0
-            writes = {**changed, tabs.state: state[tabs.state] + [revision_row(revision, self.clock())]} \
-                if changed else {}
+            if index.changed:
+                rows.update(self.cycle.state, index, index.take_changed())
+            changed_rows = rows.changes()
+            whole = rows.whole or bool(changed_rows and not self.workbook.rows_in_place)
+            if whole:
+                changed[tabs.tickets] = rows.table()
+            revision = self._next_revision() if changed or changed_rows else 0
+            if revision:  # the revision row goes with every state write
+                changed[tabs.state] = small[tabs.state] + [revision_row(revision, self.clock())]
             # Sealed with the snapshot: what the journal holds from here on is not in this flush.
             sealed = self._seal()
             missed = self._unjournaled
-            return FlushPlan(tabs, state, rows, writes, batch, revision, sealed, missed,
+            return FlushPlan(tabs, small, changed, changed_rows, whole, batch, revision, sealed, missed,
                              len(missed.tracker) if missed else 0)
 
     def _add_ops_rows(self) -> bool:
@@ -922,7 +932,7 @@ class RcaBot:
         with self._lock:
             self._journal_ready()
 
-    def _remake_tabs(self, missing: str, rows: dict[str, list[list[str]]], revision: int) -> dict[str, list]:
+    def _remake_tabs(self, missing: str, small: dict[str, list[list[str]]], revision: int) -> dict[str, list]:
         """A bot tab went missing (deleted by hand): make every missing one again with its header,
         say so, and return the whole state to write (a remade state tab is filled at once)."""
         tabs = self.config.tabs
@@ -933,7 +943,8 @@ class RcaBot:
         with self._lock:
             self.problems = [*self.problems, note]  # until the next reload
         self._refresh_status()
-        return {**rows, tabs.state: rows[tabs.state] + [revision_row(revision, self.clock())]}
+        return {**small, tabs.tickets: self._ticket_rows.table(),
+                tabs.state: small[tabs.state] + [revision_row(revision, self.clock())]}
 
     def _next_revision(self) -> int:
         """Each state write's revision: its time in ms, and always above the last one."""
@@ -1121,6 +1132,15 @@ class CoverRequest:
     name: str
     at: datetime
     zone: object
+
+
+def _rows_of(table: list[list[str]]) -> list[list[str]]:
+    """A tab's rows as Sheets gives them back: each without its trailing blank cells, and no
+    blank rows at the end."""
+    rows = [trimmed(row) for row in table]
+    while rows and not rows[-1]:
+        rows.pop()
+    return rows
 
 
 def _stripped(row: list[str]) -> list[str]:

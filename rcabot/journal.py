@@ -20,12 +20,14 @@ import threading
 from pathlib import Path
 from typing import Iterator
 
-from .files import append_whole, replace_whole
+from .files import append_to, append_whole, replace_whole
 
 log = logging.getLogger(__name__)
 
 CURRENT = "journal.jsonl"
 STATE = "state.json"  # the state tabs as the bot last wrote them, with that write's revision
+STATE_CHANGES = "state.changes.jsonl"  # the writes since, each the rows it changed
+CHANGES_UP_TO = 8 << 20  # bytes of changes kept beside the copy before it is written whole again
 SEALED = "journal.{:012d}.sealed.jsonl"
 LOCK = "rcabot.lock"
 WORKBOOK = "workbook.txt"  # which workbook the journal belongs to
@@ -57,6 +59,8 @@ class Journal:
         self._lock = threading.Lock()
         self._fd: int | None = None
         self.lost = False  # the folder or file vanished since the last entry: earlier entries are gone
+        self._copy: int | None = None  # the revision of the whole copy this process wrote (None: none yet)
+        self._changes_bytes = 0
         if workbook:
             self._bind(workbook, adopt)
         self._next_seal = 1 + max((self._number(p) for p in self._sealed()), default=0)
@@ -161,21 +165,51 @@ class Journal:
     def save_state(self, revision: int, tables: dict) -> None:
         """Keep the state tabs just written (atomically: a crash leaves the old copy or this one)."""
         text = json.dumps({"revision": revision, "tables": tables}, separators=(",", ":"), ensure_ascii=False)
+        self._copy = None
         try:
             replace_whole(self.folder / STATE, text.encode("utf-8"))
+            (self.folder / STATE_CHANGES).unlink(missing_ok=True)  # changes to older copies (a crash may leave them)
         except OSError as exc:
             log.error("journal: cannot keep the local copy of the state tabs (%s)", exc)
+            return
+        self._copy, self._changes_bytes = revision, 0
+
+    def save_state_changes(self, revision: int, tables: dict, rows: dict[str, dict[int, list[str]]]) -> bool:
+        """Keep a state write that replaced `tables` and wrote `rows` in place (by row number), as
+        a line beside the copy: a flush of a few rows must not write a copy of 100,000. False when
+        the copy must be written whole instead (none yet from this process, or changes enough)."""
+        if self._copy is None or self._changes_bytes > CHANGES_UP_TO:
+            return False
+        line = json.dumps({"base": self._copy, "revision": revision, "tables": tables, "rows": rows},
+                          separators=(",", ":"), ensure_ascii=False) + "\n"
+        try:
+            append_to(self.folder / STATE_CHANGES, line.encode("utf-8"))
+        except OSError as exc:
+            log.error("journal: cannot keep the local copy of the state tabs (%s); it is written whole next time", exc)
+            self._copy = None
+            return True  # nothing more to do now: the next state write keeps a whole copy
+        self._changes_bytes += len(line)
+        return True
 
     def saved_state(self) -> tuple[int, dict] | None:
         """(revision, tables) of the last state write this machine made, or None."""
         try:
             saved = json.loads((self.folder / STATE).read_text(encoding="utf-8"))
-            return int(saved["revision"]), saved["tables"]
+            revision, tables = int(saved["revision"]), saved["tables"]
         except FileNotFoundError:
             return None
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.error("journal: the local copy of the state tabs cannot be read (%s); the spreadsheet's is used", exc)
             return None
+        for change in _read_changes(self.folder / STATE_CHANGES, revision):
+            revision = int(change["revision"])
+            tables.update(change["tables"])
+            for tab, rows in change["rows"].items():
+                table = tables.setdefault(tab, [])
+                for number, row in sorted((int(n), row) for n, row in rows.items()):
+                    table += [[] for _ in range(number - len(table))]
+                    table[number - 1] = row
+        return revision, tables
 
     def close(self) -> None:
         """Close the file and give up ownership (a process that ends does so anyway)."""
@@ -240,3 +274,24 @@ def _sync_folder(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def _read_changes(path: Path, base: int) -> Iterator[dict]:
+    """The changes kept since the copy of revision `base`, oldest first (lines written for an
+    older copy, left by a crash, are passed over; a torn last line ends them)."""
+    try:
+        lines = path.read_bytes().splitlines()
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        log.error("journal: the changes to the local copy cannot be read (%s); the copy is used as it was", exc)
+        return
+    for line in lines:
+        try:
+            change = json.loads(line)
+            if change["base"] != base:
+                continue
+            int(change["revision"]), dict(change["tables"]), dict(change["rows"])
+        except (ValueError, KeyError, TypeError):
+            return
+        yield change

@@ -74,35 +74,85 @@ def small_state_rows(state: BotState, tabs: TabNames) -> dict[str, list[list[str
 
 
 class TicketRows:
-    """The TicketState tab as the open tickets make it now, kept by rebuilding only the rows of the
-    tickets that changed: a flush with 100,000 tickets open costs what changed, not 100,000 rows."""
+    """The TicketState tab as the open tickets make it, kept by rebuilding only the rows of the
+    tickets that changed, and written the same way: a flush with 100,000 tickets open builds and
+    sends what changed, not 100,000 rows.
+
+    Each ticket keeps its row (its slot) while it is in the cycle, so a change is one row written
+    in place. A ticket that leaves blanks its row; a new one takes a row after the last, so the
+    rows stay in arrival order (start-up reads them so, and skips blank ones). Once blank rows
+    outnumber the tickets, the rows are packed again and the tab is written whole.
+    """
+
+    PACK_AT = 1000  # blank rows are packed away once there are this many and more than tickets
 
     def __init__(self, state: BotState, index: TicketIndex) -> None:
-        self._rows: dict[str, tuple[int, list[str]]] = {
-            tid: (index.seq(tid), _ticket_row(t)) for tid, t in state.tickets.items()}  # arrival order
+        self._slots: list[list[str]] = []  # the tab's rows below the header; [] is a blank row
+        self._place: dict[str, tuple[int, int]] = {}  # ticket -> (arrival seq, slot)
+        self._unwritten: dict[int, list[str]] = {}  # slot -> its row, not yet in the tab
+        self._gone: set[str] = set()  # tickets whose blanked row is not yet in the tab
+        self.whole = True  # the tab must be written whole (as at start-up, until known equal)
         self._table: list[list[str]] | None = None
+        self._place_all(state, index)
+
+    def _place_all(self, state: BotState, index: TicketIndex) -> None:
+        self._slots = [_ticket_row(t) for t in state.tickets.values()]
+        self._place = {tid: (index.seq(tid), slot) for slot, tid in enumerate(state.tickets)}
+        self._unwritten, self.whole, self._table = {}, True, None
 
     def update(self, state: BotState, index: TicketIndex, changed: Sequence[str]) -> None:
         """Take in the tickets changed (or gone) since the last update, as `index.take_changed` lists them."""
-        arrived: list[tuple[int, str, list[str]]] = []
+        arrived: list[tuple[int, str]] = []
         for tid in changed:
-            ticket, held = state.tickets.get(tid), self._rows.get(tid)
-            if ticket is not None and held is not None and held[0] == index.seq(tid):
-                self._rows[tid] = (held[0], _ticket_row(ticket))  # in its place
+            ticket, place = state.tickets.get(tid), self._place.get(tid)
+            if ticket is not None and place is not None and place[0] == index.seq(tid):
+                self._put(place[1], _ticket_row(ticket))  # in its place
                 continue
-            self._rows.pop(tid, None)  # gone, or back after Done: at the end, in arrival order
+            if place is not None:  # gone, or back after Done: its old row goes blank
+                del self._place[tid]
+                self._put(place[1], [])
+                self._gone.add(tid)
             if ticket is not None:
-                arrived.append((index.seq(tid), tid, _ticket_row(ticket)))
-        for seq, tid, row in sorted(arrived):
-            self._rows[tid] = (seq, row)
+                arrived.append((index.seq(tid), tid))
+        for seq, tid in sorted(arrived):  # after the last row, in arrival order
+            self._place[tid] = (seq, len(self._slots))
+            self._slots.append([])
+            self._put(len(self._slots) - 1, _ticket_row(state.tickets[tid]))
+        while self._slots and not self._slots[-1]:  # blank rows at the end: the next tickets take them
+            self._slots.pop()
         if changed:
             self._table = None
+        if len(self._slots) - len(self._place) > max(self.PACK_AT, len(self._place)):
+            self._place_all(state, index)
+
+    def _put(self, slot: int, row: list[str]) -> None:
+        self._slots[slot] = row
+        self._unwritten[slot] = row
 
     def table(self) -> list[list[str]]:
-        """The tab's rows, header first (the same list until something changes)."""
+        """The tab's rows, header first, blank rows included (the same list until something changes)."""
         if self._table is None:
-            self._table = [TICKET_HEADER] + [row for _, row in self._rows.values()]
+            self._table = [TICKET_HEADER] + self._slots
         return self._table
+
+    def changes(self) -> dict[int, list[str]]:
+        """The rows not yet in the tab, by row number (the header is row 1); a blank row is []."""
+        return {slot + 2: row for slot, row in self._unwritten.items()}
+
+    def written(self, whole: bool, rows: dict[int, list[str]]) -> None:
+        """The tab took `rows` (the whole of `table()` as it was, with `whole`): rows changed since
+        stay unwritten."""
+        if whole:
+            self.whole = False
+        for number, row in rows.items():
+            if self._unwritten.get(number - 2) is row:
+                del self._unwritten[number - 2]
+        if not self._unwritten:
+            self._gone.clear()
+
+    def ticket_ids(self) -> set[str]:
+        """Every ticket the tab may hold a row of."""
+        return set(self._place) | self._gone
 
 
 def _manager_rows(state: BotState) -> list[list[str]]:

@@ -72,3 +72,53 @@ def test_damaged_lines_spoil_only_themselves(tmp_path):
     again = Journal(tmp_path)
     again.record({"n": 3})
     assert [e["n"] for e in again.entries()] == [1, 3]
+
+
+# --- the local copy of the state write (see RcaBot._newest_state) --------------------------
+
+HEADER = ["Ticket", "Status"]
+
+
+def test_the_copy_is_kept_whole_then_as_the_rows_each_write_changed(tmp_path):
+    journal = Journal(tmp_path)
+    assert journal.save_state_changes(1, {}, {"TicketState": {2: ["A", "Waiting"]}}) is False  # no copy yet
+    journal.save_state(1, {"TicketState": [HEADER, ["A", "Waiting"], ["B", "Waiting"]], "StateManagement": [["x"]]})
+    assert journal.save_state_changes(2, {"StateManagement": [["y"]]}, {"TicketState": {2: ["A", "Pinged"]}})
+    assert journal.save_state_changes(3, {}, {"TicketState": {3: [], 5: ["C", "Waiting"]}})
+    revision, tables = journal.saved_state()
+    assert revision == 3 and tables["StateManagement"] == [["y"]]
+    assert tables["TicketState"] == [HEADER, ["A", "Pinged"], [], [], ["C", "Waiting"]]
+    journal.close()
+    assert Journal(tmp_path).saved_state() == (revision, tables)  # what a restart reads
+
+
+def test_a_change_line_torn_by_a_crash_ends_the_changes_and_older_copies_changes_are_passed_over(tmp_path):
+    journal = Journal(tmp_path)
+    journal.save_state(1, {"TicketState": [HEADER, ["A", "Waiting"]]})
+    journal.save_state_changes(2, {}, {"TicketState": {2: ["A", "Pinged"]}})
+    changes = (tmp_path / "state.changes.jsonl").read_bytes()
+    (tmp_path / "state.changes.jsonl").write_bytes(changes + changes[:-9])  # a second line, cut short
+    assert journal.saved_state() == (2, {"TicketState": [HEADER, ["A", "Pinged"]]})
+    # A whole copy then a crash before the old changes were removed: they belong to copy 1, not 3.
+    journal.save_state(3, {"TicketState": [HEADER, ["A", "Accepted"]]})
+    (tmp_path / "state.changes.jsonl").write_bytes(changes)
+    assert journal.saved_state() == (3, {"TicketState": [HEADER, ["A", "Accepted"]]})
+
+
+def test_the_copy_is_written_whole_again_once_its_changes_are_large(tmp_path, monkeypatch):
+    monkeypatch.setattr("rcabot.journal.CHANGES_UP_TO", 100)
+    journal = Journal(tmp_path)
+    journal.save_state(1, {"TicketState": [HEADER]})
+    assert journal.save_state_changes(2, {}, {"TicketState": {2: ["A" * 200, "Waiting"]}})
+    assert journal.save_state_changes(3, {}, {"TicketState": {2: ["B", "Waiting"]}}) is False
+
+
+def test_a_full_disk_under_the_changes_makes_the_next_copy_whole(tmp_path, caplog):
+    journal = Journal(tmp_path)
+    journal.save_state(1, {"TicketState": [HEADER]})
+    (tmp_path / "state.changes.jsonl").symlink_to("/dev/full")  # every write: ENOSPC
+    assert journal.save_state_changes(2, {}, {"TicketState": {2: ["A", "Waiting"]}})
+    assert "cannot keep the local copy" in caplog.text
+    assert journal.save_state_changes(3, {}, {"TicketState": {2: ["A", "Pinged"]}}) is False  # whole, then
+    journal.save_state(3, {"TicketState": [HEADER, ["A", "Pinged"]]})
+    assert journal.saved_state() == (3, {"TicketState": [HEADER, ["A", "Pinged"]]})

@@ -68,10 +68,10 @@ class Recording:
     def __getattr__(self, name):
         return getattr(self.inner, name)
 
-    def write(self, replace, append):
-        if replace:
-            self.replaced.append(sorted(replace))
-        self.inner.write(replace, append)
+    def write(self, replace, append, update=None):
+        if replace or update:
+            self.replaced.append(sorted(replace) + [f"{tab} rows {sorted(rows)}" for tab, rows in (update or {}).items()])
+        self.inner.write(replace, append, update)
 
 
 def test_state_tabs_are_written_in_one_batch_and_only_when_they_changed(client, bot, space):
@@ -80,9 +80,11 @@ def test_state_tabs_are_written_in_one_batch_and_only_when_they_changed(client, 
     bot.flush()
     bot.flush()
     space.click(space.last_card("RCA-1"), "accept", space.pinged("RCA-1"))
+    client.post("/tickets", json={"ticket_id": "RCA-2"})
     bot.flush()
     # the first write carries the BotStatus tab (refreshed at each reload) in the same batch; every
-    # write carries StateManagement, whose Revision row says which write the tabs hold
+    # write carries StateManagement, whose Revision row says which write the tabs hold (a CSV file
+    # is written whole: TicketState rows in place are for Sheets, see test_google_cycle)
     assert bot.workbook.replaced == [["BotStatus", "StateManagement", "TicketState"],
                                      ["ManagerState", "StateManagement", "TicketState"]]
 

@@ -90,7 +90,8 @@ class Recorded:
 def test_the_index_decides_exactly_as_a_scan_of_every_ticket(team, now, timeout, dnd, steps, extras):
     rules = replace(Rules(timedelta(seconds=timeout), timedelta(seconds=dnd), SCHEDULE), **extras)
     indexed, scanned = Recorded(Day, team, rules, now), Recorded(ScanDay, team, rules, now)
-    rows = TicketRows(indexed.day.cycle.state, indexed.day.cycle.index)
+    rows = _rows(indexed.day.cycle)
+    tab: list[list[str]] = []  # the TicketState tab, as flushes after each step leave it
     for number, step in enumerate(steps):
         cycle = indexed.day.cycle
         indexed.day.run(step)
@@ -99,10 +100,32 @@ def test_the_index_decides_exactly_as_a_scan_of_every_ticket(team, now, timeout,
         assert indexed.day.cycle.state == scanned.day.cycle.state
         _index_matches(indexed.day.cycle.index, indexed.day.cycle.state, indexed.day.now)
         if indexed.day.cycle is not cycle:  # a restart: the bot builds its rows again from the state read
-            rows = TicketRows(indexed.day.cycle.state, indexed.day.cycle.index)
+            rows = _rows(indexed.day.cycle)
         # The flush's rows, kept from the tickets the index says changed, are those of a full rebuild.
         rows.update(indexed.day.cycle.state, indexed.day.cycle.index, indexed.day.cycle.index.take_changed())
-        assert rows.table() == state_rows(indexed.day.cycle.state, TABS)[TABS.tickets]
+        tab = _flushed(tab, rows)
+        assert [row for row in tab if row] == state_rows(indexed.day.cycle.state, TABS)[TABS.tickets]
+
+
+def _rows(cycle: Cycle) -> TicketRows:
+    rows = TicketRows(cycle.state, cycle.index)
+    rows.PACK_AT = 2  # blank rows packed away often, not after a thousand
+    return rows
+
+
+def _flushed(tab: list[list[str]], rows: TicketRows) -> list[list[str]]:
+    """The tab after a flush that wrote `rows` as the bot does: whole, or the changed rows in place."""
+    changes, whole = rows.changes(), rows.whole
+    if whole:
+        tab = [list(row) for row in rows.table()]
+    else:
+        tab = [list(row) for row in tab]
+        for number, row in changes.items():
+            tab += [[] for _ in range(number - len(tab))]
+            tab[number - 1] = list(row)
+    rows.written(whole, changes)
+    assert not rows.changes() and not rows.whole
+    return tab
 
 
 def _index_matches(index: TicketIndex, state: BotState, now: datetime) -> None:
@@ -134,3 +157,24 @@ def test_filing_while_walking_the_waiting_tickets_neither_skips_nor_repeats_one(
         pinged.status, pinged.manager_id = TicketStatus.PINGED, f"users/{tid}"
         index.file(pinged)
     assert seen == [f"T{n}" for n in range(5)] and index.holders() == {f"users/T{n}" for n in range(5)}
+
+
+def test_a_ticket_that_leaves_blanks_its_row_a_new_one_takes_the_next_and_blanks_are_packed_away():
+    state = BotState({tid: Ticket(tid) for tid in ("A", "B", "C")})
+    index = TicketIndex(state.tickets.values())
+    rows = TicketRows(state, index)
+    rows.PACK_AT = 2
+    index.take_changed()  # all in the rows just built, as at start-up
+    rows.written(True, rows.changes())
+    del state.tickets["A"]
+    index.drop("A")
+    state.tickets["D"] = Ticket("D")
+    index.file(state.tickets["D"])
+    rows.update(state, index, index.take_changed())
+    assert {n: row[:1] for n, row in rows.changes().items()} == {2: [], 5: ["D"]} and not rows.whole
+    rows.written(False, rows.changes())
+    for gone in ("B", "C"):
+        del state.tickets[gone]
+        index.drop(gone)
+    rows.update(state, index, index.take_changed())  # three blank rows for one ticket: packed
+    assert rows.whole and [row[:1] for row in rows.table()[1:]] == [["D"]]

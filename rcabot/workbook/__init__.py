@@ -43,6 +43,8 @@ class TabDamaged(WorkbookError):
 
 
 class Workbook(Protocol):
+    rows_in_place: bool  # `write` takes `update` (rows by number); False: tabs are written whole
+
     def read_tabs(self, names: Sequence[str], strict: bool = False) -> dict[str, Rows]:
         """Each tab's rows, header first, as strings. Raises TabNotFound for a missing tab.
 
@@ -67,9 +69,12 @@ class Workbook(Protocol):
         """Add rows after the tab's last row (the Tracker). Raises TabNotFound for a missing tab."""
 
     def write(self, replace: Mapping[str, Sequence[Sequence[str]]],
-              append: Mapping[str, Sequence[Sequence[str]]]) -> None:
-        """`replace_tabs(replace)` and `append_rows` for each of `append`, in one request where the
-        backend allows it (a flush: the state tabs that changed and the waiting Tracker rows)."""
+              append: Mapping[str, Sequence[Sequence[str]]],
+              update: Mapping[str, Mapping[int, Sequence[str]]] | None = None) -> None:
+        """`replace_tabs(replace)`, `append_rows` for each of `append`, and each of `update`'s rows
+        written over the row of that number (the header is row 1; [] blanks it), in one request
+        where the backend allows it (a flush: the state tabs that changed, the TicketState rows
+        that changed, the waiting Tracker rows). Raises TabNotFound for a missing tab."""
 
     def add_rows(self, tab: str, rows: Sequence[Sequence[str]]) -> None:
         """Add rows at the end of a tab ops edit too (Away): wherever its end is now, never at a

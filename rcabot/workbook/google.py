@@ -69,6 +69,8 @@ def client_for(endpoint: str | None, calls: GoogleCalls | None = None) -> type[H
 
 
 class GoogleWorkbook:
+    rows_in_place = True  # a flush sends the TicketState rows that changed, not the whole tab
+
     def __init__(self, spreadsheet_id: str, credentials, *, endpoint: str | None = None, timeout: float = 30,
                  retries: int = RETRIES, sleep: Callable[[float], None] | None = None, tail_rows: int = TAIL_ROWS):
         self.spreadsheet_id = spreadsheet_id
@@ -161,40 +163,52 @@ class GoogleWorkbook:
             self._extent.pop(tab, None)  # its end moved; a later read says where
 
     def write(self, replace: Mapping[str, Sequence[Sequence[str]]],
-              append: Mapping[str, Sequence[Sequence[str]]]) -> None:
+              append: Mapping[str, Sequence[Sequence[str]]],
+              update: Mapping[str, Mapping[int, Sequence[str]]] | None = None) -> None:
         """One values.batchUpdate for all of it (growing grids first where they must).
 
         A replaced tab's rows beyond the new content are blanked. Appended rows go to the numbered
         rows just after the tab's last one, not through values.append: a write that Sheets carries
         out late (after a timeout, or after the process died) and the retry of it then fill the
-        same cells with the same rows, instead of adding them twice.
+        same cells with the same rows, instead of adding them twice. Updated rows are written in
+        place, a range for each run of consecutive row numbers.
         """
         append = {tab: [[str(cell) for cell in row] for row in rows] for tab, rows in append.items() if rows}
-        if not replace and not append:
+        update = {tab: rows for tab, rows in (update or {}).items() if rows}
+        if not replace and not append and not update:
             return
         with self._lock:
             try:
-                shapes = self._write_once(replace, append)
+                shapes = self._write_once(replace, append, update)
             except _UnknownRange:
                 # A tab went away since the last look (deleted by hand). Writes do not make tabs:
                 # the bot does (ensure_tabs, with the header), says so, and writes the whole state.
-                self._extent = {tab: e for tab, e in self._extent.items() if tab not in replace and tab not in append}
-                self._raise_missing([*replace, *append])
+                touched = {*replace, *append, *update}
+                self._extent = {tab: e for tab, e in self._extent.items() if tab not in touched}
+                self._raise_missing(list(touched))
                 raise
             for tab, rows in replace.items():
                 self._extent[tab] = (len(rows), shapes[tab][1])
-            for tab in append:
+            for tab in [*append, *update]:
                 self._extent[tab] = shapes[tab]
 
-    def _write_once(self, replace, append) -> dict[str, tuple[int, int]]:
-        writes, shapes = self._writes(replace, append)
+    def _write_once(self, replace, append, update) -> dict[str, tuple[int, int]]:
+        writes, shapes = self._writes(replace, append, update)
         self._grow(shapes)
-        self._write_values("write " + ", ".join([*replace, *append]), writes)
+        self._write_values("write " + ", ".join([*replace, *append, *update]), writes)
         return shapes
 
-    def _writes(self, replace, append) -> tuple[list[dict], dict[str, tuple[int, int]]]:
+    def _writes(self, replace, append, update) -> tuple[list[dict], dict[str, tuple[int, int]]]:
         """The ranges and values of one write, and the grid each tab needs (rows, columns)."""
         writes, shapes = [], {}
+        for tab, rows in update.items():
+            old_rows, old_cols = self._extent.get(tab, (0, 0))
+            width = max(old_cols, max(map(len, rows.values()), default=0), 1)
+            for first, run in _runs(rows):
+                last = first + len(run) - 1
+                writes.append({"range": absolute_range_name(tab, f"A{first}:{rowcol_to_a1(last, width)}"),
+                               "values": [_pad(row, width) for row in run]})
+            shapes[tab] = (max(old_rows, max(rows)), width)
         for tab, rows in replace.items():
             old_rows, old_cols = self._extent.get(tab, (0, 0))
             width = max(old_cols, max(map(len, rows), default=0), 1)
@@ -374,3 +388,14 @@ def _text(cell) -> str:
 def _pad(row: Sequence, width: int) -> list[str]:
     cells = [plain(str(cell)) for cell in row]
     return cells + [""] * (width - len(cells))
+
+
+def _runs(rows: Mapping[int, Sequence[str]]) -> list[tuple[int, list[Sequence[str]]]]:
+    """Rows by number as runs of consecutive numbers: (first number, its rows)."""
+    runs: list[tuple[int, list[Sequence[str]]]] = []
+    for number in sorted(rows):
+        if runs and runs[-1][0] + len(runs[-1][1]) == number:
+            runs[-1][1].append(rows[number])
+        else:
+            runs.append((number, [rows[number]]))
+    return runs

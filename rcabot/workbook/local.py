@@ -28,6 +28,8 @@ class LocalWorkbook:
     Files are read as `csvfile` reads them (any separator, damage found); the bot writes commas.
     """
 
+    rows_in_place = False  # a file is text: written whole, whatever changed
+
     def __init__(self, folder: str | os.PathLike, tail_bytes: int = TAIL_BYTES):
         self.folder = Path(folder)
         self._lock = threading.Lock()
@@ -72,8 +74,12 @@ class LocalWorkbook:
                 self._write(tab, rows)
 
     def write(self, replace: Mapping[str, Sequence[Sequence[str]]],
-              append: Mapping[str, Sequence[Sequence[str]]]) -> None:
-        """Each file is replaced atomically; a crash between two leaves the journal to replay."""
+              append: Mapping[str, Sequence[Sequence[str]]],
+              update: Mapping[str, Mapping[int, Sequence[str]]] | None = None) -> None:
+        """Each file is replaced atomically; a crash between two leaves the journal to replay.
+        Rows are not written in place (`rows_in_place`): a file is written whole anyway."""
+        if any(rows for rows in (update or {}).values()):
+            raise ValueError("the CSV workbook writes whole tabs, not rows in place")
         self.replace_tabs(replace)
         for tab, rows in append.items():
             if rows:

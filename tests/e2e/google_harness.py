@@ -329,8 +329,8 @@ def _apply_test_settings() -> None:
         from rcabot.workbook.google import GoogleWorkbook
         write = GoogleWorkbook.write
 
-        def patched_write(self, replace, append):
-            write(self, replace, append)
+        def patched_write(self, replace, append, update=None):
+            write(self, replace, append, update)
             if "Tracker" in append:
                 _die()  # the spreadsheet has the rows; the journal still holds them
         GoogleWorkbook.write = patched_write
