@@ -191,8 +191,8 @@ class RcaBot:
             self._written = state_rows(load_state(saved, config.tabs), config.tabs)
             self._ticket_rows = TicketRows(self.cycle.state, self.cycle.index)
             self.cycle.index.take_changed()  # all in the rows just built
-            # Row by row from the first flush on, if the tab holds these rows in these places.
-            self._ticket_rows.whole = _rows_of(self._ticket_rows.table()) != _rows_of(saved[config.tabs.tickets])
+            # Row by row, if the tab holds them where they are.
+            self._ticket_rows.align(saved[config.tabs.tickets], None)
             self.tracker.add_rows(unwritten)
         self._follow(config)
         if entries:
@@ -1132,15 +1132,6 @@ class CoverRequest:
     name: str
     at: datetime
     zone: object
-
-
-def _rows_of(table: list[list[str]]) -> list[list[str]]:
-    """A tab's rows as Sheets gives them back: each without its trailing blank cells, and no
-    blank rows at the end."""
-    rows = [trimmed(row) for row in table]
-    while rows and not rows[-1]:
-        rows.pop()
-    return rows
 
 
 def _stripped(row: list[str]) -> list[str]:

@@ -366,10 +366,11 @@ class Cycle:
     def resume(self, now: datetime) -> list[Effect]:
         """After a restart: the timers the state implies, then whatever fell due meanwhile."""
         for ticket in self.state.tickets.values():  # rows of the older bot lack these: count from now
-            ticket.started_at = ticket.started_at or now
-            if ticket.status is TicketStatus.ACCEPTED:
-                ticket.accepted_at = ticket.accepted_at or now
-            self.index.file(ticket)
+            if ticket.started_at is None or (ticket.status is TicketStatus.ACCEPTED and ticket.accepted_at is None):
+                ticket.started_at = ticket.started_at or now
+                if ticket.status is TicketStatus.ACCEPTED:
+                    ticket.accepted_at = ticket.accepted_at or now
+                self.index.file(ticket)
         timers: list[Effect] = [timer for t in self.state.tickets.values() for timer in self._ticket_timers(t)]
         timers += [SetTimer(dnd_timer(who), until) for who, until in self.state.dnd_until.items() if until > now]
         slot = self.rules.schedule.slot_at(now)

@@ -14,6 +14,7 @@ from .config import TabNames, normalize
 from .history import Event
 from .model import BotState, Ticket, TicketStatus, Track, chat_user_id
 from .ticket_index import TicketIndex
+from .workbook.cells import trimmed
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +125,19 @@ class TicketRows:
             self._table = None
         if len(self._slots) - len(self._place) > max(self.PACK_AT, len(self._place)):
             self._place_all(state, index)
+
+    def align(self, held: Sequence[Sequence[str]], rows_in_tab: int | None) -> None:
+        """Start from the tab as read (header first, blank rows left out): when it holds these
+        tickets in these rows (`rows_in_tab`, blank ones counted, says none was left out), only
+        the rows that read differently are written, not the whole tab."""
+        held = [trimmed(row) for row in held if any(str(cell).strip() for cell in row)]
+        if not held or held[0] != trimmed(TICKET_HEADER) or rows_in_tab != len(held) or \
+                len(held) - 1 != len(self._slots) or \
+                any(row[:1] != slot[:1] for row, slot in zip(held[1:], self._slots)):
+            self.whole = True
+            return
+        self.whole = False
+        self._unwritten = {n: slot for n, (row, slot) in enumerate(zip(held[1:], self._slots)) if row != trimmed(slot)}
 
     def _put(self, slot: int, row: list[str]) -> None:
         self._slots[slot] = row
@@ -288,3 +302,4 @@ def event_from_row(row: Sequence[str]) -> Event | None:
     if at is None:
         return None
     return Event(at, cells[1].strip(), status, cells[4].strip(), cells[2].strip())
+
