@@ -84,11 +84,11 @@ class Rollover:
         bot = self.bot
         tab = bot.config.tabs.tracker
         rows = append.get(tab, [])
-        if rows:
-            self._roll_over_if_due(tab, len(rows))
         try:
+            if rows:
+                self._roll_over_if_due(tab, len(rows))
             bot.workbook.write(replace, append)
-        except SpreadsheetFull as full:
+        except SpreadsheetFull as full:  # the new Tracker's grid counts too
             self._full(full, len(rows))
             raise
         self._room_again()

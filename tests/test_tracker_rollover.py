@@ -380,3 +380,21 @@ def test_a_rollover_is_not_tried_while_the_spreadsheet_is_full(google, clock):
     bot.flush(paced=False)  # then the rollover
     assert all_rows(google) == padded(made)
     assert "Tracker until 2026-11-23" in google.tabs()
+
+
+def test_a_rollover_with_no_room_for_the_new_tracker_is_told_as_the_cell_limit(google, clock):
+    google.configure(TrackerMaxRows=MAX_ROWS)
+    bot = google.start()
+    made = flushed(bot) + start_tickets(bot, clock, 1, 4)
+    flushed(bot)
+    sheets = google.fake.sheets
+    sheets.max_cells = sheets.cells()  # the Tracker's grid has blank rows left, but no new tab fits
+    made += start_tickets(bot, clock, 5, 2)
+    bot.flush(paced=False)
+    assert len(bot.tracker) == 2 and "Tracker until 2026-11-23" not in google.tabs()
+    assert [p for p in bot.status()["problems"] if p.startswith("Spreadsheet full: 2 Tracker rows")]
+    sheets.max_cells = 10_000_000
+    bot.flush(paced=False)  # the rows go to the old Tracker (no rollover right after a failed write)
+    made += start_tickets(bot, clock, 7, 1)
+    bot.flush(paced=False)
+    assert all_rows(google) == padded(made) and "Tracker until 2026-11-23" in google.tabs()
