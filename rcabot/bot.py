@@ -29,6 +29,7 @@ from .outbox import REDRAW_LEAVES, Delivery, Outbox
 from .outgoing import HookEvent
 from .outgoing.delivery import Outgoing
 from .outgoing.events import Started, hook_events
+from . import rollover
 from .pacing import CHAT_SPACING, CHAT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINUTE, Pace
 from .status_tab import STATUS_HEADER, status_rows
 from .shifts import ShiftSchedule, Slot
@@ -160,6 +161,7 @@ class RcaBot:
         self._unjournaled: Unjournaled | None = None  # what the journal missed while it could not be written
         self.chat_pace = Pace(CHAT_WRITES_PER_MINUTE, spacing=CHAT_SPACING)  # per space: a minute's 60, one a second
         self.sheets_pace = Pace(SHEETS_WRITES_PER_MINUTE)
+        self.rollover = rollover.Rollover(self)  # the flush's write: the Tracker rolls over first when full
         self.metrics = Metrics(self, self._lock)
         # Every cycle event for the webhooks and write-back targets (outgoing/), kept in the journal folder.
         self.outgoing = Outgoing(clock, journal.folder if journal else None, webhook_secret, self._gave_up)
@@ -174,7 +176,7 @@ class RcaBot:
         saved = self.workbook.read_tabs(state_tabs)  # one request
         # Only the Tracker's last month, read back from its end: the whole of it can be years.
         since = self.clock() - KEEP
-        recent = self.workbook.recent_rows(config.tabs.tracker, lambda row: _older(row, since))
+        recent = rollover.recent_rows(self.workbook, config.tabs.tracker, lambda row: _older(row, since))
         state_tables, self._revision = self._newest_state(saved, config.tabs)
         sealed, current = (list(self.journal.sealed_entries()), list(self.journal.current_entries())) \
             if self.journal else ([], [])
@@ -191,8 +193,8 @@ class RcaBot:
             self._written = state_rows(load_state(saved, config.tabs), config.tabs)
             self._ticket_rows = TicketRows(self.cycle.state, self.cycle.index)
             self.cycle.index.take_changed()  # all in the rows just built
-            # Row by row, if the tab holds them where they are.
-            self._ticket_rows.align(saved[config.tabs.tickets], None)
+            # Row by row, if the tab holds them where they are (the count has the blank rows the read left out).
+            self._ticket_rows.align(saved[config.tabs.tickets], 1 + self.workbook.row_count(config.tabs.tickets))
             self.tracker.add_rows(unwritten)
         self._follow(config)
         if entries:
@@ -234,7 +236,7 @@ class RcaBot:
         counts too: a flush that could not seal it (a read-only journal folder) wrote its rows.
         """
         journaled = [row for entry in sealed + current for row in entry.get("tracker", [])]
-        done = landed(self.workbook.last_rows(tab, len(journaled)), journaled) if journaled else 0
+        done = landed(rollover.tracker_end(self.workbook, tab, len(journaled)), journaled) if journaled else 0
         if done:
             log.warning("journal: the Tracker already holds %d rows of a flush that was cut short; they are not "
                         "written again", done)
@@ -834,7 +836,7 @@ class RcaBot:
             appended = {tabs.tracker: plan.batch} if plan.batch else {}
             try:
                 try:
-                    self.workbook.write(writes, appended, update)
+                    self.rollover.write(writes, appended, update)
                 except TabNotFound as missing:
                     revision = revision or self._next_revision()
                     writes, update, whole = self._remake_tabs(missing.tab, plan.small, revision), {}, True

@@ -73,6 +73,8 @@ class Config:
     github_write_back: bool = False
     github_done_label: str = ""
     calendar_out_of_office: bool = False  # read managers' Google Calendar out-of-office (Google mode)
+    # Past this many data rows the Tracker becomes an archive tab and a fresh one starts (rollover.py).
+    tracker_max_rows: int = 500_000
 
     @property
     def rules(self) -> Rules:
@@ -112,6 +114,7 @@ _NUMBERS = {  # parameter -> (Config field, smallest allowed value)
     "escalationafterseconds": ("escalation_seconds", 0),
     "donereminderafterseconds": ("reminder_seconds", 0),
     "maxdonereminders": ("max_reminders", 0),
+    "trackermaxrows": ("tracker_max_rows", 5),
 }
 ROTATION_MODES = ("round_robin", "load_balance")
 _TAB_PARAMS = {
@@ -130,6 +133,7 @@ KNOWN_PARAMETERS = (
     "TicketStateSheetName", "TrackerSheetName", "ManagerStateSheetName", "BotStatusSheetName",
     "ShiftNDays", "ShiftNEndTime", "HolidayCountry", "HolidaySubdivision", "CalendarOutOfOffice", "WebhookURL",
     "JiraStatus", "JiraLabel", "GitHubLabel", "JiraWriteBack", "JiraDoneLabel", "GitHubWriteBack", "GitHubDoneLabel",
+    "TrackerMaxRows",
 )
 _KNOWN = {normalize(name): name for name in KNOWN_PARAMETERS}
 

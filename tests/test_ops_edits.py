@@ -113,7 +113,7 @@ def test_a_half_written_wide_configuration_keeps_the_last_good_one_and_its_reloa
     bot.reload()
     cut_after(workbook_dir / "Configuration.csv", ",30,36")  # ManagerDNDTime 3600, cut to 36
     bot.reload()
-    assert bot.problems == ["Configuration D2: row 2 stops after 3 cells where the row above has 30, with no line "
+    assert bot.problems == ["Configuration D2: row 2 stops after 3 cells where the row above has 31, with no line "
                             "break at the end: it looks cut short (by a save that did not finish?)"]
     config = bot.config
     assert (config.ticket_timeout, config.dnd_seconds, config.reload_seconds) == (30, 3600, 30)
@@ -152,7 +152,7 @@ def test_a_tall_configuration_cut_mid_way_keeps_the_last_good_one(bot, workbook_
 def test_a_misspelt_parameter_is_reported_with_the_closest_name_and_the_rest_takes_effect(bot, workbook_dir):
     set_configuration(workbook_dir, TicketTimout=30, ManagerDNDTime=1800)
     bot.reload()
-    assert bot.problems == ["Configuration AE1: 'TicketTimout' is not a parameter the bot knows, and is ignored; "
+    assert bot.problems == ["Configuration AF1: 'TicketTimout' is not a parameter the bot knows, and is ignored; "
                             "did you mean TicketTimeout?"]
     assert (bot.config.ticket_timeout, bot.config.dnd_seconds) == (60, 1800)
 

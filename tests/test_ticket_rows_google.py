@@ -100,3 +100,20 @@ def test_after_a_restart_rows_are_still_written_in_place_where_the_tab_holds_the
     later = ticket_state_ranges(fake, since)
     assert sum(bool(re.search(r"!A1:", r)) for r in later) <= 1 and not re.search(r"!A1:", later[-1])
     again.bot.close()
+
+
+def test_a_restart_on_a_tab_that_holds_the_tickets_where_the_bot_left_them_writes_no_whole_tab(
+        gspace, fake, clock, jobs, google_app):
+    for n in range(1, 4):
+        gspace.client.post("/tickets", json={"ticket_id": f"RCA-{n}"}, headers=HEADERS)
+        settle(gspace, clock)
+    gspace.bot.close()
+    app = create_app({"JOBS": jobs, "CLOCK": clock, "CHAT_TRANSPORT": fake.http()})
+    again = GoogleSpace(app.test_client(), app.extensions["rcabot"], fake, gspace.certs)
+    since = len(fake.sheets.calls)
+    again.client.post("/tickets", json={"ticket_id": "RCA-4"}, headers=HEADERS)
+    settle(again, clock)
+    ranges = ticket_state_ranges(fake, since)
+    assert ranges and not any(re.search(r"!A1:", r) for r in ranges), ranges
+    tab_matches_bot(fake, again.bot)
+    again.bot.close()

@@ -27,6 +27,11 @@ class WorkbookError(Exception):
         self.transient = transient
 
 
+class SpreadsheetFull(WorkbookError):
+    """Google refused to grow a grid: the spreadsheet would pass its limit of cells (10 million,
+    counting every tab's whole grid). The message says what ops can do."""
+
+
 class TabNotFound(WorkbookError):
     def __init__(self, tab: str):
         super().__init__(f"tab {tab!r} is missing from the workbook")
@@ -90,3 +95,13 @@ class Workbook(Protocol):
         chunk whose first row `older` can judge is older. For a tab appended in time order (the
         Tracker), that tail holds every row newer than the first older row met; the caller drops
         the older ones it holds. Raises TabNotFound for a missing tab."""
+
+    def row_count(self, tab: str) -> int:
+        """How many rows the tab holds below its header, without reading them all: known from the
+        last read or write where it can be (the Tracker's size, checked at each flush)."""
+
+    def roll_over(self, tab: str, archive: str, header: Sequence[str]) -> None:
+        """Rename `tab` to `archive` and make a new `tab` holding only `header`: all of it or none
+        of it (Google: one batchUpdate; a CSV folder: a rename, then the new file, which a start-up
+        or flush makes again if a crash came between). Raises TabNotFound for a missing `tab`,
+        WorkbookError when a tab named `archive` exists."""

@@ -24,7 +24,7 @@ from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
 from gspread.utils import absolute_range_name, rowcol_to_a1
 
 from ..metrics import GoogleCalls
-from . import Older, Rows, TabNotFound, WorkbookError, begins_older
+from . import Older, Rows, SpreadsheetFull, TabNotFound, WorkbookError, begins_older
 from .cells import plain, trimmed
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,8 @@ NEW_TAB_ROWS, NEW_TAB_COLUMNS = 1000, 26
 # recent_rows reads back this many rows first, twice as many each time after, up to the most:
 # a few requests for a month of history, and no answer of more than a few MB.
 TAIL_ROWS, MOST_TAIL_ROWS = 5_000, 80_000
+CELL_LIMIT = 10_000_000  # a spreadsheet's cells, counting every tab's whole grid
+CELL_LIMIT_ANSWER = "above the limit of"  # in Sheets' 400 when a grid would pass it
 
 
 def pause(seconds: float) -> None:
@@ -246,6 +248,10 @@ class GoogleWorkbook:
                 status = exc.response.status_code
                 if status == 400 and "Unable to parse range" in str(exc):
                     raise _UnknownRange(str(exc)) from exc
+                if status == 400 and CELL_LIMIT_ANSWER in str(exc):
+                    message = self._full(what)
+                    self._grids = None  # its grid sizes are the ones asked for, not what the tabs have
+                    raise SpreadsheetFull(message) from exc
                 if status != 429 and status < 500:
                     raise WorkbookError(_refusal(self.spreadsheet_id, what, exc)) from exc
                 failure = f"{what}: Sheets answered {status}"
@@ -261,6 +267,20 @@ class GoogleWorkbook:
                 log.warning("spreadsheet: %s; trying again in %.1f s", failure, wait)
                 self._sleep(wait)
         raise WorkbookError(f"{failure} (gave up after {self._retries + 1} tries)", transient=True)
+
+    def _full(self, what: str) -> str:
+        """What the cell limit means for ops, with the largest grids (from the tab list as last
+        read, with the growth just asked for)."""
+        grids = sorted(((p.get("gridProperties", {}).get("rowCount", 0) * p.get("gridProperties", {}).get(
+            "columnCount", 0), title) for title, p in (self._grids or {}).items()), reverse=True)
+        total = sum(cells for cells, _ in grids)
+        largest = ", ".join(f"{title!r} {cells:,}" for cells, title in grids[:3])
+        sizes = f", and this would make {total:,} (largest tabs: {largest})" if grids else ""
+        return (f"{what}: the spreadsheet is full: Google allows {CELL_LIMIT:,} cells in a spreadsheet, counting "
+                f"every tab's whole grid{sizes}. Rolling the "
+                f"Tracker over would not help: its archive tabs stay in this spreadsheet. Delete old archive tabs "
+                f"or move them to another spreadsheet (and blank rows and columns of big tabs); a lower "
+                f"TrackerMaxRows keeps each archive smaller. The Tracker rows stay queued until there is room")
 
     def _sheet(self) -> gspread.Spreadsheet:
         if self._spreadsheet is None:
@@ -313,6 +333,48 @@ class GoogleWorkbook:
     def _write_values(self, what: str, data: list[dict]) -> None:
         body = {"valueInputOption": "RAW", "data": data}
         self._call(what, lambda: self._sheet().values_batch_update(body))
+
+    def row_count(self, tab: str) -> int:
+        """From the end the bot knows (a read or write set it); column A is read only when it does not."""
+        with self._lock:
+            return max(self._end_row(tab) - 1, 0)
+
+    def roll_over(self, tab: str, archive: str, header: Sequence[str]) -> None:
+        """One spreadsheets.batchUpdate, which Sheets carries out whole or not at all: the tab is
+        renamed, and a new one, with an id chosen here, takes its name, its place and the header.
+        An answer lost after Sheets carried it out makes the retry fail (the new id exists): the
+        tab list then says whether it was done."""
+        with self._lock:
+            grids = self._metadata(refresh=True)
+            if tab not in grids:
+                raise TabNotFound(tab)
+            if archive.casefold() in {title.casefold() for title in grids}:
+                raise WorkbookError(f"cannot roll {tab} over: a tab named {archive!r} exists already")
+            old, taken = grids[tab], {p["sheetId"] for p in grids.values()}
+            new = next(n for n in iter(lambda: random.randrange(1, 2 ** 31), None) if n not in taken)
+            width = max(len(header), 1)
+            cells = [{"userEnteredValue": {"stringValue": plain(str(name))}} for name in header]
+            body = {"requests": [
+                {"updateSheetProperties": {"properties": {"sheetId": old["sheetId"], "title": archive},
+                                           "fields": "title"}},
+                {"addSheet": {"properties": {"sheetId": new, "title": tab, "index": old.get("index", 0),
+                                             "gridProperties": {"rowCount": NEW_TAB_ROWS, "columnCount": width}}}},
+                {"updateCells": {"rows": [{"values": cells}], "start": {"sheetId": new, "rowIndex": 0,
+                                                                         "columnIndex": 0},
+                                 "fields": "userEnteredValue"}}]}
+            try:
+                self._call(f"roll {tab} over to {archive}", lambda: self._sheet().batch_update(body))
+            except WorkbookError:
+                grids = self._metadata(refresh=True)
+                if grids.get(archive, {}).get("sheetId") != old["sheetId"] or \
+                        grids.get(tab, {}).get("sheetId") != new:
+                    raise
+            finally:
+                self._grids = None  # titles and ids moved: the next look reads the tab list again
+            moved = self._extent.pop(tab, None)
+            if moved:
+                self._extent[archive] = moved
+            self._extent[tab] = (1, width)
 
     def last_rows(self, tab: str, count: int) -> Rows:
         with self._lock:

@@ -34,6 +34,7 @@ class LocalWorkbook:
         self.folder = Path(folder)
         self._lock = threading.Lock()
         self._tail_bytes = tail_bytes
+        self._counts: dict[str, int] = {}  # rows below the header, per tab, once counted (row_count)
 
     @classmethod
     def from_templates(cls, folder: str | os.PathLike, templates: str | os.PathLike) -> "LocalWorkbook":
@@ -91,6 +92,8 @@ class LocalWorkbook:
             if not self.path(tab).exists():
                 raise TabNotFound(tab)
             self._atomically(tab, _encode(rows), keep_existing=True)
+            if tab in self._counts:
+                self._counts[tab] += len(rows)
 
     def add_rows(self, tab: str, rows: Sequence[Sequence[str]]) -> None:
         self.append_rows(tab, rows)  # the file's end is its end now: nobody else writes between
@@ -125,6 +128,42 @@ class LocalWorkbook:
 
     def _write(self, tab: str, rows: Sequence[Sequence[str]]) -> None:
         self._atomically(tab, _encode(rows), keep_existing=False)
+        self._counts[tab] = max(len(rows) - 1, 0)
+
+    def row_count(self, tab: str) -> int:
+        """Counted once (a pass over the file, none of it kept), then kept up to date by the
+        writes: a flush asks each time, and the Tracker can be hundreds of thousands of rows."""
+        with self._lock:
+            if tab not in self._counts:
+                self._counts[tab] = self._count(tab)
+            return self._counts[tab]
+
+    def _count(self, tab: str) -> int:
+        try:
+            with open(self.path(tab), newline="", encoding="utf-8", errors="replace") as f:
+                filled = sum(1 for row in csv.reader(f) if any(cell.strip() for cell in row))
+        except FileNotFoundError:
+            raise TabNotFound(tab) from None
+        except (OSError, csv.Error) as exc:
+            raise WorkbookError(f"cannot read {self.path(tab)}: {exc}") from exc
+        return max(filled - 1, 0)
+
+    def roll_over(self, tab: str, archive: str, header: Sequence[str]) -> None:
+        """A rename (the rows are never copied), then the new file. Killed between the two, the
+        folder has the archive and no `tab`: start-up makes it again with its header."""
+        source, target = self.path(tab), self.path(archive)
+        with self._lock:
+            if not source.exists():
+                raise TabNotFound(tab)
+            if target.exists():  # os.rename would replace it
+                raise WorkbookError(f"cannot roll {tab} over: {target} exists already")
+            try:
+                os.rename(source, target)
+            except OSError as exc:
+                raise WorkbookError(f"cannot rename {source} to {target}: {exc}") from exc
+            self._counts.pop(tab, None)
+            self._counts.pop(archive, None)
+            self._write(tab, [list(header)])
 
     def _atomically(self, tab: str, text: str, keep_existing: bool) -> None:
         target = self.path(tab)

@@ -13,8 +13,12 @@ What it models (../shared/reference/google-sheets.md and the recorded bodies in 
 
 - spreadsheets.get, values.get / batchGet / update / batchUpdate / append / clear / batchClear and
   spreadsheets.batchUpdate (addSheet, deleteSheet, updateSheetProperties, appendDimension,
-  insertDimension, deleteDimension, updateSpreadsheetProperties; formatting-only requests are
-  accepted and ignored); anything else is 404.
+  insertDimension, deleteDimension, updateSpreadsheetProperties, updateCells with userEnteredValue
+  from a start; formatting-only requests are accepted and ignored); anything else is 404.
+- The limit of cells (every tab's rowCount x columnCount; 10 million, `max_cells` to set it small): a
+  batchUpdate request or an append that would pass it is 400 INVALID_ARGUMENT "Invalid
+  requests[0].appendDimension: This action would increase the number of cells in the workbook above
+  the limit of 10000000 cells." and changes nothing.
 - A1 ranges with quoted, percent-encoded titles (`'It''s'!A1:C`, `Tab!A:A`, `Tab!A5:A`, `Tab!1:2`,
   `A1:B2` on the first visible tab); an unknown tab is 400 "Unable to parse range: ...". Titles match
   case-insensitively, as in Sheets. Echoed ranges quote titles the way the API does (`Sheet1!A1:B2`,
@@ -111,7 +115,7 @@ IGNORED_REQUESTS = frozenset({
     "deleteBanding", "addFilterView", "deleteFilterView", "updateEmbeddedObjectPosition"})
 # Real spreadsheets.batchUpdate requests this fake does not implement (400 saying so, not "Unknown name").
 UNSUPPORTED_REQUESTS = frozenset({
-    "updateCells", "appendCells", "duplicateSheet", "copyPaste", "cutPaste", "moveDimension", "insertRange",
+    "appendCells", "duplicateSheet", "copyPaste", "cutPaste", "moveDimension", "insertRange",
     "deleteRange", "findReplace", "pasteData", "textToColumns", "sortRange", "randomizeRange", "trimWhitespace",
     "deleteDuplicates", "addNamedRange", "updateNamedRange", "deleteNamedRange", "addChart", "updateChartSpec",
     "addSlicer", "updateSlicerSpec", "addDimensionGroup", "deleteDimensionGroup", "updateDimensionGroup",
@@ -265,10 +269,11 @@ class FakeSheets:
     def __init__(self, spreadsheet_id: str = "1FakeSpreadsheetId0123456789abcdefghijklmn", title: str = "RCA Bot",
                  *, token: str | None = None, latency: float = 0.0, write_quota_per_minute: int | None = None,
                  read_quota_per_minute: int | None = None, clock: Callable[[], Any] = time.monotonic,
-                 sleep: Callable[[float], None] = time.sleep, seed: int = 0):
+                 sleep: Callable[[float], None] = time.sleep, seed: int = 0, max_cells: int = MAX_CELLS):
         self.spreadsheet_id, self.title, self.token = spreadsheet_id, title, token
         self.latency, self.clock, self.sleep = latency, clock, sleep
         self.write_quota_per_minute, self.read_quota_per_minute = write_quota_per_minute, read_quota_per_minute
+        self.max_cells = max_cells  # Google's 10 million; a test may set it small
         self.tabs: list[Tab] = []
         self.calls: list[SheetsCall] = []
         self._faults: list[_Fault] = []
@@ -688,13 +693,16 @@ class FakeSheets:
         handler = {"addSheet": self._add_sheet, "deleteSheet": self._delete_sheet,
                    "updateSheetProperties": self._update_sheet_properties, "appendDimension": self._append_dimension,
                    "insertDimension": self._insert_dimension, "deleteDimension": self._delete_dimension,
-                   "updateSpreadsheetProperties": self._update_spreadsheet_properties}.get(name)
+                   "updateSpreadsheetProperties": self._update_spreadsheet_properties,
+                   "updateCells": self._update_cells}.get(name)
         if handler is None and name in UNSUPPORTED_REQUESTS:
             raise _bad(f"{where}: the fake Sheets API does not implement {name} (tests/fakes/sheets.py)")
         if handler is None:
             raise _bad(f"Invalid JSON payload received. Unknown name \"{name}\" at 'requests[{n}]': "
                        f"Cannot find field.")
-        return handler(where, spec)
+        reply = handler(where, spec)
+        self._check_size(where=where)  # Google names the request that would pass the limit
+        return reply
 
     def _add_sheet(self, where: str, spec: dict) -> dict:
         properties = spec.get("properties", {})
@@ -766,6 +774,32 @@ class FakeSheets:
         if wanted("index") and "index" in properties:
             self.tabs.remove(tab)
             self.tabs.insert(max(0, min(properties["index"], len(self.tabs))), tab)
+        return {}
+
+    def _update_cells(self, where: str, spec: dict) -> dict:
+        """`rows` of `values` with `userEnteredValue` (stringValue, numberValue, boolValue,
+        formulaValue) from `start`; only `fields` userEnteredValue (or *) is modelled."""
+        fields = [f.strip() for f in spec.get("fields", "").split(",") if f.strip()]
+        if not fields:
+            raise _bad(f"{where}: At least one field must be specified in 'fields'.")
+        if not {"*", "userEnteredValue"} & set(fields):
+            raise _bad(f"{where}: the fake Sheets API models only fields userEnteredValue (tests/fakes/sheets.py)")
+        if "range" in spec or "start" not in spec:
+            raise _bad(f"{where}: the fake Sheets API models only updateCells with a start (tests/fakes/sheets.py)")
+        start = spec["start"]
+        tab = self._by_id(where, start.get("sheetId"))
+        top, left = start.get("rowIndex", 0) + 1, start.get("columnIndex", 0) + 1
+        rows = spec.get("rows", [])
+        for r, row in enumerate(rows, top):
+            for c, cell in enumerate(row.get("values", []), left):
+                if r > tab.rows or c > tab.cols:
+                    raise self._past_grid(tab, top, left, r, c)
+                entered = cell.get("userEnteredValue")
+                if entered is None:
+                    tab.cells.pop((r, c), None)
+                    continue
+                (kind, value), = entered.items()
+                tab.cells[(r, c)] = Formula(value) if kind == "formulaValue" else value
         return {}
 
     def _update_spreadsheet_properties(self, where: str, spec: dict) -> dict:
@@ -878,10 +912,15 @@ class FakeSheets:
             if all(t.sheet_id != candidate for t in self.tabs):
                 return candidate
 
-    def _check_size(self, more: int = 0) -> None:
-        if sum(t.rows * t.cols for t in self.tabs) + more > MAX_CELLS:
-            raise _bad(f"This action would increase the number of cells in the workbook above the limit of "
-                       f"{MAX_CELLS} cells.")
+    def _check_size(self, more: int = 0, where: str = "") -> None:
+        if sum(t.rows * t.cols for t in self.tabs) + more > self.max_cells:
+            raise _bad(f"{where + ': ' if where else ''}This action would increase the number of cells in the "
+                       f"workbook above the limit of {self.max_cells} cells.")
+
+    def cells(self) -> int:
+        """The cells the limit counts: every tab's whole grid (rows x columns), blank or not."""
+        with self._lock:
+            return sum(t.rows * t.cols for t in self.tabs)
 
 
 # ---------------------------------------------------------------------- routing
