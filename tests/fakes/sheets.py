@@ -195,6 +195,34 @@ class SheetsCall:
         return self.query.get(name, [default])[0]
 
 
+class Cells(dict):
+    """A tab's stored cells, (row, col) -> value, knowing how far they reach without a pass over
+    millions of them at every read (a write can only push the extent out; a removal makes the next
+    question look again)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._extent: tuple[int, int] | None = None
+
+    def __setitem__(self, key: tuple[int, int], value) -> None:
+        super().__setitem__(key, value)
+        if self._extent is not None:
+            self._extent = (max(self._extent[0], key[0]), max(self._extent[1], key[1]))
+
+    def __delitem__(self, key) -> None:
+        super().__delitem__(key)
+        self._extent = None
+
+    def pop(self, *args):
+        self._extent = None
+        return super().pop(*args)
+
+    def extent(self) -> tuple[int, int]:
+        if self._extent is None:
+            self._extent = (max((r for r, _ in self), default=0), max((c for _, c in self), default=0))
+        return self._extent
+
+
 @dataclass
 class Tab:
     sheet_id: int
@@ -207,9 +235,9 @@ class Tab:
     frozen_cols: int = 0
 
     def extent(self) -> tuple[int, int]:
-        if not self.cells:
-            return 0, 0
-        return max(r for r, _ in self.cells), max(c for _, c in self.cells)
+        if type(self.cells) is not Cells:  # a request that rebuilt them (insert, delete, resize)
+            self.cells = Cells(self.cells)
+        return self.cells.extent()
 
     def properties(self, index: int) -> dict:
         grid = {"rowCount": self.rows, "columnCount": self.cols}
@@ -224,7 +252,7 @@ class Tab:
         return answer
 
     def clone(self) -> "Tab":
-        return Tab(self.sheet_id, self.title, self.rows, self.cols, dict(self.cells), self.hidden,
+        return Tab(self.sheet_id, self.title, self.rows, self.cols, Cells(self.cells), self.hidden,
                    self.frozen_rows, self.frozen_cols)
 
 
