@@ -34,7 +34,7 @@ from .pacing import CHAT_SPACING, CHAT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINU
 from .status_tab import STATUS_HEADER, status_rows
 from .shifts import ShiftSchedule, Slot
 from .state_tabs import (TicketRows, event_from_row, headers, iso, journal_entry, load_state, parse_iso, replay,
-                         revision_of, revision_row, small_state_rows, state_rows)
+                         revision_of, revision_row, rows_to_reach, small_state_rows, state_rows)
 from .tracker import TrackerBuffer, tracker_row
 from .workbook import TabDamaged, TabNotFound, Workbook, WorkbookError
 from .workbook.cells import landed, trimmed
@@ -176,7 +176,8 @@ class RcaBot:
         saved = self.workbook.read_tabs(state_tabs)  # one request
         # Only the Tracker's last month, read back from its end: the whole of it can be years.
         since = self.clock() - KEEP
-        recent = rollover.recent_rows(self.workbook, config.tabs.tracker, lambda row: _older(row, since))
+        recent = rollover.recent_rows(self.workbook, config.tabs.tracker, lambda row: _older(row, since),
+                                      lambda rows: rows_to_reach(rows, since))
         state_tables, self._revision = self._newest_state(saved, config.tabs)
         sealed, current = (list(self.journal.sealed_entries()), list(self.journal.current_entries())) \
             if self.journal else ([], [])

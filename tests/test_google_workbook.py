@@ -136,7 +136,7 @@ def test_rows_come_padded_to_the_width_of_the_tab_as_in_a_csv_export(fake, workb
 
 
 def test_a_spreadsheet_not_shared_with_the_service_account_is_named_as_such(fake, workbook):
-    fake.sheets.fail_next(403, kind="spreadsheets.get")
+    fake.sheets.fail_next(403, kind="values.batchGet")  # Sheets refuses the first request made
     with pytest.raises(WorkbookError) as failure:
         workbook.read_tabs(["Managers"])
     assert "share it" in str(failure.value)

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import BinaryIO, Mapping, Sequence
 
-from . import Older, Rows, TabDamaged, TabNotFound, WorkbookError, begins_older
+from . import Older, Reach, Rows, TabDamaged, TabNotFound, WorkbookError, begins_older
 from .cells import escape, plain, trimmed, unescape
 from .csvfile import read_csv, separator
 
@@ -101,7 +101,7 @@ class LocalWorkbook:
     def last_rows(self, tab: str, count: int) -> Rows:
         return [trimmed(row) for row in self._read(tab)[1:][-count:]] if count > 0 else []
 
-    def recent_rows(self, tab: str, older: Older) -> Rows:
+    def recent_rows(self, tab: str, older: Older, reach: Reach | None = None) -> Rows:
         """Reads the file back from its end in blocks (see `_tail`); a file cut mid-row gives
         its last row as it stands, and bytes that are not UTF-8 come as U+FFFD."""
         try:
