@@ -15,6 +15,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from rcabot.state_tabs import MANAGER_HEADER, POINTER_HEADER, TICKET_HEADER, TRACKER_HEADER, iso
+from rcabot.status_tab import STATUS_HEADER
 
 from .fakegoogle import ServedGoogle, fake_google
 from .process import BotProcess
@@ -48,8 +49,9 @@ def _start(rows: int, latency: float, home: Path) -> dict:
     now = datetime.now(timezone.utc)
     # Six columns: a grid of 26 would pass the 10 million cells a spreadsheet holds at 400,000 rows.
     fake.sheets.add_tab("Tracker", tracker(rows, now), col_count=len(TRACKER_HEADER))
+    # Every tab a running deployment has: a restart, not a first start (which makes BotStatus).
     for tab, header in (("StateManagement", POINTER_HEADER), ("TicketState", TICKET_HEADER),
-                        ("ManagerState", MANAGER_HEADER)):
+                        ("ManagerState", MANAGER_HEADER), ("BotStatus", STATUS_HEADER)):
         fake.sheets.add_tab(tab, [header])
     served = _timed(fake.sheets)
     google = ServedGoogle(fake)
