@@ -34,7 +34,7 @@ from .pacing import CHAT_SPACING, CHAT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINU
 from .status_tab import STATUS_HEADER, status_rows
 from .shifts import ShiftSchedule, Slot
 from .state_tabs import (TicketRows, event_from_row, headers, iso, journal_entry, load_state, parse_iso, replay,
-                         revision_of, revision_row, rows_to_reach, small_state_rows, state_rows)
+                         revision_of, revision_row, rows_to_reach, small_state_rows)
 from .tracker import TrackerBuffer, tracker_row
 from .workbook import TabDamaged, TabNotFound, Workbook, WorkbookError
 from .workbook.cells import landed, trimmed
@@ -191,7 +191,9 @@ class RcaBot:
             self.cycle = Cycle(load_state(replay(state_tables, entries, config.tabs), config.tabs), managers,
                                config.rules, self.history)
             self.cycle.availability = availability.with_back(self.cycle.state.back_at)
-            self._written = state_rows(load_state(saved, config.tabs), config.tabs)
+            # The small tabs as written (TicketState is compared row by row: see align below).
+            self._written = small_state_rows(load_state({tab: rows for tab, rows in saved.items()
+                                                         if tab != config.tabs.tickets}, config.tabs), config.tabs)
             self._ticket_rows = TicketRows(self.cycle.state, self.cycle.index)
             self.cycle.index.take_changed()  # all in the rows just built
             # Row by row, if the tab holds them where they are (the count has the blank rows the read left out).

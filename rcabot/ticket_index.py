@@ -108,6 +108,10 @@ class TicketIndex:
         """Who holds an open ping."""
         return set(self._holding)
 
+    def pinged(self) -> list[str]:
+        """Every ticket with an open ping."""
+        return [tid for held in self._holding.values() for tid in held]
+
     def held_by(self, manager_id: str) -> list[str]:
         """The tickets whose open ping `manager_id` holds, earliest first (one, by the cycle's rules)."""
         return sorted(self._holding.get(manager_id, ()), key=self.seq)
