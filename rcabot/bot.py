@@ -170,6 +170,7 @@ class RcaBot:
 
     def boot(self) -> None:
         """Read the team and the saved state, then resume every open ticket where it was."""
+        self._restore_paces()
         config, managers, availability = self._read_team(initial=True)
         self.workbook.ensure_tabs({**headers(config.tabs), config.tabs.status: STATUS_HEADER})
         state_tabs = [tab for tab in headers(config.tabs) if tab != config.tabs.tracker]
@@ -857,8 +858,27 @@ class RcaBot:
                 if writes:
                     self._keep_state_copy(plan, revision, whole)
                 self.journal.discard(plan.sealed)
+                self._keep_paces()
             self._recover("workbook")
         self._journal_ready_locked()
+
+    def _keep_paces(self) -> None:
+        now = self.clock()
+        with self._lock:
+            paces = {name: [iso(t) for t in pace.sent(now)] for name, pace in self._paces().items()}
+        self.journal.save_paces(paces)
+
+    def _restore_paces(self) -> None:
+        """Count the Google writes the process before this one made in the last minute."""
+        if self.journal is None:
+            return
+        now = self.clock()
+        for name, times in self.journal.paces().items():
+            if name in self._paces():
+                self._paces()[name].restore([t for t in map(_time_or_none, times) if t], now)
+
+    def _paces(self) -> dict[str, Pace]:
+        return {"sheets": self.sheets_pace, "chat": self.chat_pace}
 
     def _keep_state_copy(self, plan: FlushPlan, revision: int, whole: bool) -> None:
         """The journal's copy of the state write that just landed (see _newest_state): the rows
@@ -880,8 +900,11 @@ class RcaBot:
             changed = {tab: r for tab, r in small.items() if self._written.get(tab) != r}
             tickets_changed = bool(index.changed) or rows.whole or bool(rows.changes())
             batch = self.tracker.waiting()
-            if paced and not self._paced(self.sheets_pace, "flush", int(bool(changed or tickets_changed or batch))):
+            calls = int(bool(changed or tickets_changed or batch))
+            if paced and not self._paced(self.sheets_pace, "flush", calls):
                 return None  # before any ticket's row is built: a flush the pace refuses costs nothing
+            if not paced:
+                self.sheets_pace.record(self.clock(), calls)  # the shutdown's: the next process counts it
             if index.changed:
                 rows.update(self.cycle.state, index, index.take_changed())
             changed_rows = rows.changes()
@@ -1076,6 +1099,13 @@ def _older(row: list[str], since: datetime) -> bool | None:
     except ValueError:
         return None
     return None if at is None else at < since
+
+
+def _time_or_none(text: str) -> datetime | None:
+    try:
+        return parse_iso(text)
+    except ValueError:
+        return None
 
 
 def _request_id(ticket_id: str, what: str) -> str:

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 CURRENT = "journal.jsonl"
 STATE = "state.json"  # the state tabs as the bot last wrote them, with that write's revision
 STATE_CHANGES = "state.changes.jsonl"  # the writes since, each the rows it changed
+PACES = "paces.json"  # the Google writes of the last minute, for the quotas across a restart
 CHANGES_UP_TO = 8 << 20  # bytes of changes kept beside the copy before it is written whole again
 SEALED = "journal.{:012d}.sealed.jsonl"
 LOCK = "rcabot.lock"
@@ -190,6 +191,21 @@ class Journal:
             return True  # nothing more to do now: the next state write keeps a whole copy
         self._changes_bytes += len(line)
         return True
+
+    def save_paces(self, paces: dict[str, list[str]]) -> None:
+        """Keep the last minute's Google writes (ISO times by quota): a process started after this
+        one stops counts them, so a restart under load does not pass Google's per-minute quotas."""
+        try:
+            replace_whole(self.folder / PACES, json.dumps(paces).encode("utf-8"))
+        except OSError as exc:
+            log.warning("journal: cannot keep the last minute's Google writes (%s)", exc)
+
+    def paces(self) -> dict[str, list[str]]:
+        try:
+            saved = json.loads((self.folder / PACES).read_text(encoding="utf-8"))
+            return {str(k): [str(t) for t in v] for k, v in saved.items()} if isinstance(saved, dict) else {}
+        except (OSError, ValueError, AttributeError, TypeError):
+            return {}
 
     def saved_state(self) -> tuple[int, dict] | None:
         """(revision, tables) of the last state write this machine made, or None."""
