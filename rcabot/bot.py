@@ -224,6 +224,8 @@ class RcaBot:
         in_sheet = revision_of(saved.get(tabs.state, []))
         last = max(in_sheet or 0, local[0] if local else 0)
         if local is None or in_sheet is None or local[0] <= in_sheet:
+            if self.journal and (local is None or in_sheet is None or local[0] < in_sheet):
+                self.journal.forget_copy()  # the sheet holds a later write than the copy: keep a whole one next
             return saved, last
         log.warning("state: the spreadsheet holds state write %d, older than this machine's last (%d), a delayed "
                     "write that landed late; the newer copy is used and written back", in_sheet, local[0])

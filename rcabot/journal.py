@@ -217,7 +217,9 @@ class Journal:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.error("journal: the local copy of the state tabs cannot be read (%s); the spreadsheet's is used", exc)
             return None
-        for change in _read_changes(self.folder / STATE_CHANGES, revision):
+        base = revision
+        changes, whole = _read_changes(self.folder / STATE_CHANGES, base)
+        for change in changes:
             revision = int(change["revision"])
             tables.update(change["tables"])
             for tab, rows in change["rows"].items():
@@ -225,7 +227,15 @@ class Journal:
                 for number, row in sorted((int(n), row) for n, row in rows.items()):
                     table += [[] for _ in range(number - len(table))]
                     table[number - 1] = row
+        # This process goes on adding changes to that copy (unless told it is not the newest state),
+        # not after a line torn by a crash: lines after it would not be read.
+        self._copy = base if whole else None
+        self._changes_bytes = _size(self.folder / STATE_CHANGES)
         return revision, tables
+
+    def forget_copy(self) -> None:
+        """The copy read at start-up is not the state written last: the next state write keeps a whole one."""
+        self._copy = None
 
     def close(self) -> None:
         """Close the file and give up ownership (a process that ends does so anyway)."""
@@ -292,16 +302,18 @@ def _sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def _read_changes(path: Path, base: int) -> Iterator[dict]:
+def _read_changes(path: Path, base: int) -> tuple[list[dict], bool]:
     """The changes kept since the copy of revision `base`, oldest first (lines written for an
-    older copy, left by a crash, are passed over; a torn last line ends them)."""
+    older copy, left by a crash, are passed over; a torn line ends them), and whether every line
+    was whole."""
     try:
         lines = path.read_bytes().splitlines()
     except FileNotFoundError:
-        return
+        return [], True
     except OSError as exc:
         log.error("journal: the changes to the local copy cannot be read (%s); the copy is used as it was", exc)
-        return
+        return [], False
+    changes = []
     for line in lines:
         try:
             change = json.loads(line)
@@ -309,5 +321,13 @@ def _read_changes(path: Path, base: int) -> Iterator[dict]:
                 continue
             int(change["revision"]), dict(change["tables"]), dict(change["rows"])
         except (ValueError, KeyError, TypeError):
-            return
-        yield change
+            return changes, False
+        changes.append(change)
+    return changes, True
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
