@@ -40,6 +40,9 @@ from .workbook import TabDamaged, TabNotFound, Workbook, WorkbookError
 from .workbook.cells import landed, trimmed
 
 log = logging.getLogger(__name__)
+# TicketState is written row by row; whole this often too (when something changed), so that rows
+# someone moved or edited in the tab by hand do not stay wrong for longer.
+WHOLE_TICKET_STATE_EVERY = timedelta(hours=1)
 LOCAL_SPACE = "spaces/local"
 # Tracker rows held in memory while the spreadsheet cannot take them (about 100 bytes each).
 # Past this, new tickets are refused (503, retry later) rather than risk memory; clicks still work.
@@ -155,6 +158,7 @@ class RcaBot:
         self._flushing = threading.Lock()
         self._written: dict[str, list[list[str]]] = {}
         self._ticket_rows = TicketRows(self.cycle.state, self.cycle.index)  # the TicketState tab
+        self._tickets_whole_at = clock()  # when TicketState was last written whole
         self._status_rows: list[list[str]] = []  # the BotStatus tab, as of the last reload
         self._retries = 0
         self._revision = 0  # the last state write's (see _newest_state)
@@ -909,10 +913,14 @@ class RcaBot:
                 self.sheets_pace.record(self.clock(), calls)  # the shutdown's: the next process counts it
             if index.changed:
                 rows.update(self.cycle.state, index, index.take_changed())
+            now = self.clock()
+            if tickets_changed and now - self._tickets_whole_at >= WHOLE_TICKET_STATE_EVERY:
+                rows.whole = True  # now and then: rows moved or edited by hand in the tab are put right
             changed_rows = rows.changes()
             whole = rows.whole or bool(changed_rows and not self.workbook.rows_in_place)
             if whole:
                 changed[tabs.tickets] = rows.table()
+                self._tickets_whole_at = now
             revision = self._next_revision() if changed or changed_rows else 0
             if revision:  # the revision row goes with every state write
                 changed[tabs.state] = small[tabs.state] + [revision_row(revision, self.clock())]
