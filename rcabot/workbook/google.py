@@ -34,6 +34,7 @@ T = TypeVar("T")
 
 RETRIES = 4  # tries after the first: waits of about 1, 2, 4, 8 s
 NEW_TAB_ROWS, NEW_TAB_COLUMNS = 1000, 26
+MOST_NEW_ROWS = 50_000  # rows a growth adds at most (26 columns of them: 1.3 million cells)
 # recent_rows reads back this many rows first, twice as many each time after, up to the most:
 # a few requests for a month of history, and no answer of more than a few MB.
 TAIL_ROWS, MOST_TAIL_ROWS = 5_000, 80_000
@@ -325,7 +326,10 @@ class GoogleWorkbook:
             for dimension, need, have in (("ROWS", rows, grid.get("rowCount", 0)),
                                           ("COLUMNS", cols, grid.get("columnCount", 0))):
                 if need > have:
-                    extra = max(need - have, NEW_TAB_ROWS if dimension == "ROWS" else 0)
+                    # Rows by a tenth more at a time (a growth is a write the flush's pace did not
+                    # count): a Tracker of 100,000 rows grows every 10,000 rows, not every 1,000.
+                    extra = max(need - have, min(max(NEW_TAB_ROWS, have // 10), MOST_NEW_ROWS)
+                                if dimension == "ROWS" else 0)
                     requests_.append({"appendDimension": {"sheetId": properties["sheetId"],
                                                           "dimension": dimension, "length": extra}})
                     key = "rowCount" if dimension == "ROWS" else "columnCount"
