@@ -76,13 +76,16 @@ def run(cycles: int, latency: float, home: Path, dead_webhook: bool = False) -> 
                            percentile(timings.get(kind, []), 99), "ms", target),
                     metric(f"{prefix}{kind}_client_p99_ms", f"{label}: client-side p99{aside}",
                            percentile(client.get(kind, []), 99), "ms", target)]
+    http_429 = fake.sheets.count(status=429) + fake.chat.count(status=429)
+    metrics.append(metric(f"{prefix}cycles_429", f"{cycles:,} cycles: 429 answers seen (Sheets + Chat){aside}",
+                          http_429, "", Target("==", 0)))
     details = {"cycles": cycles, "team": TEAM, "config": CONFIG, "latency_s": latency,
                "samples": {kind: len(values) for kind, values in timings.items()},
                "max_ms": {kind: max(values, default=0) for kind, values in timings.items()},
                "done_p99_ms": percentile(timings.get("done", []), 99),
                "google_calls_during_run": {"sheets": len(fake.sheets.calls) - calls_before[0],
                                            "chat": len(fake.chat.calls) - calls_before[1]},
-               "http_429": fake.sheets.count(status=429) + fake.chat.count(status=429),
+               "http_429": http_429,
                "refused_after_s": {"sheets": refused_gaps(fake.sheets.writes()),
                                    "chat": refused_gaps(fake.chat.writes())},
                "outgoing": outgoing,  # with the dead WebhookURL: its backlog and last error, proof it was tried

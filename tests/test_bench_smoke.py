@@ -18,6 +18,7 @@ METRICS = [
     "start_p50_ms", "start_p99_ms", "accept_p50_ms", "accept_p99_ms", "decline_p50_ms", "decline_p99_ms",
     "start_client_p99_ms", "accept_client_p99_ms", "decline_client_p99_ms",
     "dead_webhook_accept_p50_ms", "dead_webhook_accept_p99_ms", "dead_webhook_accept_client_p99_ms",
+    "cycles_429", "dead_webhook_cycles_429",
     "low_sheets_reads_per_lifecycle", "low_sheets_writes_per_lifecycle", "low_chat_writes_per_lifecycle",
     "burst_sheets_reads_per_lifecycle", "burst_sheets_writes_per_lifecycle", "burst_chat_writes_per_lifecycle",
     "burst_sheets_requests_per_event", "burst_all_pinged_min", "burst_sheets_writes_peak_per_min",
