@@ -176,8 +176,11 @@ class RcaBot:
         """Read the team and the saved state, then resume every open ticket where it was."""
         self._restore_paces()
         config, managers, availability = self._read_team(initial=True)
-        self.workbook.ensure_tabs({**headers(config.tabs), config.tabs.status: STATUS_HEADER})
+        bot_tabs = {**headers(config.tabs), config.tabs.status: STATUS_HEADER}
         state_tabs = [tab for tab in headers(config.tabs) if tab != config.tabs.tracker]
+        # What follows in one request where it can be (the headers, the state tabs, the Tracker's end).
+        self.workbook.prefetch(state_tabs, [tab for tab in bot_tabs if tab not in state_tabs], config.tabs.tracker)
+        self.workbook.ensure_tabs(bot_tabs)
         saved = self.workbook.read_tabs(state_tabs)  # one request
         # Only the Tracker's last month, read back from its end: the whole of it can be years.
         since = self.clock() - KEEP

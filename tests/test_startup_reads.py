@@ -139,3 +139,22 @@ def test_a_busy_trackers_month_is_read_back_in_two_requests_not_in_doubling_chun
     kept = [row for row in recent if parse_iso(row[0]) >= since]
     assert len(kept) == sum(parse_iso(row[0]) >= since for row in rows)  # the whole month, none missed
     assert len(recent) < len(kept) * 1.3  # and not much more than it
+
+
+def test_a_restart_reads_the_state_the_headers_and_the_trackers_month_in_one_request(
+        google_env, fake, certs, jobs, clock, no_backoff):
+    """A spreadsheet the bot has run on: the tab list, the Configuration and Managers, then one
+    batchGet for the rest (state tabs, header rows, the Tracker's last 5,000 rows), and no write."""
+    from rcabot.state_tabs import headers
+    from rcabot.config import TabNames
+    from rcabot.status_tab import STATUS_HEADER
+    for tab, header in {**headers(TabNames()), "BotStatus": STATUS_HEADER}.items():
+        if tab != "Tracker":
+            fake.sheets.add_tab(tab, [header])
+    fake.sheets.add_tab("Tracker", a_tracker_of_years(clock()))
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake.install(rsps)
+        certs.install(rsps)
+        bot = create_app({"JOBS": jobs, "CLOCK": clock, "CHAT_TRANSPORT": fake.http()}).extensions["rcabot"]
+    assert [c.kind for c in fake.sheets.calls] == ["spreadsheets.get", "values.batchGet", "values.batchGet"]
+    assert len(bot.history) == RECENT_ROWS

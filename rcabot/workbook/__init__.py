@@ -59,6 +59,10 @@ class Workbook(Protocol):
         `strict` (the ops tabs): a tab that looks cut short or is not text raises TabDamaged.
         Otherwise (the bot's own tabs, which it rewrites) it is read as well as it can be."""
 
+    def prefetch(self, whole: Sequence[str], firsts: Sequence[str], tail: str = "") -> None:
+        """Read ahead, in one request where that saves requests (Sheets), what start-up asks for
+        next: the tabs `whole`, the header rows of `firsts`, the first chunk of `recent_rows(tail)`."""
+
     def tab_names(self) -> set[str]:
         """The names of the tabs the workbook has now (one metadata read in Google mode): the
         optional tabs are read only when ops have added them."""

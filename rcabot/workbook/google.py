@@ -29,6 +29,7 @@ from .cells import plain, trimmed
 
 log = logging.getLogger(__name__)
 TAB_LIST_SECONDS = 600
+PREFETCH_SECONDS = 30  # what start-up read ahead is used within this time, or read again
 FRESH_SECONDS = 5  # a tab list younger than this is taken as it is where the tabs must exist
 T = TypeVar("T")
 
@@ -88,8 +89,40 @@ class GoogleWorkbook:
         self._extent: dict[str, tuple[int, int]] = {}  # rows and columns the bot last saw in a tab
         self._lock = threading.Lock()
         self._tail_rows = tail_rows
+        self._prefetched: dict[tuple, dict] = {}  # (kind, tab, ...) -> a value range read ahead (see prefetch)
+        self._prefetched_at = 0.0
 
     # --- the Workbook interface -------------------------------------------------------------
+
+    def prefetch(self, whole: Sequence[str], firsts: Sequence[str], tail: str = "") -> None:
+        """One values.batchGet for what start-up reads next, one by one: the tabs `whole`, the
+        header rows of `firsts`, and the first chunk `recent_rows(tail)` reads back. The next
+        read_tabs, ensure_tabs and recent_rows take their answers from it, once, within
+        PREFETCH_SECONDS; tabs that do not exist are left out (their own calls say so)."""
+        with self._lock:
+            grids = self._metadata()
+            ranges = {("whole", name): absolute_range_name(name) for name in whole if name in grids}
+            ranges.update({("first", name): absolute_range_name(name, "1:1") for name in firsts if name in grids})
+            if tail in grids:
+                bottom = grids[tail].get("gridProperties", {}).get("rowCount", 0)
+                top = max(bottom - self._tail_rows + 1, 1)
+                if bottom >= 1:
+                    ranges[("tail", tail, top, bottom)] = absolute_range_name(tail, f"{top}:{bottom}")
+            if not ranges:
+                return
+            try:
+                answer = self._call("read ahead " + ", ".join(sorted({key[1] for key in ranges})),
+                                    lambda: self._sheet().values_batch_get(list(ranges.values())))
+            except WorkbookError:
+                return  # nothing lost: each read that follows makes its own request, and reports
+            self._prefetched = dict(zip(ranges, answer.get("valueRanges", [])))
+            self._prefetched_at = time.monotonic()
+
+    def _ahead(self, key: tuple, keep: bool = False) -> dict | None:
+        """A value range `prefetch` read, if still fresh (taken out unless `keep`)."""
+        if time.monotonic() - self._prefetched_at > PREFETCH_SECONDS:
+            self._prefetched = {}
+        return self._prefetched.get(key) if keep else self._prefetched.pop(key, None)
 
     def read_tabs(self, names: Sequence[str], strict: bool = False) -> dict[str, Rows]:
         """One values.batchGet. Rows come padded to the tab's width, as a CSV export of it would
@@ -97,12 +130,16 @@ class GoogleWorkbook:
         nothing to find here."""
         ranges = [absolute_range_name(name) for name in names]
         with self._lock:
-            try:
-                answer = self._call("read " + ", ".join(names),
-                                    lambda: self._sheet().values_batch_get(ranges))
-            except _UnknownRange:
-                self._raise_missing(names)
-                raise
+            ahead = [self._ahead(("whole", name), keep=True) for name in names]
+            if all(ahead):
+                answer = {"valueRanges": [self._ahead(("whole", name)) for name in names]}
+            else:
+                try:
+                    answer = self._call("read " + ", ".join(names),
+                                        lambda: self._sheet().values_batch_get(ranges))
+                except _UnknownRange:
+                    self._raise_missing(names)
+                    raise
         tables = {}
         for name, value_range in zip(names, answer.get("valueRanges", [])):
             rows = [[_text(cell) for cell in row] for row in value_range.get("values", [])]
@@ -126,13 +163,17 @@ class GoogleWorkbook:
             if missing:
                 self._add_tabs(missing)
             present = [tab for tab in headers if tab not in missing]
-            firsts = {}
-            if present:
+            firsts = {tab: [_text(c) for c in (vr.get("values") or [[]])[0]] for tab in present
+                      if (vr := self._ahead(("first", tab)) or self._ahead(("whole", tab), keep=True)) is not None}
+            unknown = [tab for tab in present if tab not in firsts]
+            if unknown:
                 answer = self._call("read headers", lambda: self._sheet().values_batch_get(
-                    [absolute_range_name(tab, "1:1") for tab in present]))
-                firsts = {tab: [_text(c) for c in (vr.get("values") or [[]])[0]]
-                          for tab, vr in zip(present, answer.get("valueRanges", []))}
+                    [absolute_range_name(tab, "1:1") for tab in unknown]))
+                firsts.update({tab: [_text(c) for c in (vr.get("values") or [[]])[0]]
+                               for tab, vr in zip(unknown, answer.get("valueRanges", []))})
             repaired = [tab for tab in present if firsts.get(tab) != list(headers[tab])]
+            for tab in missing + repaired:  # what was read ahead of them is not what they hold now
+                self._prefetched = {key: vr for key, vr in self._prefetched.items() if key[1] != tab}
             for tab in missing:
                 self._extent.pop(tab, None)  # deleted and made again: it holds only its header now
             writes = [{"range": absolute_range_name(tab, f"A1:{rowcol_to_a1(1, max(len(headers[tab]), len(firsts.get(tab, [])), 1))}"),
@@ -429,6 +470,9 @@ class GoogleWorkbook:
         return [trimmed(row) for row in rows]
 
     def _chunk(self, tab: str, top: int, bottom: int) -> Rows:
+        ahead = self._ahead(("tail", tab, top, bottom))
+        if ahead is not None:
+            return [[_text(cell) for cell in row] for row in ahead.get("values", [])]
         try:
             found = self._call(f"read rows {top} to {bottom} of {tab}", lambda: self._sheet().values_get(
                 absolute_range_name(tab, f"{top}:{bottom}")))

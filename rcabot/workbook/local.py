@@ -53,6 +53,9 @@ class LocalWorkbook:
     def tab_names(self) -> set[str]:
         return {path.stem for path in self.folder.glob("*.csv")}
 
+    def prefetch(self, whole: Sequence[str], firsts: Sequence[str], tail: str = "") -> None:
+        """Nothing to do: a file is read when it is asked for, at no cost in requests."""
+
     def read_tabs(self, names: Sequence[str], strict: bool = False) -> dict[str, Rows]:
         return {name: self._read(name, strict) for name in names}
 
