@@ -955,12 +955,10 @@ class RcaBot:
 
     def _paced(self, pace: Pace, job: str, calls: int) -> bool:
         """True when `calls` more writes fit in the quota now (and counts them); else `job` runs later."""
-        now = self.clock()
-        wait = pace.delay(now, calls)
+        wait = pace.take(self.clock(), calls)  # one step: the Sheets pace may be shared by many teams' bots
         if wait > 0:
             self.jobs.retry_later(job, wait)
             return False
-        pace.record(now, calls)
         return True
 
     def _degrade(self, part: str, why: str) -> None:

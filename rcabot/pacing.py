@@ -9,9 +9,13 @@ look early (the benchmark saw 429s at 59.98 s without this margin).
 
 A space's writes are also spaced a second apart: at most one in any second. It costs nothing at
 the minute's pace (60 in 61 s); it spreads a burst's first minute instead of sending 60 at once.
+
+One Pace may be shared by bots that flush side by side (many teams share one project's Sheets
+quota): `take` checks and counts under a lock, so that two of them never both take the last call.
 """
 from __future__ import annotations
 
+import threading
 from collections import deque
 from datetime import datetime, timedelta
 
@@ -27,9 +31,22 @@ class Pace:
         self.limit, self.window, self.spacing = limit, window, spacing
         self._sent: deque[datetime] = deque()
         self._last: datetime | None = None
+        self._lock = threading.RLock()
+
+    def take(self, now: datetime, calls: int = 1) -> float:
+        """Count `calls` if they fit now and return 0; else count nothing and return the seconds to wait."""
+        with self._lock:
+            wait = self.delay(now, calls)
+            if wait <= 0:
+                self.record(now, calls)
+            return wait
 
     def delay(self, now: datetime, calls: int = 1) -> float:
         """Seconds to wait before `calls` more calls fit in the window (0: go now)."""
+        with self._lock:
+            return self._delay(now, calls)
+
+    def _delay(self, now: datetime, calls: int) -> float:
         self._forget(now)
         gap = (self._last + self.spacing - now).total_seconds() if self._last and self.spacing else 0.0
         over = len(self._sent) + calls - self.limit
@@ -38,13 +55,15 @@ class Pace:
 
     def room(self, now: datetime) -> int:
         """How many more calls the window takes now (spacing aside)."""
-        self._forget(now)
-        return max(self.limit - len(self._sent), 0)
+        with self._lock:
+            self._forget(now)
+            return max(self.limit - len(self._sent), 0)
 
     def record(self, now: datetime, calls: int = 1) -> None:
-        self._sent.extend([now] * calls)
-        if calls:
-            self._last = now
+        with self._lock:
+            self._sent.extend([now] * calls)
+            if calls:
+                self._last = now
 
     def _forget(self, now: datetime) -> None:
         while self._sent and self._sent[0] <= now - self.window:

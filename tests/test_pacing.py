@@ -1,6 +1,6 @@
 from datetime import datetime, timedelta, timezone
 
-from rcabot.pacing import CHAT_SPACING, Pace
+from rcabot.pacing import CHAT_SPACING, WINDOW, Pace
 
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)
 
@@ -63,3 +63,10 @@ def test_room_counts_the_calls_the_window_still_takes():
     pace.record(T0, calls=2)
     assert pace.room(T0 + timedelta(seconds=1)) == 1
     assert pace.room(T0 + timedelta(seconds=61)) == 3
+
+
+def test_take_counts_only_the_calls_that_fit():
+    pace = Pace(2)
+    assert pace.take(T0, 2) == 0
+    assert pace.take(T0, 1) > 0
+    assert pace.room(T0) == 0 and pace.take(T0 + WINDOW, 2) == 0
