@@ -20,9 +20,10 @@ def home():
 
 @bp.get("/console")
 def page():
-    settings = current_app.extensions["rcabot.settings"]
-    return render_template("console.html", token_required=bool(settings.api_token), space="spaces/local",
-                           time_zone=str(current_app.extensions["rcabot"].config.schedule.zone))
+    settings, bot = current_app.extensions["rcabot.settings"], current_app.extensions["rcabot"]
+    # spaces/local; with a Teams file, the first team's space (the console shows that team only)
+    return render_template("console.html", token_required=bool(settings.api_token), space=bot.default_space,
+                           time_zone=str(bot.config.schedule.zone))
 
 
 @bp.get("/console/messages")
