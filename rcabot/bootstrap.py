@@ -71,8 +71,11 @@ def build_teams(settings: Settings, jobs=None, clock: Callable[[], datetime] = u
     try:
         for team in teams:
             team_jobs = jobs[team.name] if jobs is not None else SchedulerJobs(scheduler, prefix=f"{team.name}:")
-            bots[team.name] = _build_one(_team_settings(settings, team), team_jobs, clock, chat_transport, (),
-                                         space=team.space, sheets_pace=sheets_pace)
+            try:
+                bots[team.name] = _build_one(_team_settings(settings, team), team_jobs, clock, chat_transport, (),
+                                             space=team.space, sheets_pace=sheets_pace)
+            except OSError as exc:  # its workbook or journal folder cannot be made or written
+                raise StartupError([f"RCABOT_TEAMS_FILE, row {team.row} (team {team.name}): {exc}"]) from None
     except BaseException:
         for bot in bots.values():  # their journals' locks: a test, or a caller, may build again
             bot.close()

@@ -32,6 +32,7 @@ class Team:
     name: str
     workbook: str  # a folder (local mode, absolute) or a spreadsheet id (Google mode)
     space: str  # spaces/...; in local mode, spaces/<name> when the file leaves it blank
+    row: int = 0  # in the Teams file, for what start-up says of the team
 
 
 def read_teams(path: str, local: bool) -> list[Team]:
@@ -64,16 +65,17 @@ def _teams(rows: list[list[str]], where: str, base: str, local: bool) -> Iterato
         cells = {name: _cell(row, header, name) for name in COLUMNS}
         if not any(cells.values()):
             continue  # a blank line
-        team = _team(cells, f"{where}, row {number}", base, local)
-        for name, value in (("team", team.name.lower()), ("workbook", team.workbook), ("space", team.space)):
+        team = _team(cells, f"{where}, row {number}", base, local, number)
+        for name, value, shown in (("team", team.name.lower(), team.name),
+                                   ("workbook", team.workbook, cells["workbook"]), ("space", team.space, team.space)):
             if value in seen[name]:
-                raise StartupError([f"{where}, row {number}, {name.capitalize()}: {getattr(team, name)!r} is "
-                                    f"already row {seen[name][value]}'s; each team needs its own"])
+                raise StartupError([f"{where}, row {number}, {name.capitalize()}: {shown!r} is already row "
+                                    f"{seen[name][value]}'s; each team needs its own"])
             seen[name][value] = number
         yield team
 
 
-def _team(cells: dict[str, str], where: str, base: str, local: bool) -> Team:
+def _team(cells: dict[str, str], where: str, base: str, local: bool, row: int) -> Team:
     name, workbook, space = cells["team"], cells["workbook"], cells["space"]
     if not TEAM_NAME.fullmatch(name):
         raise StartupError([f"{where}, Team: {name!r} is not a short name (1 to 40 letters, digits, - or _)"
@@ -86,8 +88,18 @@ def _team(cells: dict[str, str], where: str, base: str, local: bool) -> Team:
     if space and not re.fullmatch(r"spaces/[A-Za-z0-9_-]+", space, re.ASCII):
         raise StartupError([f"{where}, Space: {space!r} is not a Chat space name (spaces/ and its id)"])
     if local:
-        workbook = os.path.realpath(os.path.join(base, workbook))
-    return Team(name, workbook, space or f"spaces/{name}")
+        workbook = _folder(workbook, base, f"{where}, Workbook")
+    return Team(name, workbook, space or f"spaces/{name}", row)
+
+
+def _folder(workbook: str, base: str, where: str) -> str:
+    """A local workbook's folder, absolute (a relative one is in the Teams file's folder)."""
+    if any(ord(c) < 32 for c in workbook):
+        raise StartupError([f"{where}: {workbook!r} has a control character; give a folder path"])
+    folder = os.path.realpath(os.path.join(base, workbook))
+    if os.path.exists(folder) and not os.path.isdir(folder):
+        raise StartupError([f"{where}: {workbook!r} is a file, not a folder"])
+    return folder
 
 
 def _cell(row: list[str], header: list[str], name: str) -> str:
