@@ -341,3 +341,17 @@ def test_well_formed_teams_start_unless_two_share_a_name_a_workbook_or_a_space(r
             teams = app.extensions["rcabot.teams"]
             assert teams.names == [name for name, _, _ in rows]
             teams.close()
+
+
+def test_the_teams_share_one_scheduler_with_their_job_ids_prefixed_by_the_team(root):
+    app = create_app({"TEAMS_FILE": str(root / "teams.csv"), "START_SCHEDULER": False})
+    teams = app.extensions["rcabot.teams"]
+    try:
+        scheduler = teams.bots["a"].jobs.scheduler
+        assert teams.bots["b"].jobs.scheduler is scheduler
+        app.test_client().post("/teams/b/tickets", json={"ticket_id": "RCA-1"})
+        ids = {job.id for job in scheduler.get_jobs()}
+        assert {"a:flush", "a:reload", "a:deliver", "b:flush", "b:reload", "b:deliver"} <= ids
+        assert "b:ping-timeout:RCA-1" in ids and not any(i.startswith("ping-timeout") for i in ids)
+    finally:
+        teams.close()
