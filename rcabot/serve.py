@@ -95,7 +95,8 @@ class Serving:
     def banner(self) -> str:
         base = f"http://{_url_host(self.host)}:{self.port}"
         auth = " -H \"Authorization: Bearer $RCABOT_API_TOKEN\"" if self.settings.api_token else ""
-        start = (f"curl -X POST {base}/tickets -H 'Content-Type: application/json'{auth} "
+        route = "/teams/TEAM/tickets" if self.settings.teams_file else "/tickets"  # TEAM: a name in the Teams file
+        start = (f"curl -X POST {base}{route} -H 'Content-Type: application/json'{auth} "
                  f"-d '{{\"ticket_id\": \"RCA-1\", \"title\": \"Checkout latency\"}}'")
         first = f"RCA Bot console: {base}/console" if self.settings.local else \
             f"RCA Bot (Google backend) listening on {self.host}:{self.port}"
