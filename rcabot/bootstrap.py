@@ -15,7 +15,7 @@ from typing import Callable
 from .bot import RcaBot, utcnow
 from .config import Settings
 from .journal import Journal, JournalBusy, JournalMismatch
-from .pacing import SHEETS_WRITES_PER_MINUTE, Pace
+from .pacing import CHAT_PROJECT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINUTE, Pace, Paces
 from .workbook import WorkbookError
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,8 @@ def build_teams(settings: Settings, jobs=None, clock: Callable[[], datetime] = u
     own workbook, state, journal (`<journal folder>/<team>`; in local mode by default the team's
     workbook folder's `.journal/`, its own already) and Chat pace (one per space); they share one
     scheduler (job ids prefixed by the team) and one Sheets pace: Google counts Sheets writes per
-    project and user, not per spreadsheet. `jobs`: a test's recording jobs, by team name."""
+    project and user, not per spreadsheet; and Chat's cap for the project (3,000 message writes a
+    minute, every space's together). `jobs`: a test's recording jobs, by team name."""
     from apscheduler.executors.pool import ThreadPoolExecutor
     from apscheduler.schedulers.background import BackgroundScheduler
 
@@ -67,13 +68,15 @@ def build_teams(settings: Settings, jobs=None, clock: Callable[[], datetime] = u
     teams = read_teams(settings.teams_file, settings.local)
     scheduler = BackgroundScheduler(timezone="UTC", executors={"default": ThreadPoolExecutor(10 + 2 * len(teams))})
     sheets_pace = Pace(SHEETS_WRITES_PER_MINUTE)
+    chat_project_pace = Pace(CHAT_PROJECT_WRITES_PER_MINUTE)
     bots: dict[str, RcaBot] = {}
     try:
         for team in teams:
             team_jobs = jobs[team.name] if jobs is not None else SchedulerJobs(scheduler, prefix=f"{team.name}:")
             try:
                 bots[team.name] = _build_one(_team_settings(settings, team), team_jobs, clock, chat_transport, (),
-                                             space=team.space, sheets_pace=sheets_pace)
+                                             space=team.space, sheets_pace=sheets_pace,
+                                             chat_project_pace=chat_project_pace)
             except OSError as exc:  # its workbook or journal folder cannot be made or written
                 raise StartupError([f"RCABOT_TEAMS_FILE, row {team.row} (team {team.name}): {exc}"]) from None
     except BaseException:
@@ -95,9 +98,10 @@ def _team_settings(settings: Settings, team) -> Settings:
 
 
 def _build_one(settings: Settings, jobs, clock, chat_transport, targets, space: str = "",
-               sheets_pace: Pace | None = None) -> RcaBot:
+               sheets_pace: Pace | None = None, chat_project_pace: Pace | None = None) -> RcaBot:
     """`space`: the Chat space a team's bot posts in when its Configuration names none (with a
-    Teams file); `sheets_pace`: the Sheets write pace the teams' bots share."""
+    Teams file); `sheets_pace`, `chat_project_pace`: the Sheets write pace and the Chat project's
+    cap the teams' bots share (each keeps its own space's pace besides)."""
     try:
         # The local default, .journal/ inside the workbook folder, is bound by where it is: it
         # records the id but takes a new one (a lost .workbook-id must not lock the bot out).
@@ -111,6 +115,8 @@ def _build_one(settings: Settings, jobs, clock, chat_transport, targets, space: 
         bot = _google_bot(settings, jobs, clock, chat_transport, journal, space)
     if sheets_pace is not None:
         bot.sheets_pace = sheets_pace
+    if chat_project_pace is not None:
+        bot.chat_pace = Paces(bot.chat_pace, chat_project_pace)
     for target in targets:
         bot.outgoing.add_target(target)
     if hasattr(bot.jobs, "bind"):

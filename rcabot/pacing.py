@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import threading
 from collections import deque
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 
 CHAT_WRITES_PER_MINUTE = 60
+CHAT_PROJECT_WRITES_PER_MINUTE = 3000  # every space's together: many teams' bots share it (bootstrap.build_teams)
 SHEETS_WRITES_PER_MINUTE = 60
 WINDOW = timedelta(seconds=61)  # a minute, and a second for the time a call takes to arrive
 CHAT_SPACING = timedelta(seconds=1)  # between two writes in a space
@@ -68,3 +70,30 @@ class Pace:
     def _forget(self, now: datetime) -> None:
         while self._sent and self._sent[0] <= now - self.window:
             self._sent.popleft()
+
+
+class Paces:
+    """Paces as one: calls go when each has room (a space's own, and the project's all spaces share).
+    The same methods as a Pace; its locks are taken in the order given."""
+
+    def __init__(self, *paces: Pace):
+        self.paces = paces
+
+    def take(self, now: datetime, calls: int = 1) -> float:
+        with ExitStack() as held:
+            for pace in self.paces:
+                held.enter_context(pace._lock)
+            wait = self.delay(now, calls)
+            if wait <= 0:
+                self.record(now, calls)
+            return wait
+
+    def delay(self, now: datetime, calls: int = 1) -> float:
+        return max(pace.delay(now, calls) for pace in self.paces)
+
+    def room(self, now: datetime) -> int:
+        return min(pace.room(now) for pace in self.paces)
+
+    def record(self, now: datetime, calls: int = 1) -> None:
+        for pace in self.paces:
+            pace.record(now, calls)

@@ -1,6 +1,8 @@
 from datetime import datetime, timedelta, timezone
 
-from rcabot.pacing import CHAT_SPACING, WINDOW, Pace
+import pytest
+
+from rcabot.pacing import CHAT_SPACING, WINDOW, Pace, Paces
 
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=timezone.utc)
 
@@ -70,3 +72,13 @@ def test_take_counts_only_the_calls_that_fit():
     assert pace.take(T0, 2) == 0
     assert pace.take(T0, 1) > 0
     assert pace.room(T0) == 0 and pace.take(T0 + WINDOW, 2) == 0
+
+
+def test_paces_as_one_go_only_when_each_has_room():
+    space, project = Pace(60, spacing=CHAT_SPACING), Pace(2)
+    other_space = Paces(Pace(60, spacing=CHAT_SPACING), project)
+    both = Paces(space, project)
+    assert both.take(T0) == 0 and other_space.take(T0) == 0  # two spaces, one write each
+    assert both.room(T0) == 0  # the project's two are spent
+    assert both.take(T0 + timedelta(seconds=5)) == pytest.approx(56)  # the project's window, not the space's second
+    assert space.room(T0) == 59  # a refused call is counted nowhere

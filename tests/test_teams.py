@@ -355,3 +355,9 @@ def test_the_teams_share_one_scheduler_with_their_job_ids_prefixed_by_the_team(r
         assert "b:ping-timeout:RCA-1" in ids and not any(i.startswith("ping-timeout") for i in ids)
     finally:
         teams.close()
+
+
+def test_the_teams_share_chat_s_project_cap_and_keep_their_own_space_s_pace(teams):
+    a, b = teams.bots["a"].chat_pace, teams.bots["b"].chat_pace
+    assert a.paces[1] is b.paces[1] and a.paces[0] is not b.paces[0]
+    assert a.paces[1].limit == 3000 and a.paces[0].limit == 60
