@@ -8,7 +8,7 @@ import logging
 import os
 import time
 import uuid
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
@@ -66,7 +66,8 @@ def build_teams(settings: Settings, jobs=None, clock: Callable[[], datetime] = u
     if problems:
         raise StartupError(problems)
     teams = read_teams(settings.teams_file, settings.local)
-    scheduler = BackgroundScheduler(timezone="UTC", executors={"default": ThreadPoolExecutor(10 + 2 * len(teams))})
+    threads = ThreadPoolExecutor(10 + 2 * len(teams))  # a team's flush or reload may wait on Google
+    scheduler = BackgroundScheduler(timezone=timezone.utc, executors={"default": threads})
     sheets_pace = Pace(SHEETS_WRITES_PER_MINUTE)
     chat_project_pace = Pace(CHAT_PROJECT_WRITES_PER_MINUTE)
     bots: dict[str, RcaBot] = {}
