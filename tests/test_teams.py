@@ -361,3 +361,37 @@ def test_the_teams_share_chat_s_project_cap_and_keep_their_own_space_s_pace(team
     a, b = teams.bots["a"].chat_pace, teams.bots["b"].chat_pace
     assert a.paces[1] is b.paces[1] and a.paces[0] is not b.paces[0]
     assert a.paces[1].limit == 3000 and a.paces[0].limit == 60
+
+
+def github_delivery(client, path: str, delivery: str):
+    from rcabot.inbound.signatures import sign
+
+    body = (Path(__file__).parent / "samples" / "hooks" / "github_issues_labeled.json").read_bytes()
+    return client.post(path, data=body, content_type="application/json",
+                       headers={"X-GitHub-Event": "issues", "X-GitHub-Delivery": delivery,
+                                "X-Hub-Signature-256": sign("gh-secret", body)})
+
+
+def test_each_team_has_its_own_github_hook_and_a_bare_one_must_name_the_team(root, clock):
+    jobs = {team: RecordingJobs(clock) for team in SPACES}
+    app = create_app({"TEAMS_FILE": str(root / "teams.csv"), "JOBS": jobs, "CLOCK": clock,
+                      "GITHUB_SECRET": "gh-secret"})
+    teams, client = app.extensions["rcabot.teams"], app.test_client()
+    assert github_delivery(client, "/teams/b/hooks/github", "d-1").status_code == 202
+    assert teams.bots["b"].ticket("acme/payments#42") and teams.bots["a"].ticket("acme/payments#42") is None
+    # The same delivery id to another team's hook is that team's first: each team keeps its own record.
+    assert github_delivery(client, "/teams/a/hooks/github", "d-1").status_code == 202
+    assert github_delivery(client, "/teams/a/hooks/github", "d-1").json["ignored"]
+    answer = github_delivery(client, "/hooks/github", "d-2")
+    assert answer.status_code == 400 and answer.json["teams"] == ["a", "b"]
+    assert github_delivery(client, "/teams/zz/hooks/github", "d-3").status_code == 404
+    unsigned = client.post("/teams/zz/hooks/github", json={}, headers={"X-GitHub-Event": "issues"})
+    assert unsigned.status_code == 401 and "teams" not in unsigned.json  # the names only for a signed delivery
+
+
+def test_each_team_has_its_own_calendar(client, teams):
+    assert client.get("/teams/b/calendar.ics").status_code == 200
+    assert "B Manager 1" in client.get("/teams/b/calendar.ics").get_data(as_text=True)
+    assert "A Manager 1" not in client.get("/teams/b/calendar.ics").get_data(as_text=True)
+    assert client.get("/calendar.ics").status_code == 400
+    assert client.get("/teams/zz/calendar.ics").status_code == 404
