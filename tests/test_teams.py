@@ -395,3 +395,25 @@ def test_each_team_has_its_own_calendar(client, teams):
     assert "A Manager 1" not in client.get("/teams/b/calendar.ics").get_data(as_text=True)
     assert client.get("/calendar.ics").status_code == 400
     assert client.get("/teams/zz/calendar.ics").status_code == 404
+
+
+def test_each_team_has_its_own_console(client, teams):
+    client.post("/teams/b/tickets", json={"ticket_id": "RCA-1"})
+    page = client.get("/teams/b/console").get_data(as_text=True)
+    assert 'data-space="spaces/BBB"' in page and 'data-base="/teams/b"' in page
+    assert len(client.get("/teams/b/console/messages").json["messages"]) == 1
+    assert client.get("/teams/a/console/messages").json["messages"] == []
+    assert {m["chat_id"] for m in client.get("/teams/b/console/managers").json["managers"]} == {"users/b1",
+                                                                                                "users/b2"}
+    assert client.get("/teams/b/console/status").status_code == 200
+    first = client.get("/console").get_data(as_text=True)  # the first team's
+    assert 'data-space="spaces/AAA"' in first and 'data-base="/teams/a"' in first
+    assert client.get("/teams/zz/console").status_code == 404
+
+
+def test_the_console_s_polls_of_any_team_are_kept_out_of_the_log():
+    from rcabot.web import QUIET_POLLING
+
+    line = '127.0.0.1 - - [23/Nov/2026 07:00:00] "GET /teams/b/console/messages HTTP/1.1" 200 -'
+    record = logging.LogRecord("werkzeug", logging.INFO, "", 0, line, None, None)
+    assert not QUIET_POLLING.filter(record)

@@ -61,7 +61,8 @@ class QuietPolling(logging.Filter):
 
     # werkzeug's line: '127.0.0.1 - - [date] "GET /console/messages HTTP/1.1" 200 -' (the request
     # part may be wrapped in colour codes).
-    _POLL = re.compile(r'GET /console/(?:messages|managers|status)(?:\?\S*)? HTTP/[\d.]+\S*" (?:2\d\d|304) ')
+    _POLL = re.compile(r'GET (?:/teams/[^/ ]+)?/console/(?:messages|managers|status)(?:\?\S*)? '
+                       r'HTTP/[\d.]+\S*" (?:2\d\d|304) ')
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not self._POLL.search(record.getMessage())
