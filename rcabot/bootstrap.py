@@ -75,7 +75,7 @@ def build_teams(settings: Settings, jobs=None, clock: Callable[[], datetime] = u
         for team in teams:
             team_jobs = jobs[team.name] if jobs is not None else SchedulerJobs(scheduler, prefix=f"{team.name}:")
             try:
-                bots[team.name] = _build_one(_team_settings(settings, team), team_jobs, clock, chat_transport, (),
+                bots[team.name] = _build_one(team_settings(settings, team), team_jobs, clock, chat_transport, (),
                                              space=team.space, sheets_pace=sheets_pace,
                                              chat_project_pace=chat_project_pace)
             except OSError as exc:  # its workbook or journal folder cannot be made or written
@@ -87,7 +87,7 @@ def build_teams(settings: Settings, jobs=None, clock: Callable[[], datetime] = u
     return Teams(bots, teams)
 
 
-def _team_settings(settings: Settings, team) -> Settings:
+def team_settings(settings: Settings, team) -> Settings:
     """The deployment's settings, for one team's workbook and journal."""
     if settings.journal_dir or not settings.local:
         journal = os.path.join(settings.journal_dir or "var/journal", team.name)
