@@ -1,3 +1,4 @@
+import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -82,3 +83,17 @@ def test_paces_as_one_go_only_when_each_has_room():
     assert both.room(T0) == 0  # the project's two are spent
     assert both.take(T0 + timedelta(seconds=5)) == pytest.approx(56)  # the project's window, not the space's second
     assert space.room(T0) == 59  # a refused call is counted nowhere
+
+
+def test_threads_sharing_one_pace_never_take_more_than_its_limit():
+    pace, taken = Pace(60), []
+
+    def flush_often():
+        taken.extend(1 for _ in range(50) if pace.take(T0) == 0)
+
+    threads = [threading.Thread(target=flush_often) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(taken) == 60
