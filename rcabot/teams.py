@@ -128,10 +128,12 @@ class Teams:
         return next((bot for team, bot in self.bots.items() if team.lower() == wanted), None)
 
     def for_space(self, space: str) -> "str | None":
-        """The team whose space this is: the Configuration's SpaceId when set (the bot posts there),
-        else the Teams file's Space."""
-        return next((name for name, bot in self.bots.items()
-                     if space and space == (bot.config.space_id or self.teams[name].space)), None)
+        """The team whose space this is: its Configuration's SpaceId (where the bot posts, when set),
+        or its Space in the Teams file (where its older cards may still be clicked)."""
+        if not space:
+            return None
+        return next((name for name, bot in self.bots.items() if space == bot.config.space_id),
+                    next((name for name, team in self.teams.items() if space == team.space), None))
 
     def for_event(self, event: "ChatEvent") -> "str | None":
         """The team an event belongs to: by its space; a direct message, by who sent it (the first

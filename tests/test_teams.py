@@ -417,3 +417,18 @@ def test_the_console_s_polls_of_any_team_are_kept_out_of_the_log():
     line = '127.0.0.1 - - [23/Nov/2026 07:00:00] "GET /teams/b/console/messages HTTP/1.1" 200 -'
     record = logging.LogRecord("werkzeug", logging.INFO, "", 0, line, None, None)
     assert not QUIET_POLLING.filter(record)
+
+
+def test_a_space_id_the_team_s_configuration_names_routes_its_events_as_its_teams_file_space_does(client, teams, root):
+    from tests.conftest import set_configuration
+
+    set_configuration(root / "workbook-a", SpaceId="spaces/NEWA")
+    teams.bots["a"].reload()
+    event = {"type": "MESSAGE", "user": {"name": "users/a1", "displayName": "A Manager 1"},
+             "space": {"name": "spaces/NEWA", "type": "ROOM"}, "message": {"text": "dnd 1h"}}
+    assert client.post("/chat/events", json=event).status_code == 200
+    assert [m["chat_id"] for m in teams.bots["a"].status()["managers"] if m["dnd_until"]] == ["users/a1"]
+    teams.bots["a"].end_dnd("users/a1")
+    old = {**event, "space": {"name": "spaces/AAA", "type": "ROOM"}}  # its older cards are still there
+    assert client.post("/chat/events", json=old).status_code == 200
+    assert [m["chat_id"] for m in teams.bots["a"].status()["managers"] if m["dnd_until"]] == ["users/a1"]
