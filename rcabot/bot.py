@@ -777,11 +777,10 @@ class RcaBot:
         now = self.clock()
         if self.chat_pace.room(now) <= REDRAW_LEAVES:
             log.info("chat: the lapsed card of %s keeps its buttons: the space's writes are busy", item.ticket_id)
-        elif (wait := self.chat_pace.delay(now)) > 0:
+        elif (wait := self.chat_pace.take(now)) > 0:  # one step: the project's cap is shared by the teams
             self.jobs.retry_later("deliver", wait)
             return False
         else:
-            self.chat_pace.record(now)
             try:
                 self.chat.update_message(item.lapsed.message_id, message)
             except Exception as exc:  # noqa: BLE001 - a redraw is a nicety: whatever fails, it is dropped
