@@ -432,3 +432,39 @@ def test_a_space_id_the_team_s_configuration_names_routes_its_events_as_its_team
     old = {**event, "space": {"name": "spaces/AAA", "type": "ROOM"}}  # its older cards are still there
     assert client.post("/chat/events", json=old).status_code == 200
     assert [m["chat_id"] for m in teams.bots["a"].status()["managers"] if m["dnd_until"]] == ["users/a1"]
+
+
+@pytest.fixture(scope="module")
+def served_teams(tmp_path_factory):
+    from tests.fakes.clock import FakeClock
+
+    root, clock = tmp_path_factory.mktemp("teams-fuzz"), FakeClock()
+    for team in SPACES:
+        team_folder(root, team)
+    (root / "teams.csv").write_text("Team,Workbook,Space\n" +
+                                    "".join(f"{t},workbook-{t},{s}\n" for t, s in SPACES.items()))
+    app = start(root, clock)[0]
+    yield app.test_client()
+    for bot in app.extensions["rcabot.teams"].bots.values():
+        bot.journal.close()
+
+
+def _any_json():
+    from tests.test_input_fuzz import any_json, any_text
+
+    space = st.one_of(st.sampled_from([*SPACES.values(), "spaces/ZZZ", ""]), any_text)
+    event = st.fixed_dictionaries({"type": st.sampled_from(["MESSAGE", "CARD_CLICKED", "ADDED_TO_SPACE"]),
+                                   "space": st.one_of(st.fixed_dictionaries({"name": space}), any_json)},
+                                  optional={"user": any_json, "message": any_json, "common": any_json})
+    return st.one_of(any_json, event)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(body=_any_json(), team=st.one_of(st.sampled_from(["a", "B", "zz", "%2F", "a.b"]), st.text(max_size=8)))
+def test_any_body_or_team_sent_to_the_teams_routes_is_answered_without_a_5xx(served_teams, body, team):
+    from urllib.parse import quote
+
+    for path in ("/chat/events", "/tickets", f"/teams/{quote(team, safe='')}/tickets"):
+        answer = served_teams.post(path, json=body)
+        assert answer.status_code < 500, (path, answer.get_data(as_text=True))
+    assert served_teams.get(f"/teams/{quote(team, safe='')}/status").status_code < 500
