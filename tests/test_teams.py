@@ -468,3 +468,19 @@ def test_any_body_or_team_sent_to_the_teams_routes_is_answered_without_a_5xx(ser
         answer = served_teams.post(path, json=body)
         assert answer.status_code < 500, (path, answer.get_data(as_text=True))
     assert served_teams.get(f"/teams/{quote(team, safe='')}/status").status_code < 500
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(HEADERS, ROWS)
+def test_any_teams_file_in_google_mode_is_read_or_refused_naming_the_row(header, rows):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "teams.csv"
+        with open(path, "w", newline="", encoding="utf-8") as f:
+            csv.writer(f).writerows([header, *rows])
+        try:
+            teams = read_teams(str(path), local=False)
+        except StartupError as exc:
+            assert "RCABOT_TEAMS_FILE" in str(exc) and ("row " in str(exc) or "names no team" in str(exc))
+        else:
+            assert all(team.space.startswith("spaces/") and team.workbook for team in teams)
+            assert len({team.space for team in teams}) == len({team.name.lower() for team in teams}) == len(teams)
