@@ -58,7 +58,8 @@ def _parser() -> argparse.ArgumentParser:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", type=int, default=None,
                         help="tickets per scenario (default: 1,000 cycles for latency, 20 lifecycles at low load, "
-                             "a burst of 500, 10,000 open tickets; a Tracker of 20 times as many rows, 200,000; "
+                             "a burst of 500, 10,000 open tickets; Trackers of 10,000, 100,000 and 1,000,000 rows, or of "
+                             "20 times SIZE; "
                              "scale: 1,000, 10,000 and 100,000 open, or a tenth of SIZE and SIZE)")
     parser.add_argument("--latency", type=float, default=0.2,
                         help="seconds each Sheets and Chat call takes (default 0.2)")
@@ -70,10 +71,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _sizes(size: int | None) -> dict:
     if size is None:
-        return {"cycles": 1000, "low_load": 20, "burst": 500, "open": 10_000, "tracker_rows": 200_000,
+        return {"cycles": 1000, "low_load": 20, "burst": 500, "open": 10_000, "tracker_rows": tracker.SIZES,
                 "scale": scale.SIZES, "scale_run": {}}
     # scale: a tenth of `size` and `size` open; fewer rounds, over about one flush interval
-    return {"cycles": size, "low_load": min(size, 20), "burst": size, "open": size, "tracker_rows": size * 20,
+    return {"cycles": size, "low_load": min(size, 20), "burst": size, "open": size, "tracker_rows": (size * 20,),
             "scale": tuple(sorted({max(2, size // 10), max(2, size)})),
             "scale_run": {"rounds": min(size, scale.ROUNDS), "window": 1.2 * scale.FLUSH_S}}
 

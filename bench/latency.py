@@ -39,13 +39,18 @@ def run(cycles: int, latency: float, home: Path, dead_webhook: bool = False) -> 
     config = {**CONFIG, "WebhookURL": hole.url} if hole else CONFIG
     fake = fake_google(TEAM, config, latency)
     google = ServedGoogle(fake)
-    bot = BotProcess(google, home, env={"RCABOT_WEBHOOK_SECRET": WEBHOOK_SECRET} if hole else None)
+    # Served as in production (waitress, as serve.py sets it up), timed both inside the app and
+    # by the clients, from sending a request to the last byte of its answer.
+    bot = BotProcess(google, home, env={"RCABOT_WEBHOOK_SECRET": WEBHOOK_SECRET} if hole else None,
+                     production_server=True)
+    client_seconds: dict[str, list[float]] = {}
     try:
         bot.start()
-        clients = Clients(bot, google.certs)
+        clients = Clients(bot, google.certs, client_seconds)
         for n in range(min(WARM_UP, cycles)):
             _cycle(clients, f"WARM-{n}")
         bot.reset()
+        client_seconds.clear()
         calls_before = len(fake.sheets.calls), len(fake.chat.calls)
         for n in range(cycles):
             _cycle(clients, f"LAT-{n}")
@@ -58,6 +63,7 @@ def run(cycles: int, latency: float, home: Path, dead_webhook: bool = False) -> 
         if hole:
             hole.close()
     timings = {kind: [s * 1000 for s in values] for kind, values in stats["requests"].items()}
+    client = {kind: [s * 1000 for s in values] for kind, values in client_seconds.items()}
     metrics = []
     prefix, aside = ("dead_webhook_", " (a WebhookURL that never answers)") if hole else ("", "")
     for kind, label in (("start", "ticket start"), ("accept", "Accept"), ("decline", "Decline")):
@@ -67,7 +73,9 @@ def run(cycles: int, latency: float, home: Path, dead_webhook: bool = False) -> 
         metrics += [metric(f"{prefix}{kind}_p50_ms", f"{label}: server-side p50{aside}",
                            percentile(timings.get(kind, []), 50), "ms"),
                     metric(f"{prefix}{kind}_p99_ms", f"{label}: server-side p99{aside}",
-                           percentile(timings.get(kind, []), 99), "ms", target)]
+                           percentile(timings.get(kind, []), 99), "ms", target),
+                    metric(f"{prefix}{kind}_client_p99_ms", f"{label}: client-side p99{aside}",
+                           percentile(client.get(kind, []), 99), "ms", target)]
     details = {"cycles": cycles, "team": TEAM, "config": CONFIG, "latency_s": latency,
                "samples": {kind: len(values) for kind, values in timings.items()},
                "max_ms": {kind: max(values, default=0) for kind, values in timings.items()},

@@ -214,14 +214,17 @@ def tabs(count: int, team: int, now: datetime) -> dict[str, list[list[str]]]:
     """The bot's tabs: `team` tickets pinged (their cards posted), the rest waiting (notice posted)."""
     tickets = [list(TICKET_HEADER)]
     deadline = now + timedelta(seconds=CONFIG["TicketTimeout"])
+    # As this bot writes them (Started At filled): a restart, not the first start on the older bot's
+    # rows, which lack it and have every row rewritten once, by the first flush.
+    started = iso(now - timedelta(minutes=5))
     for n in range(count):
         ticket = [_id(n), f"Ticket {n}", f"https://tickets.example.com/browse/{_id(n)}"]
         if n < team:
             tickets.append(ticket + ["Pinged", f"Manager {n:05d}", manager_id(n), f"{SPACE}/messages/ping{n}",
-                                     f"{SPACE}/threads/sc{n}", iso(now), iso(deadline), "1"])
+                                     f"{SPACE}/threads/sc{n}", iso(now), iso(deadline), "1", started])
         else:
             tickets.append(ticket + ["Waiting", "", "", f"{SPACE}/messages/notice{n}", f"{SPACE}/threads/sc{n}",
-                                     "", "", "0"])
+                                     "", "", "0", started])
     return {"TicketState": tickets, "StateManagement": [POINTER_HEADER], "ManagerState": [MANAGER_HEADER],
             "Tracker": [TRACKER_HEADER]}
 

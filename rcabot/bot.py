@@ -34,12 +34,15 @@ from .pacing import CHAT_SPACING, CHAT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINU
 from .status_tab import STATUS_HEADER, status_rows
 from .shifts import ShiftSchedule, Slot
 from .state_tabs import (TicketRows, event_from_row, headers, iso, journal_entry, load_state, parse_iso, replay,
-                         revision_of, revision_row, small_state_rows, state_rows)
+                         revision_of, revision_row, rows_to_reach, small_state_rows)
 from .tracker import TrackerBuffer, tracker_row
 from .workbook import TabDamaged, TabNotFound, Workbook, WorkbookError
 from .workbook.cells import landed, trimmed
 
 log = logging.getLogger(__name__)
+# TicketState is written row by row; whole this often too (when something changed), so that rows
+# someone moved or edited in the tab by hand do not stay wrong for longer.
+WHOLE_TICKET_STATE_EVERY = timedelta(hours=1)
 LOCAL_SPACE = "spaces/local"
 # Tracker rows held in memory while the spreadsheet cannot take them (about 100 bytes each).
 # Past this, new tickets are refused (503, retry later) rather than risk memory; clicks still work.
@@ -155,6 +158,7 @@ class RcaBot:
         self._flushing = threading.Lock()
         self._written: dict[str, list[list[str]]] = {}
         self._ticket_rows = TicketRows(self.cycle.state, self.cycle.index)  # the TicketState tab
+        self._tickets_whole_at = clock()  # when TicketState was last written whole
         self._status_rows: list[list[str]] = []  # the BotStatus tab, as of the last reload
         self._retries = 0
         self._revision = 0  # the last state write's (see _newest_state)
@@ -170,13 +174,15 @@ class RcaBot:
 
     def boot(self) -> None:
         """Read the team and the saved state, then resume every open ticket where it was."""
+        self._restore_paces()
         config, managers, availability = self._read_team(initial=True)
         self.workbook.ensure_tabs({**headers(config.tabs), config.tabs.status: STATUS_HEADER})
         state_tabs = [tab for tab in headers(config.tabs) if tab != config.tabs.tracker]
         saved = self.workbook.read_tabs(state_tabs)  # one request
         # Only the Tracker's last month, read back from its end: the whole of it can be years.
         since = self.clock() - KEEP
-        recent = rollover.recent_rows(self.workbook, config.tabs.tracker, lambda row: _older(row, since))
+        recent = rollover.recent_rows(self.workbook, config.tabs.tracker, lambda row: _older(row, since),
+                                      lambda rows: rows_to_reach(rows, since))
         state_tables, self._revision = self._newest_state(saved, config.tabs)
         sealed, current = (list(self.journal.sealed_entries()), list(self.journal.current_entries())) \
             if self.journal else ([], [])
@@ -190,7 +196,9 @@ class RcaBot:
             self.cycle = Cycle(load_state(replay(state_tables, entries, config.tabs), config.tabs), managers,
                                config.rules, self.history)
             self.cycle.availability = availability.with_back(self.cycle.state.back_at)
-            self._written = state_rows(load_state(saved, config.tabs), config.tabs)
+            # The small tabs as written (TicketState is compared row by row: see align below).
+            self._written = small_state_rows(load_state({tab: rows for tab, rows in saved.items()
+                                                         if tab != config.tabs.tickets}, config.tabs), config.tabs)
             self._ticket_rows = TicketRows(self.cycle.state, self.cycle.index)
             self.cycle.index.take_changed()  # all in the rows just built
             # Row by row, if the tab holds them where they are (the count has the blank rows the read left out).
@@ -220,6 +228,8 @@ class RcaBot:
         in_sheet = revision_of(saved.get(tabs.state, []))
         last = max(in_sheet or 0, local[0] if local else 0)
         if local is None or in_sheet is None or local[0] <= in_sheet:
+            if self.journal and (local is None or in_sheet is None or local[0] < in_sheet):
+                self.journal.forget_copy()  # the sheet holds a later write than the copy: keep a whole one next
             return saved, last
         log.warning("state: the spreadsheet holds state write %d, older than this machine's last (%d), a delayed "
                     "write that landed late; the newer copy is used and written back", in_sheet, local[0])
@@ -853,8 +863,27 @@ class RcaBot:
                 if writes:
                     self._keep_state_copy(plan, revision, whole)
                 self.journal.discard(plan.sealed)
+                self._keep_paces()
             self._recover("workbook")
         self._journal_ready_locked()
+
+    def _keep_paces(self) -> None:
+        now = self.clock()
+        with self._lock:
+            paces = {name: [iso(t) for t in pace.sent(now)] for name, pace in self._paces().items()}
+        self.journal.save_paces(paces)
+
+    def _restore_paces(self) -> None:
+        """Count the Google writes the process before this one made in the last minute."""
+        if self.journal is None:
+            return
+        now = self.clock()
+        for name, times in self.journal.paces().items():
+            if name in self._paces():
+                self._paces()[name].restore([t for t in map(_time_or_none, times) if t], now)
+
+    def _paces(self) -> dict[str, Pace]:
+        return {"sheets": self.sheets_pace, "chat": self.chat_pace}
 
     def _keep_state_copy(self, plan: FlushPlan, revision: int, whole: bool) -> None:
         """The journal's copy of the state write that just landed (see _newest_state): the rows
@@ -876,14 +905,21 @@ class RcaBot:
             changed = {tab: r for tab, r in small.items() if self._written.get(tab) != r}
             tickets_changed = bool(index.changed) or rows.whole or bool(rows.changes())
             batch = self.tracker.waiting()
-            if paced and not self._paced(self.sheets_pace, "flush", int(bool(changed or tickets_changed or batch))):
+            calls = int(bool(changed or tickets_changed or batch))
+            if paced and not self._paced(self.sheets_pace, "flush", calls):
                 return None  # before any ticket's row is built: a flush the pace refuses costs nothing
+            if not paced:
+                self.sheets_pace.record(self.clock(), calls)  # the shutdown's: the next process counts it
             if index.changed:
                 rows.update(self.cycle.state, index, index.take_changed())
+            now = self.clock()
+            if tickets_changed and now - self._tickets_whole_at >= WHOLE_TICKET_STATE_EVERY:
+                rows.whole = True  # now and then: rows moved or edited by hand in the tab are put right
             changed_rows = rows.changes()
             whole = rows.whole or bool(changed_rows and not self.workbook.rows_in_place)
             if whole:
                 changed[tabs.tickets] = rows.table()
+                self._tickets_whole_at = now
             revision = self._next_revision() if changed or changed_rows else 0
             if revision:  # the revision row goes with every state write
                 changed[tabs.state] = small[tabs.state] + [revision_row(revision, self.clock())]
@@ -1070,6 +1106,13 @@ def _older(row: list[str], since: datetime) -> bool | None:
     except ValueError:
         return None
     return None if at is None else at < since
+
+
+def _time_or_none(text: str) -> datetime | None:
+    try:
+        return parse_iso(text)
+    except ValueError:
+        return None
 
 
 def _request_id(ticket_id: str, what: str) -> str:

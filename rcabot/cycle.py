@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections import OrderedDict
 from dataclasses import dataclass, field
+from itertools import islice
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Sequence, Union
@@ -42,6 +43,7 @@ def reminder_timer(ticket_id: str) -> str:
 
 LOAD_WINDOW = timedelta(days=30)  # load balancing counts the accepts of the last 30 days
 NAMED_IN_NOTICE = 20  # waiting tickets the shift-start notice names; the rest are counted
+SHOWN_TICKETS = 200  # the first tickets (and the first waiting) a board copies for the views
 
 
 @dataclass(frozen=True)
@@ -267,11 +269,21 @@ class Cycle:
         return Board(now=now, zone=schedule.zone, shift=slot.shift if slot else 0, shifts=schedule.count,
                      shift_started=slot.start if slot else None,
                      next_shift=slot.end if slot else schedule.next_start(now),
-                     managers=tuple(self.managers), tickets=tuple(map(_copy, state.tickets.values())),
+                     managers=tuple(self.managers), tickets=self._shown_tickets(), counts=self._counts(),
                      dnd_until={who: until for who, until in state.dnd_until.items() if until > now},
                      next_up=self.next_up(now), on=tuple(on), team=tuple(team), away=away,
                      holiday=schedule.holidays.on(now.astimezone(schedule.zone).date()),
                      covers=self.availability.cover(slot.day, slot.shift) if slot else {})
+
+    def _shown_tickets(self) -> tuple[Ticket, ...]:
+        """Copies of the tickets a view can show, in arrival order: the first ones, the first
+        waiting ones and every pinged one, not a copy of each of 100,000 (made under the lock)."""
+        shown = set(islice(self.state.tickets, SHOWN_TICKETS))
+        shown.update(self.index.first_waiting(SHOWN_TICKETS), self.index.pinged())
+        return tuple(_copy(self.state.tickets[tid]) for tid in sorted(shown, key=self.index.seq))
+
+    def _counts(self) -> dict[TicketStatus, int]:
+        return {status: self.index.count(status) for status in TicketStatus}
 
     def next_up(self, now: datetime) -> Manager | None:
         """Who a new ticket would be pinged to now (None: it would wait)."""

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 CURRENT = "journal.jsonl"
 STATE = "state.json"  # the state tabs as the bot last wrote them, with that write's revision
 STATE_CHANGES = "state.changes.jsonl"  # the writes since, each the rows it changed
+PACES = "paces.json"  # the Google writes of the last minute, for the quotas across a restart
 CHANGES_UP_TO = 8 << 20  # bytes of changes kept beside the copy before it is written whole again
 SEALED = "journal.{:012d}.sealed.jsonl"
 LOCK = "rcabot.lock"
@@ -191,6 +192,21 @@ class Journal:
         self._changes_bytes += len(line)
         return True
 
+    def save_paces(self, paces: dict[str, list[str]]) -> None:
+        """Keep the last minute's Google writes (ISO times by quota): a process started after this
+        one stops counts them, so a restart under load does not pass Google's per-minute quotas."""
+        try:
+            replace_whole(self.folder / PACES, json.dumps(paces).encode("utf-8"))
+        except OSError as exc:
+            log.warning("journal: cannot keep the last minute's Google writes (%s)", exc)
+
+    def paces(self) -> dict[str, list[str]]:
+        try:
+            saved = json.loads((self.folder / PACES).read_text(encoding="utf-8"))
+            return {str(k): [str(t) for t in v] for k, v in saved.items()} if isinstance(saved, dict) else {}
+        except (OSError, ValueError, AttributeError, TypeError):
+            return {}
+
     def saved_state(self) -> tuple[int, dict] | None:
         """(revision, tables) of the last state write this machine made, or None."""
         try:
@@ -201,7 +217,9 @@ class Journal:
         except (OSError, ValueError, KeyError, TypeError) as exc:
             log.error("journal: the local copy of the state tabs cannot be read (%s); the spreadsheet's is used", exc)
             return None
-        for change in _read_changes(self.folder / STATE_CHANGES, revision):
+        base = revision
+        changes, whole = _read_changes(self.folder / STATE_CHANGES, base)
+        for change in changes:
             revision = int(change["revision"])
             tables.update(change["tables"])
             for tab, rows in change["rows"].items():
@@ -209,7 +227,15 @@ class Journal:
                 for number, row in sorted((int(n), row) for n, row in rows.items()):
                     table += [[] for _ in range(number - len(table))]
                     table[number - 1] = row
+        # This process goes on adding changes to that copy (unless told it is not the newest state),
+        # not after a line torn by a crash: lines after it would not be read.
+        self._copy = base if whole else None
+        self._changes_bytes = _size(self.folder / STATE_CHANGES)
         return revision, tables
+
+    def forget_copy(self) -> None:
+        """The copy read at start-up is not the state written last: the next state write keeps a whole one."""
+        self._copy = None
 
     def close(self) -> None:
         """Close the file and give up ownership (a process that ends does so anyway)."""
@@ -276,16 +302,18 @@ def _sync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def _read_changes(path: Path, base: int) -> Iterator[dict]:
+def _read_changes(path: Path, base: int) -> tuple[list[dict], bool]:
     """The changes kept since the copy of revision `base`, oldest first (lines written for an
-    older copy, left by a crash, are passed over; a torn last line ends them)."""
+    older copy, left by a crash, are passed over; a torn line ends them), and whether every line
+    was whole."""
     try:
         lines = path.read_bytes().splitlines()
     except FileNotFoundError:
-        return
+        return [], True
     except OSError as exc:
         log.error("journal: the changes to the local copy cannot be read (%s); the copy is used as it was", exc)
-        return
+        return [], False
+    changes = []
     for line in lines:
         try:
             change = json.loads(line)
@@ -293,5 +321,13 @@ def _read_changes(path: Path, base: int) -> Iterator[dict]:
                 continue
             int(change["revision"]), dict(change["tables"]), dict(change["rows"])
         except (ValueError, KeyError, TypeError):
-            return
-        yield change
+            return changes, False
+        changes.append(change)
+    return changes, True
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

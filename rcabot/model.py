@@ -112,7 +112,7 @@ class Board:
     shift_started: datetime | None  # None: no shift is on
     next_shift: datetime | None  # when this shift ends, or when the next one starts; None: none ahead
     managers: tuple[Manager, ...]
-    tickets: tuple[Ticket, ...]  # arrival order
+    tickets: tuple[Ticket, ...]  # arrival order: all, or the first of them and every pinged one (see counts)
     dnd_until: dict[str, datetime]  # only DNDs still in force
     next_up: Manager | None  # who a new ticket would be pinged to; None: it would wait
     on: tuple[Manager, ...] = ()  # who is on shift and there, in turn order (cover in, leave out)
@@ -120,6 +120,15 @@ class Board:
     away: dict[str, "Away"] = field(default_factory=dict)  # every manager away now
     holiday: "Holiday | None" = None  # today's (local)
     covers: dict[str, str] = field(default_factory=dict)  # this shift's cover: instead of -> covered by
+    # Tickets in the cycle by status, when `tickets` holds only some of them (the first in arrival
+    # order, the first waiting and every pinged one: what the views show); None: `tickets` is all.
+    counts: dict[TicketStatus, int] | None = None
+
+    def count(self, status: TicketStatus | None = None) -> int:
+        """How many tickets are in the cycle (with `status`), whether `tickets` holds all or not."""
+        if self.counts is None:
+            return sum(status is None or t.status is status for t in self.tickets)
+        return sum(n for s, n in self.counts.items() if status is None or s is status)
 
     def holding(self, chat_id: str) -> Ticket | None:
         """The open ping `chat_id` holds (the earliest ticket's, were there two)."""

@@ -19,6 +19,7 @@ import threading
 from collections import deque
 from contextlib import ExitStack
 from datetime import datetime, timedelta
+from typing import Iterable
 
 CHAT_WRITES_PER_MINUTE = 60
 CHAT_PROJECT_WRITES_PER_MINUTE = 3000  # every space's together: many teams' bots share it (bootstrap.build_teams)
@@ -66,6 +67,18 @@ class Pace:
             self._sent.extend([now] * calls)
             if calls:
                 self._last = now
+
+    def sent(self, now: datetime) -> list[datetime]:
+        """The calls still in the window: what a restarted process must count too."""
+        self._forget(now)
+        return list(self._sent)
+
+    def restore(self, times: Iterable[datetime], now: datetime) -> None:
+        """Count the calls an earlier process sent (`sent` as it saved it) that are still in the window."""
+        recent = sorted(t for t in times if now - self.window < t <= now)
+        self._sent = deque(sorted([*self._sent, *recent]))
+        if recent:
+            self._last = max(self._last or recent[-1], recent[-1])
 
     def _forget(self, now: datetime) -> None:
         while self._sent and self._sent[0] <= now - self.window:

@@ -18,7 +18,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Iterable, Mapping, Sequence
 
 from .state_tabs import headers
-from .workbook import Older, Rows, SpreadsheetFull, TabNotFound, Workbook, WorkbookError, begins_older
+from .workbook import Older, Reach, Rows, SpreadsheetFull, TabNotFound, Workbook, WorkbookError, begins_older
 
 if TYPE_CHECKING:
     from .bot import RcaBot
@@ -47,14 +47,14 @@ def archives(names: Iterable[str], tab: str) -> list[str]:
     return [name for _, _, name in sorted(found, reverse=True)]
 
 
-def recent_rows(workbook: Workbook, tab: str, older: Older) -> Rows:
+def recent_rows(workbook: Workbook, tab: str, older: Older, reach: Reach | None = None) -> Rows:
     """The Tracker's recent rows (`Workbook.recent_rows`), preceded by the newest archives' while
     the Tracker does not reach back to an older row: right after a rollover, the month is there."""
-    rows = workbook.recent_rows(tab, older)
+    rows = workbook.recent_rows(tab, older, reach)
     if begins_older(rows, older):
         return rows
     for archive in archives(workbook.tab_names(), tab)[:MOST_ARCHIVES_READ]:
-        more = workbook.recent_rows(archive, older)
+        more = workbook.recent_rows(archive, older, reach)
         rows = more + rows
         if begins_older(more, older):
             break

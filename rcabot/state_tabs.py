@@ -291,6 +291,20 @@ def _put(target: dict, key, text: str) -> None:
 
 # --- Tracker rows -> history ------------------------------------------------------------
 
+def rows_to_reach(rows: Sequence[Sequence[str]], since: datetime) -> int | None:
+    """How many more Tracker rows back `since` is, at the pace of `rows` (the oldest first): the
+    Tracker is in time order, so a month of a busy team is read in two requests, not five."""
+    try:
+        oldest, newest = parse_iso(rows[0][0]) if rows[0] else None, parse_iso(rows[-1][0]) if rows[-1] else None
+    except ValueError:
+        return None
+    if oldest is None or newest is None or newest <= oldest:
+        return None
+    if oldest < since:
+        return 0
+    return int(len(rows) * (oldest - since) / (newest - oldest) * 1.2) + 100  # a little more than the pace says
+
+
 def event_from_row(row: Sequence[str]) -> Event | None:
     """A Tracker row (Timestamp, Ticket, Manager Name, Status, Manager GChat ID, Detail), or None
     if it cannot be read (an ops note, an unknown status): the stats skip it."""

@@ -36,9 +36,9 @@ def status_rows(board: Board, problems: Sequence[str], outgoing: Mapping[str, di
     waiting = [t for t in board.tickets if t.status is TicketStatus.WAITING]
     rows += [["Waiting", t.ticket_id, f"since {t.started_at.astimezone(zone):%Y-%m-%d %H:%M}" if t.started_at else ""]
              for t in waiting[:WAITING_ROWS]] or [["Waiting", "none", ""]]
-    if len(waiting) > WAITING_ROWS:  # a tab of thousands of rows helps nobody, and each is rewritten
-        rows.append(["Waiting", f"and {len(waiting) - WAITING_ROWS:,} more", "the oldest are above; GET /status "
-                     "lists every ticket"])
+    more = board.count(TicketStatus.WAITING) - len(waiting[:WAITING_ROWS])
+    if more > 0:  # a tab of thousands of rows helps nobody, and each is rewritten
+        rows.append(["Waiting", f"and {more:,} more", "the oldest are above; GET /status lists every ticket"])
     rows += [["Outgoing", name, _faring(state)] for name, state in (outgoing or {}).items()]
     rows += [["Problem", *_cell_and_text(p)] for p in problems] or [["Problems", "none", ""]]
     return rows

@@ -42,8 +42,30 @@ class TicketIndex:
         self._passed: SortedDict = SortedDict()  # seq -> ticket id
         self._accepted: dict[int, SortedList] = {}  # reminders sent -> (accepted at, seq, ticket id)
         self.changed: dict[str, None] = {}  # ticket ids changed (or gone) since `take_changed`
-        for ticket in tickets:
-            self.file(ticket)
+        self._file_all(tickets)
+
+    def _file_all(self, tickets: Iterable[Ticket]) -> None:
+        """`file` each ticket, in arrival order, building the sorted lists in one go (start-up)."""
+        lapses, started, accepted = [], [], {}
+        for seq, ticket in enumerate(tickets):
+            tid, filed = ticket.ticket_id, _filing(ticket, seq)
+            self._filed[tid] = filed
+            if filed.status is TicketStatus.PINGED:
+                self._holding.setdefault(filed.manager_id, {})[tid] = None
+            elif filed.status is TicketStatus.WAITING:
+                self._waiting[seq] = tid
+            if filed.lapses is not None:
+                lapses.append((filed.lapses, seq, tid))
+            if filed.started is not None:
+                started.append((filed.started, seq, tid))
+            if filed.passed:
+                self._passed[seq] = tid
+            if filed.accepted is not None:
+                accepted.setdefault(filed.accepted[0], []).append((filed.accepted[1], seq, tid))
+            self.changed[tid] = None
+        self._next_seq = len(self._filed)
+        self._lapses, self._started = SortedList(lapses), SortedList(started)
+        self._accepted = {sent: SortedList(rows) for sent, rows in accepted.items()}
 
     # --- filing ---------------------------------------------------------------------------
 
@@ -107,6 +129,10 @@ class TicketIndex:
     def holders(self) -> set[str]:
         """Who holds an open ping."""
         return set(self._holding)
+
+    def pinged(self) -> list[str]:
+        """Every ticket with an open ping."""
+        return [tid for held in self._holding.values() for tid in held]
 
     def held_by(self, manager_id: str) -> list[str]:
         """The tickets whose open ping `manager_id` holds, earliest first (one, by the cycle's rules)."""

@@ -16,14 +16,16 @@ from tests.e2e.harness import subprocess_can_listen
 ROOT = Path(__file__).resolve().parent.parent
 METRICS = [
     "start_p50_ms", "start_p99_ms", "accept_p50_ms", "accept_p99_ms", "decline_p50_ms", "decline_p99_ms",
-    "dead_webhook_accept_p50_ms", "dead_webhook_accept_p99_ms",
+    "start_client_p99_ms", "accept_client_p99_ms", "decline_client_p99_ms",
+    "dead_webhook_accept_p50_ms", "dead_webhook_accept_p99_ms", "dead_webhook_accept_client_p99_ms",
     "low_sheets_reads_per_lifecycle", "low_sheets_writes_per_lifecycle", "low_chat_writes_per_lifecycle",
     "burst_sheets_reads_per_lifecycle", "burst_sheets_writes_per_lifecycle", "burst_chat_writes_per_lifecycle",
     "burst_sheets_requests_per_event", "burst_all_pinged_min", "burst_sheets_writes_peak_per_min",
     "burst_chat_writes_peak_per_min", "burst_429",
     "open_rss_mb", "open_threads_small", "open_threads", "timeout_late_p50_ms", "timeout_late_p99_ms", "startup_s",
     "backlog_accept_p99_ms", "backlog_decline_p99_ms", "backlog_expiry_p99_ms",
-    "tracker_startup_s", "tracker_peak_rss_mb", "tracker_cells_read", "tracker_fake_work_s",
+    "tracker_200_startup_s", "tracker_200_peak_rss_mb", "tracker_200_cells_read", "tracker_200_sheets_requests",
+    "tracker_200_fake_work_s",
 ] + [f"scale_{open_}_{figure}" for open_ in (2, 10)  # --size 10: a tenth (at least 2) and 10 open
      for figure in ("start_p50_ms", "start_p99_ms", "accept_p50_ms", "accept_p99_ms", "decline_p50_ms",
                     "decline_p99_ms", "flush_p50_ms", "flush_p99_ms", "flush_max_ms", "sheets_mb_per_write",

@@ -136,7 +136,7 @@ def test_rows_come_padded_to_the_width_of_the_tab_as_in_a_csv_export(fake, workb
 
 
 def test_a_spreadsheet_not_shared_with_the_service_account_is_named_as_such(fake, workbook):
-    fake.sheets.fail_next(403, kind="spreadsheets.get")
+    fake.sheets.fail_next(403, kind="values.batchGet")  # Sheets refuses the first request made
     with pytest.raises(WorkbookError) as failure:
         workbook.read_tabs(["Managers"])
     assert "share it" in str(failure.value)
@@ -192,3 +192,14 @@ def test_a_write_carried_out_after_its_retry_fills_the_same_cells(fake, workbook
                        {"Authorization": f"Bearer {sent.bearer}"})
     assert fake.sheets.handle(late)[0] == 200
     assert fake.sheets.rows("Tracker")[1:] == rows + [["t3", "RCA-1", "Pinged"]]
+
+
+def test_a_full_grid_grows_by_a_tenth_so_that_growing_is_a_rare_extra_request(fake, workbook):
+    fake.sheets.add_tab("Tracker", [["Timestamp", "Ticket"]] + [["t", f"RCA-{n}"] for n in range(19_999)],
+                        row_count=20_000, col_count=6)
+    workbook.append_rows("Tracker", [["t", "RCA-NEW"]])
+    assert fake.sheets.grid("Tracker") == (22_000, 6)  # not 21,000: one growth per 2,000 rows here
+    grows = [c for c in fake.sheets.calls if c.kind == "spreadsheets.batchUpdate"]
+    for n in range(50):
+        workbook.append_rows("Tracker", [["t", f"RCA-MORE-{n}"]])
+    assert [c for c in fake.sheets.calls if c.kind == "spreadsheets.batchUpdate"] == grows

@@ -122,3 +122,28 @@ def test_a_full_disk_under_the_changes_makes_the_next_copy_whole(tmp_path, caplo
     assert journal.save_state_changes(3, {}, {"TicketState": {2: ["A", "Pinged"]}}) is False  # whole, then
     journal.save_state(3, {"TicketState": [HEADER, ["A", "Pinged"]]})
     assert journal.saved_state() == (3, {"TicketState": [HEADER, ["A", "Pinged"]]})
+
+
+def test_a_restarted_process_goes_on_adding_changes_to_the_copy_it_read(tmp_path):
+    journal = Journal(tmp_path)
+    journal.save_state(1, {"TicketState": [HEADER, ["A", "Waiting"]]})
+    journal.save_state_changes(2, {}, {"TicketState": {2: ["A", "Pinged"]}})
+    journal.close()
+    again = Journal(tmp_path)
+    assert again.saved_state() == (2, {"TicketState": [HEADER, ["A", "Pinged"]]})
+    assert again.save_state_changes(3, {}, {"TicketState": {3: ["B", "Waiting"]}})  # no whole copy needed
+    assert again.saved_state() == (3, {"TicketState": [HEADER, ["A", "Pinged"], ["B", "Waiting"]]})
+    again.forget_copy()  # start-up found a later write in the sheet than this copy
+    assert again.save_state_changes(4, {}, {"TicketState": {2: []}}) is False
+
+
+def test_after_a_torn_change_line_the_next_copy_is_whole(tmp_path):
+    journal = Journal(tmp_path)
+    journal.save_state(1, {"TicketState": [HEADER]})
+    journal.save_state_changes(2, {}, {"TicketState": {2: ["A", "Waiting"]}})
+    with open(tmp_path / "state.changes.jsonl", "ab") as changes:
+        changes.write(b'{"base": 1, "revis')  # a crash in the middle of a line
+    journal.close()
+    again = Journal(tmp_path)
+    assert again.saved_state() == (2, {"TicketState": [HEADER, ["A", "Waiting"]]})
+    assert again.save_state_changes(3, {}, {"TicketState": {3: ["B", "Waiting"]}}) is False  # lines after it would be lost

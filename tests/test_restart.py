@@ -210,3 +210,25 @@ def test_a_lost_workbook_id_file_does_not_lock_the_bot_out_of_its_own_journal(tm
 
     again, _ = restart(tmp_path / "team-a", clock)
     assert again.ticket("RCA-1")
+
+
+def test_a_restart_counts_the_writes_the_process_before_it_made_in_the_last_minute(client, bot, clock,
+                                                                                     workbook_dir):
+    """Google's quotas are per minute, whichever process writes: a bot started again at once must
+    not spend a full minute's writes on top of its predecessor's."""
+    bot.sheets_pace.record(clock(), 50)  # a busy minute
+    client.post("/tickets", json={"ticket_id": "RCA-1"})
+    bot.flush()  # the 51st
+    client.post("/tickets", json={"ticket_id": "RCA-2"})
+    bot.close()  # the shutdown flush, the 52nd: out of the pace, but counted
+    again, jobs = restart(workbook_dir, clock)
+    assert again.sheets_pace.room(clock()) == 60 - 52
+    clock.advance(62)
+    assert again.sheets_pace.room(clock()) == 60
+
+
+def test_a_damaged_record_of_the_last_minutes_writes_is_ignored(client, bot, clock, workbook_dir):
+    bot.close()
+    (bot.journal.folder / "paces.json").write_text('{"sheets": ["not a time", 3], "chat": "x"', encoding="utf-8")
+    again, jobs = restart(workbook_dir, clock)
+    assert again.sheets_pace.room(clock()) == 60

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from rcabot.bootstrap import SHEETS_SCOPE
 from rcabot.history import KEEP
-from rcabot.state_tabs import TRACKER_HEADER, iso
+from rcabot.state_tabs import TRACKER_HEADER, iso, parse_iso, rows_to_reach
 from rcabot.web import create_app
 from rcabot.workbook.cells import trimmed
 from rcabot.workbook.google import GoogleWorkbook
@@ -114,7 +114,28 @@ def test_a_tracker_grid_far_longer_than_its_rows_is_walked_back_in_doubling_chun
         workbook = GoogleWorkbook(fake.sheets.spreadsheet_id, fake.credentials(SHEETS_SCOPE), sleep=lambda s: None)
         assert len(workbook.recent_rows("Tracker", lambda row: False)) == 99  # below the first, as a header
         workbook.append_rows("Tracker", [["t", "RCA-NEW", "Ada", "Pinged"]])
-    # The tab list (gspread's, then ours), 5,000 rows, then 10,000, 20,000, 40,000, 80,000, the write.
-    assert [c.kind for c in fake.sheets.calls] == ["spreadsheets.get"] * 2 + ["values.get"] * 5 + \
+    # The tab list (once: no gspread Spreadsheet reads it again), 5,000 rows, then 10,000, 20,000,
+    # 40,000, 80,000, the write.
+    assert [c.kind for c in fake.sheets.calls] == ["spreadsheets.get"] + ["values.get"] * 5 + \
         ["values.batchUpdate"]
     assert fake.sheets.calls[-1].body["data"][0]["range"].startswith("'Tracker'!A101:")
+
+
+def test_a_busy_trackers_month_is_read_back_in_two_requests_not_in_doubling_chunks(fake):
+    """20,000 rows over 60 days: a month is 10,000 rows; read from 500 rows a chunk, doubling would
+    take five requests. The pace of the first chunk says how far back the month starts."""
+    start = NOW - timedelta(days=60)
+    rows = [[iso(start + timedelta(days=60) * n / 20_000), f"RCA-{n}", "Ada", "Pinged"] for n in range(20_000)]
+    fake.sheets.add_tab("Tracker", [list(TRACKER_HEADER)] + rows, col_count=6)
+    since = NOW - KEEP
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake.install(rsps)
+        workbook = GoogleWorkbook(fake.sheets.spreadsheet_id, fake.credentials(SHEETS_SCOPE), sleep=lambda s: None,
+                                  tail_rows=500)
+        recent = workbook.recent_rows("Tracker", lambda row: parse_iso(row[0]) < since,
+                                      lambda read: rows_to_reach(read, since))
+    reads = [c for c in fake.sheets.calls if c.kind == "values.get"]
+    assert len(reads) == 2
+    kept = [row for row in recent if parse_iso(row[0]) >= since]
+    assert len(kept) == sum(parse_iso(row[0]) >= since for row in rows)  # the whole month, none missed
+    assert len(recent) < len(kept) * 1.3  # and not much more than it

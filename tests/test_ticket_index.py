@@ -178,3 +178,27 @@ def test_a_ticket_that_leaves_blanks_its_row_a_new_one_takes_the_next_and_blanks
         index.drop(gone)
     rows.update(state, index, index.take_changed())  # three blank rows for one ticket: packed
     assert rows.whole and [row[:1] for row in rows.table()[1:]] == [["D"]]
+
+
+def test_a_board_copies_only_what_the_views_show_and_they_read_as_from_every_ticket():
+    from dataclasses import replace as replaced
+
+    from rcabot.chat import answers
+    from rcabot.cycle import Cycle, Rules
+    from rcabot.model import Manager
+    from rcabot.status_tab import status_rows
+    from test_cycle_properties import MIDNIGHT
+
+    team = [Manager(f"M{n}", f"users/{n}") for n in range(300)]  # the first 300 tickets pinged, the rest wait
+    cycle = Cycle(BotState(), team, Rules(schedule=SCHEDULE))
+    now = MIDNIGHT + timedelta(hours=7)
+    for n in range(1000):
+        cycle.start(f"RCA-{n}", "", "", now + timedelta(seconds=n))
+    for n in range(0, 300, 7):  # some accepted, their managers pinged the next waiting ones
+        ticket = next(t for t in cycle.state.tickets.values() if t.manager_id == f"users/{n}")
+        cycle.accept(ticket.ticket_id, f"users/{n}", now + timedelta(seconds=1000), attempt=ticket.attempts)
+    board = cycle.board(now + timedelta(seconds=1001))
+    assert len(board.tickets) < 600  # not a copy of a thousand
+    whole = replaced(board, tickets=tuple(cycle.state.tickets.values()), counts=None)
+    assert status_rows(board, []) == status_rows(whole, [])
+    assert answers.tickets(board) == answers.tickets(whole) and answers.who(board) == answers.who(whole)

@@ -117,3 +117,20 @@ def test_a_restart_on_a_tab_that_holds_the_tickets_where_the_bot_left_them_write
     assert ranges and not any(re.search(r"!A1:", r) for r in ranges), ranges
     tab_matches_bot(fake, again.bot)
     again.bot.close()
+
+
+def test_rows_someone_moved_in_the_tab_by_hand_are_put_right_by_the_hourly_whole_write(gspace, fake, clock, jobs):
+    for n in range(1, 4):
+        gspace.client.post("/tickets", json={"ticket_id": f"RCA-{n}"}, headers=HEADERS)
+        settle(gspace, clock)
+    tab = fake.sheets._tab("TicketState")  # a person sorts the tab: rows 2 and 3 change places
+    for column in range(1, 18):
+        tab.cells[(2, column)], tab.cells[(3, column)] = tab.cells.get((3, column), ""), tab.cells.get((2, column), "")
+    accept(gspace, "RCA-1")
+    settle(gspace, clock)  # RCA-1's row goes to row 2, where the bot left it
+    ids = [row[0] for row in fake.sheets.rows("TicketState")[1:] if row]
+    assert ids.count("RCA-1") == 2  # for now, the tab is wrong (the bot's state is not)
+    clock.advance(3600)
+    gspace.client.post("/tickets", json={"ticket_id": "RCA-4"}, headers=HEADERS)
+    settle(gspace, clock)
+    tab_matches_bot(fake, gspace.bot)

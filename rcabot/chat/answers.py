@@ -113,7 +113,7 @@ def _manager_state(manager: Manager, board: Board) -> str:
 def _next_up(board: Board) -> str:
     if board.next_up is not None:
         return f"Next up: {plain(board.next_up.name)}."
-    waiting = sum(t.status is TicketStatus.WAITING for t in board.tickets)
+    waiting = board.count(TicketStatus.WAITING)
     queue = f" ({_count(waiting, 'ticket')} waiting)" if waiting else ""
     if not board.shift:
         return f"Next up: nobody, so a new ticket would wait{queue} until the next shift starts."
@@ -121,14 +121,14 @@ def _next_up(board: Board) -> str:
 
 
 def tickets(board: Board) -> str:
-    if not board.tickets:
+    total = board.count()
+    if not total:
         return "No tickets in the cycle: none waiting, pinged or in review."
-    counts = [f"{sum(t.status is s for t in board.tickets)} {s.value.lower()}" for s in TicketStatus
-              if any(t.status is s for t in board.tickets)]
-    lines = [f"{_count(len(board.tickets), 'ticket')} in the cycle ({', '.join(counts)}); times in {board.zone}:"]
+    counts = [f"{board.count(s)} {s.value.lower()}" for s in TicketStatus if board.count(s)]
+    lines = [f"{_count(total, 'ticket')} in the cycle ({', '.join(counts)}); times in {board.zone}:"]
     lines += [_ticket_line(t, board) for t in board.tickets[:MAX_TICKETS]]
-    if len(board.tickets) > MAX_TICKETS:
-        lines.append(f"… and {len(board.tickets) - MAX_TICKETS} more.")
+    if total > MAX_TICKETS:
+        lines.append(f"… and {total - MAX_TICKETS} more.")
     return "\n".join(lines)
 
 

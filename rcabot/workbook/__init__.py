@@ -10,6 +10,9 @@ from typing import Callable, Mapping, Optional, Protocol, Sequence
 Rows = list[list[str]]
 # Says of a row whether it is older than the rows wanted (True), not (False), or cannot tell (None).
 Older = Callable[[Sequence[str]], Optional[bool]]
+# The rows read back so far (oldest first) -> how many more it will take to meet an older one (a
+# guess; None: no idea), so that a long tail is read in a request or two, not in doubling chunks.
+Reach = Callable[[Sequence[Sequence[str]]], Optional[int]]
 
 
 def begins_older(rows: Sequence[Sequence[str]], older: Older) -> bool:
@@ -89,7 +92,7 @@ class Workbook(Protocol):
     def last_rows(self, tab: str, count: int) -> Rows:
         """The tab's last `count` rows below the header (fewer if it has fewer), trailing blanks trimmed."""
 
-    def recent_rows(self, tab: str, older: Older) -> Rows:
+    def recent_rows(self, tab: str, older: Older, reach: Reach | None = None) -> Rows:
         """A tail of the tab's rows below the header (blank rows left out, trailing blanks trimmed),
         read back from the end in chunks, without reading the whole tab: it stops at the first
         chunk whose first row `older` can judge is older. For a tab appended in time order (the

@@ -24,15 +24,17 @@ from gspread.urls import SPREADSHEETS_API_V4_BASE_URL
 from gspread.utils import absolute_range_name, rowcol_to_a1
 
 from ..metrics import GoogleCalls
-from . import Older, Rows, SpreadsheetFull, TabNotFound, WorkbookError, begins_older
+from . import Older, Reach, Rows, SpreadsheetFull, TabNotFound, WorkbookError, begins_older
 from .cells import plain, trimmed
 
 log = logging.getLogger(__name__)
 TAB_LIST_SECONDS = 600
+FRESH_SECONDS = 5  # a tab list younger than this is taken as it is where the tabs must exist
 T = TypeVar("T")
 
 RETRIES = 4  # tries after the first: waits of about 1, 2, 4, 8 s
 NEW_TAB_ROWS, NEW_TAB_COLUMNS = 1000, 26
+MOST_NEW_ROWS = 50_000  # rows a growth adds at most (26 columns of them: 1.3 million cells)
 # recent_rows reads back this many rows first, twice as many each time after, up to the most:
 # a few requests for a month of history, and no answer of more than a few MB.
 TAIL_ROWS, MOST_TAIL_ROWS = 5_000, 80_000
@@ -80,7 +82,7 @@ class GoogleWorkbook:
         self._client = gspread.authorize(credentials, http_client=client_for(endpoint, self.calls))
         self._client.set_timeout(timeout)
         self._retries, self._sleep = retries, sleep or (lambda seconds: pause(seconds))
-        self._spreadsheet: gspread.Spreadsheet | None = None
+        self._spreadsheet = _Spreadsheet(self._client.http_client, spreadsheet_id)
         self._grids: dict[str, dict] | None = None  # title -> sheet properties, from the last metadata read
         self._grids_read = 0.0  # when (time.monotonic) the tab list was last read
         self._extent: dict[str, tuple[int, int]] = {}  # rows and columns the bot last saw in a tab
@@ -118,7 +120,8 @@ class GoogleWorkbook:
 
     def ensure_tabs(self, headers: Mapping[str, Sequence[str]]) -> list[str]:
         with self._lock:
-            grids = self._metadata(refresh=True)
+            # A tab list read a moment ago (start-up reads it just before) is the list now.
+            grids = self._metadata(refresh=time.monotonic() - self._grids_read > FRESH_SECONDS)
             missing = [tab for tab in headers if tab not in grids]
             if missing:
                 self._add_tabs(missing)
@@ -248,6 +251,9 @@ class GoogleWorkbook:
                 status = exc.response.status_code
                 if status == 400 and "Unable to parse range" in str(exc):
                     raise _UnknownRange(str(exc)) from exc
+                if status == 404:
+                    raise WorkbookError(f"spreadsheet {self.spreadsheet_id} not found (check RCABOT_SPREADSHEET_ID)") \
+                        from exc
                 if status == 400 and CELL_LIMIT_ANSWER in str(exc):
                     message = self._full(what)
                     self._grids = None  # its grid sizes are the ones asked for, not what the tabs have
@@ -282,9 +288,7 @@ class GoogleWorkbook:
                 f"or move them to another spreadsheet (and blank rows and columns of big tabs); a lower "
                 f"TrackerMaxRows keeps each archive smaller. The Tracker rows stay queued until there is room")
 
-    def _sheet(self) -> gspread.Spreadsheet:
-        if self._spreadsheet is None:
-            self._spreadsheet = self._client.open_by_key(self.spreadsheet_id)
+    def _sheet(self) -> "_Spreadsheet":
         return self._spreadsheet
 
     def _metadata(self, refresh: bool = False) -> dict[str, dict]:
@@ -322,7 +326,10 @@ class GoogleWorkbook:
             for dimension, need, have in (("ROWS", rows, grid.get("rowCount", 0)),
                                           ("COLUMNS", cols, grid.get("columnCount", 0))):
                 if need > have:
-                    extra = max(need - have, NEW_TAB_ROWS if dimension == "ROWS" else 0)
+                    # Rows by a tenth more at a time (a growth is a write the flush's pace did not
+                    # count): a Tracker of 100,000 rows grows every 10,000 rows, not every 1,000.
+                    extra = max(need - have, min(max(NEW_TAB_ROWS, have // 10), MOST_NEW_ROWS)
+                                if dimension == "ROWS" else 0)
                     requests_.append({"appendDimension": {"sheetId": properties["sheetId"],
                                                           "dimension": dimension, "length": extra}})
                     key = "rowCount" if dimension == "ROWS" else "columnCount"
@@ -395,7 +402,7 @@ class GoogleWorkbook:
         found = self._sheet().values_get(absolute_range_name(tab, f"{first}:{first + count - 1}"))
         return [trimmed([_text(c) for c in row]) for row in found.get("values", [])]
 
-    def recent_rows(self, tab: str, older: Older) -> Rows:
+    def recent_rows(self, tab: str, older: Older, reach: Reach | None = None) -> Rows:
         """Reads back from the end of the tab's grid (its row count, from the metadata read at
         start-up), by numbered ranges, a chunk twice as long each time. Sheets leaves out the
         trailing blank rows of an answer, so the first one that holds a row also says where the
@@ -416,7 +423,8 @@ class GoogleWorkbook:
                 rows[:0] = chunk
                 if begins_older(chunk, older):
                     break
-                bottom, size = top - 1, min(size * 2, MOST_TAIL_ROWS)
+                guess = reach(rows) if reach and rows else None
+                bottom, size = top - 1, min(size * 2 if guess is None else max(guess, self._tail_rows), MOST_TAIL_ROWS)
             self._extent[tab] = (end, width)
         return [trimmed(row) for row in rows]
 
@@ -428,6 +436,33 @@ class GoogleWorkbook:
             self._raise_missing([tab])
             raise
         return [[_text(cell) for cell in row] for row in found.get("values", [])]
+
+
+class _Spreadsheet:
+    """The requests the adapter sends, bound to one spreadsheet, through gspread's HTTP client.
+    Not gspread's Spreadsheet: making one reads the whole metadata, a request more at every
+    start-up, which the adapter reads itself when it needs the tab list."""
+
+    def __init__(self, http, spreadsheet_id: str) -> None:
+        self._http, self._id = http, spreadsheet_id
+
+    def fetch_sheet_metadata(self) -> dict:
+        return self._http.fetch_sheet_metadata(self._id)
+
+    def values_get(self, range_name: str) -> dict:
+        return self._http.values_get(self._id, range_name)
+
+    def values_batch_get(self, ranges: list[str]) -> dict:
+        return self._http.values_batch_get(self._id, ranges)
+
+    def values_append(self, range_name: str, params: dict, body: dict) -> dict:
+        return self._http.values_append(self._id, range_name, params, body)
+
+    def values_batch_update(self, body: dict) -> dict:
+        return self._http.values_batch_update(self._id, body)
+
+    def batch_update(self, body: dict) -> dict:
+        return self._http.batch_update(self._id, body)
 
 
 class _UnknownRange(WorkbookError):

@@ -12,7 +12,7 @@ import threading
 from pathlib import Path
 from typing import BinaryIO, Mapping, Sequence
 
-from . import Older, Rows, TabDamaged, TabNotFound, WorkbookError, begins_older
+from . import Older, Reach, Rows, TabDamaged, TabNotFound, WorkbookError, begins_older
 from .cells import escape, plain, trimmed, unescape
 from .csvfile import read_csv, separator
 
@@ -60,6 +60,8 @@ class LocalWorkbook:
         changed = []
         with self._lock:
             for tab, header in headers.items():
+                if self.path(tab).exists() and self._first_row(tab) == list(header):
+                    continue  # the usual case: no need to read a Tracker of years to see its header
                 rows = self._read(tab) if self.path(tab).exists() else []
                 if rows[:1] != [list(header)]:
                     self._write(tab, [list(header)] + rows[1:])
@@ -101,7 +103,7 @@ class LocalWorkbook:
     def last_rows(self, tab: str, count: int) -> Rows:
         return [trimmed(row) for row in self._read(tab)[1:][-count:]] if count > 0 else []
 
-    def recent_rows(self, tab: str, older: Older) -> Rows:
+    def recent_rows(self, tab: str, older: Older, reach: Reach | None = None) -> Rows:
         """Reads the file back from its end in blocks (see `_tail`); a file cut mid-row gives
         its last row as it stands, and bytes that are not UTF-8 come as U+FFFD."""
         try:
@@ -111,6 +113,16 @@ class LocalWorkbook:
             raise TabNotFound(tab) from None
         except OSError as exc:
             raise WorkbookError(f"cannot read {self.path(tab)}: {exc}") from exc
+
+    def _first_row(self, tab: str) -> list[str] | None:
+        """The file's first row as `_read` would give it, from its first block (None: none there)."""
+        try:
+            with open(self.path(tab), "rb") as f:
+                head = f.read(64 * 1024)
+        except OSError:
+            return None
+        rows = _unescaped(read_csv(head[:head.rfind(b"\n") + 1]).rows) if b"\n" in head else []
+        return rows[0] if rows else None
 
     def _read(self, tab: str, strict: bool = False) -> Rows:
         try:

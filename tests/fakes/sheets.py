@@ -195,21 +195,49 @@ class SheetsCall:
         return self.query.get(name, [default])[0]
 
 
+class Cells(dict):
+    """A tab's stored cells, (row, col) -> value, knowing how far they reach without a pass over
+    millions of them at every read (a write can only push the extent out; a removal makes the next
+    question look again)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._extent: tuple[int, int] | None = None if self else (0, 0)  # empty: kept as cells come
+
+    def __setitem__(self, key: tuple[int, int], value) -> None:
+        super().__setitem__(key, value)
+        if self._extent is not None:
+            self._extent = (max(self._extent[0], key[0]), max(self._extent[1], key[1]))
+
+    def __delitem__(self, key) -> None:
+        super().__delitem__(key)
+        self._extent = None
+
+    def pop(self, *args):
+        self._extent = None
+        return super().pop(*args)
+
+    def extent(self) -> tuple[int, int]:
+        if self._extent is None:
+            self._extent = (max((r for r, _ in self), default=0), max((c for _, c in self), default=0))
+        return self._extent
+
+
 @dataclass
 class Tab:
     sheet_id: int
     title: str
     rows: int = 1000  # gridProperties.rowCount
     cols: int = 26  # gridProperties.columnCount
-    cells: dict[tuple[int, int], Any] = field(default_factory=dict)  # (row, col), 1-based -> str/int/float/bool/Formula
+    cells: dict[tuple[int, int], Any] = field(default_factory=Cells)  # (row, col), 1-based -> str/int/float/bool/Formula
     hidden: bool = False
     frozen_rows: int = 0
     frozen_cols: int = 0
 
     def extent(self) -> tuple[int, int]:
-        if not self.cells:
-            return 0, 0
-        return max(r for r, _ in self.cells), max(c for _, c in self.cells)
+        if type(self.cells) is not Cells:  # a request that rebuilt them (insert, delete, resize)
+            self.cells = Cells(self.cells)
+        return self.cells.extent()
 
     def properties(self, index: int) -> dict:
         grid = {"rowCount": self.rows, "columnCount": self.cols}
@@ -224,7 +252,7 @@ class Tab:
         return answer
 
     def clone(self) -> "Tab":
-        return Tab(self.sheet_id, self.title, self.rows, self.cols, dict(self.cells), self.hidden,
+        return Tab(self.sheet_id, self.title, self.rows, self.cols, Cells(self.cells), self.hidden,
                    self.frozen_rows, self.frozen_cols)
 
 
@@ -293,10 +321,9 @@ class FakeSheets:
             rows = rows or []
             tab = Tab(self._new_id(), title, max(row_count, len(rows)),
                       max(col_count, max(map(len, rows), default=0)))
-            for r, row in enumerate(rows, 1):
-                for c, value in enumerate(row, 1):
-                    if value not in ("", None):
-                        tab.cells[(r, c)] = value
+            tab.cells = Cells({(r, c): value for r, row in enumerate(rows, 1) for c, value in enumerate(row, 1)
+                               if value not in ("", None)})  # one dict, not a million calls to Cells
+            tab.cells.extent()  # worked out now, not in the first request that reads the tab
             self.tabs.append(tab)
             return tab.sheet_id
 
@@ -1107,6 +1134,8 @@ def _formatted(value) -> str:
 
 
 def _rendered(value, render: str):
+    if type(value) is str and (render == "FORMATTED_VALUE" or not value):
+        return value  # most cells: text shows as itself (the fast way, for tabs of millions of cells)
     if value == "" or render == "FORMATTED_VALUE":
         return _formatted(value) if value != "" else ""
     if isinstance(value, Formula):
