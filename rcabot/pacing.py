@@ -16,7 +16,7 @@ quota): `take` checks and counts under a lock, so that two of them never both ta
 from __future__ import annotations
 
 import threading
-from collections import deque
+from collections import Counter, deque
 from contextlib import ExitStack
 from datetime import datetime, timedelta
 from typing import Iterable
@@ -70,15 +70,19 @@ class Pace:
 
     def sent(self, now: datetime) -> list[datetime]:
         """The calls still in the window: what a restarted process must count too."""
-        self._forget(now)
-        return list(self._sent)
+        with self._lock:
+            self._forget(now)
+            return list(self._sent)
 
     def restore(self, times: Iterable[datetime], now: datetime) -> None:
-        """Count the calls an earlier process sent (`sent` as it saved it) that are still in the window."""
-        recent = sorted(t for t in times if now - self.window < t <= now)
-        self._sent = deque(sorted([*self._sent, *recent]))
-        if recent:
-            self._last = max(self._last or recent[-1], recent[-1])
+        """Count the calls an earlier process sent (`sent` as it saved it) that are still in the window.
+        A call counted already is not counted twice: a pace many teams' bots share is in each one's
+        journal, and each restores it (a union, each moment as often as the most that name it)."""
+        recent = Counter(t for t in times if now - self.window < t <= now)
+        with self._lock:
+            self._sent = deque(sorted((Counter(self._sent) | recent).elements()))
+            if recent:
+                self._last = max(self._last or max(recent), max(recent))
 
     def _forget(self, now: datetime) -> None:
         while self._sent and self._sent[0] <= now - self.window:
@@ -110,3 +114,11 @@ class Paces:
     def record(self, now: datetime, calls: int = 1) -> None:
         for pace in self.paces:
             pace.record(now, calls)
+
+    def sent(self, now: datetime) -> list[datetime]:
+        """The first pace's (a space's own): a journal keeps what its bot sent."""
+        return self.paces[0].sent(now)
+
+    def restore(self, times: Iterable[datetime], now: datetime) -> None:
+        for pace in self.paces:
+            pace.restore(times, now)

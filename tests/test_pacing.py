@@ -97,3 +97,23 @@ def test_threads_sharing_one_pace_never_take_more_than_its_limit():
     for thread in threads:
         thread.join()
     assert len(taken) == 60
+
+
+def test_a_shared_pace_restored_from_each_team_s_journal_counts_each_call_once():
+    shared, earlier = Pace(60), Pace(60)
+    earlier.record(T0, 2)
+    earlier.record(T0 + timedelta(seconds=1))
+    saved_by_a, saved_by_b = earlier.sent(T0 + timedelta(seconds=1)), earlier.sent(T0 + timedelta(seconds=1))
+    for saved in (saved_by_a, saved_by_b):
+        shared.restore(saved, T0 + timedelta(seconds=2))
+    assert shared.room(T0 + timedelta(seconds=2)) == 57
+
+
+def test_a_space_and_project_pace_pair_saves_the_space_s_calls_and_restores_into_both():
+    space, project = Pace(60), Pace(3000)
+    both = Paces(space, project)
+    both.take(T0)
+    assert both.sent(T0) == [T0]
+    again = Paces(Pace(60), Pace(3000))
+    again.restore(both.sent(T0), T0 + timedelta(seconds=1))
+    assert [pace.room(T0 + timedelta(seconds=1)) for pace in again.paces] == [59, 2999]
