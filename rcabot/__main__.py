@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .bootstrap import StartupError, workbook_for
+from .bootstrap import StartupError, team_settings, workbook_for
 from .config import Settings, parse_configuration
 from .serve import ENVIRONMENT
 from .state_tabs import headers
@@ -33,6 +33,20 @@ def init_sheet(settings: Settings) -> list[str]:
     return workbook.ensure_tabs(headers(tabs))
 
 
+def init_sheets(settings: Settings) -> dict[str, list[str]]:
+    """init_sheet for every team's workbook of the Teams file, by team; without one, for the one
+    workbook (under "")."""
+    if not settings.teams_file:
+        return {"": init_sheet(settings)}
+    from .teams import read_teams
+
+    problems = workbook_problems(settings)
+    if problems:
+        raise StartupError(problems)
+    return {team.name: init_sheet(team_settings(settings, team))
+            for team in read_teams(settings.teams_file, settings.local)}
+
+
 def parser() -> argparse.ArgumentParser:
     commands = argparse.ArgumentParser(
         prog=PROG, formatter_class=argparse.RawDescriptionHelpFormatter, epilog=ENVIRONMENT,
@@ -45,7 +59,8 @@ def parser() -> argparse.ArgumentParser:
                                       "(needs only the workbook's settings)",
                    description="Create the bot-owned tabs that are missing and repair old headers, then exit. "
                                "Needs only the workbook's settings: RCABOT_WORKBOOK_DIR locally; "
-                               "RCABOT_SPREADSHEET_ID and the service account key in Google mode.")
+                               "RCABOT_SPREADSHEET_ID and the service account key in Google mode; with "
+                               "RCABOT_TEAMS_FILE, every team's workbook.")
     return commands
 
 
@@ -55,11 +70,13 @@ def main(argv: list[str]) -> int:
         return serve(argv[1:], prog=f"{PROG} serve")
     parser().parse_args(argv)  # the help, or a usage error (exit 2)
     try:
-        changed = init_sheet(Settings.from_env())
+        done = init_sheets(Settings.from_env())
     except StartupError as exc:
         print(exc.code, file=sys.stderr)
         return 1
-    print("created or repaired: " + ", ".join(changed) if changed else "every bot-owned tab is in place")
+    for team, changed in done.items():
+        print((f"{team}: " if team else "") +
+              ("created or repaired: " + ", ".join(changed) if changed else "every bot-owned tab is in place"))
     return 0
 
 

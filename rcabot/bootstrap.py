@@ -2,17 +2,20 @@
 from __future__ import annotations
 
 import base64
+import dataclasses
 import json
 import logging
+import os
 import time
 import uuid
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable
 
 from .bot import RcaBot, utcnow
 from .config import Settings
 from .journal import Journal, JournalBusy, JournalMismatch
+from .pacing import CHAT_PROJECT_WRITES_PER_MINUTE, SHEETS_WRITES_PER_MINUTE, Pace, Paces
 from .workbook import WorkbookError
 
 log = logging.getLogger(__name__)
@@ -43,6 +46,63 @@ def build(settings: Settings, jobs=None, clock: Callable[[], datetime] = utcnow,
     problems = settings.problems()
     if problems:
         raise StartupError(problems)
+    return _build_one(settings, jobs, clock, chat_transport, targets)
+
+
+def build_teams(settings: Settings, jobs=None, clock: Callable[[], datetime] = utcnow, chat_transport=None):
+    """One bot per team of the Teams file (RCABOT_TEAMS_FILE), as `rcabot.teams.Teams`. Each has its
+    own workbook, state, journal (`<journal folder>/<team>`; in local mode by default the team's
+    workbook folder's `.journal/`, its own already) and Chat pace (one per space); they share one
+    scheduler (job ids prefixed by the team) and one Sheets pace: Google counts Sheets writes per
+    project and user, not per spreadsheet; and Chat's cap for the project (3,000 message writes a
+    minute, every space's together). `jobs`: a test's recording jobs, by team name."""
+    from apscheduler.executors.pool import ThreadPoolExecutor
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    from .jobs import SchedulerJobs
+    from .teams import Teams, read_teams
+
+    problems = settings.problems()
+    if problems:
+        raise StartupError(problems)
+    teams = read_teams(settings.teams_file, settings.local)
+    threads = ThreadPoolExecutor(10 + 2 * len(teams))  # a team's flush or reload may wait on Google
+    scheduler = BackgroundScheduler(timezone=timezone.utc, executors={"default": threads})
+    sheets_pace = Pace(SHEETS_WRITES_PER_MINUTE)
+    chat_project_pace = Pace(CHAT_PROJECT_WRITES_PER_MINUTE)
+    bots: dict[str, RcaBot] = {}
+    try:
+        for team in teams:
+            team_jobs = jobs[team.name] if jobs is not None else SchedulerJobs(scheduler, prefix=f"{team.name}:")
+            try:
+                bots[team.name] = _build_one(team_settings(settings, team), team_jobs, clock, chat_transport, (),
+                                             space=team.space, sheets_pace=sheets_pace,
+                                             chat_project_pace=chat_project_pace)
+            except OSError as exc:  # its workbook or journal folder cannot be made or written
+                raise StartupError([f"RCABOT_TEAMS_FILE, row {team.row} (team {team.name}): {exc}"]) from None
+    except BaseException:
+        for bot in bots.values():  # their journals' locks: a test, or a caller, may build again
+            bot.close()
+        raise
+    return Teams(bots, teams)
+
+
+def team_settings(settings: Settings, team) -> Settings:
+    """The deployment's settings, for one team's workbook and journal."""
+    if settings.journal_dir or not settings.local:
+        journal = os.path.join(settings.journal_dir or "var/journal", team.name)
+    else:
+        journal = ""  # .journal/ inside the team's own workbook folder
+    if settings.local:
+        return dataclasses.replace(settings, workbook_dir=team.workbook, journal_dir=journal)
+    return dataclasses.replace(settings, spreadsheet_id=team.workbook, journal_dir=journal)
+
+
+def _build_one(settings: Settings, jobs, clock, chat_transport, targets, space: str = "",
+               sheets_pace: Pace | None = None, chat_project_pace: Pace | None = None) -> RcaBot:
+    """`space`: the Chat space a team's bot posts in when its Configuration names none (with a
+    Teams file); `sheets_pace`, `chat_project_pace`: the Sheets write pace and the Chat project's
+    cap the teams' bots share (each keeps its own space's pace besides)."""
     try:
         # The local default, .journal/ inside the workbook folder, is bound by where it is: it
         # records the id but takes a new one (a lost .workbook-id must not lock the bot out).
@@ -51,15 +111,19 @@ def build(settings: Settings, jobs=None, clock: Callable[[], datetime] = utcnow,
     except (JournalBusy, JournalMismatch) as refused:
         raise StartupError([str(refused)]) from None
     if settings.local:
-        bot = _local_bot(settings, jobs, clock, journal)
+        bot = _local_bot(settings, jobs, clock, journal, space)
     else:
-        bot = _google_bot(settings, jobs, clock, chat_transport, journal)
+        bot = _google_bot(settings, jobs, clock, chat_transport, journal, space)
+    if sheets_pace is not None:
+        bot.sheets_pace = sheets_pace
+    if chat_project_pace is not None:
+        bot.chat_pace = Paces(bot.chat_pace, chat_project_pace)
     for target in targets:
         bot.outgoing.add_target(target)
     if hasattr(bot.jobs, "bind"):
         bot.jobs.bind(bot)
     _boot(bot)
-    if not settings.local and not bot.config.space_id:
+    if not settings.local and not (bot.config.space_id or space):
         raise StartupError(["the Configuration tab has no SpaceId (the Chat space to post in, spaces/...)"])
     return bot
 
@@ -118,20 +182,21 @@ def verifier_for(settings: Settings):
     return ChatVerifier(settings.chat_audience, addon_service_account=settings.chat_addon_account, **urls)
 
 
-def _local_bot(settings: Settings, jobs, clock, journal) -> RcaBot:
-    from .chat.local import LocalSpace
+def _local_bot(settings: Settings, jobs, clock, journal, space: str = "") -> RcaBot:
+    from .chat.local import LOCAL_SPACE, LocalSpace
     from .jobs import SchedulerJobs
 
     holder: list[RcaBot] = []
-    space = LocalSpace(clock, names=lambda uid: holder[0].manager_name(uid) if holder else uid,
-                       store=Path(settings.workbook_dir) / ".local-space.json")
-    bot = RcaBot(workbook_for(settings), space, jobs or SchedulerJobs(), clock, journal=journal,
+    name = space or LOCAL_SPACE
+    chat = LocalSpace(clock, names=lambda uid: holder[0].manager_name(uid) if holder else uid,
+                      store=Path(settings.workbook_dir) / ".local-space.json", space=name)
+    bot = RcaBot(workbook_for(settings), chat, jobs or SchedulerJobs(), clock, default_space=name, journal=journal,
                  webhook_secret=settings.webhook_secret, writeback=_writeback(settings))
     holder.append(bot)
     return bot
 
 
-def _google_bot(settings: Settings, jobs, clock, chat_transport, journal) -> RcaBot:
+def _google_bot(settings: Settings, jobs, clock, chat_transport, journal, space: str = "") -> RcaBot:
     from .chat.cards import Buttons
     from .chat.google import GoogleChat
     from .jobs import SchedulerJobs
@@ -139,7 +204,7 @@ def _google_bot(settings: Settings, jobs, clock, chat_transport, journal) -> Rca
     chat = GoogleChat(_credentials(settings, CHAT_SCOPE), endpoint=settings.chat_endpoint or None,
                       timeout=settings.google_timeout, transport=chat_transport,
                       buttons=Buttons(settings.addon_url))
-    return RcaBot(workbook_for(settings), chat, jobs or SchedulerJobs(), clock, default_space="", journal=journal,
+    return RcaBot(workbook_for(settings), chat, jobs or SchedulerJobs(), clock, default_space=space, journal=journal,
                   webhook_secret=settings.webhook_secret, writeback=_writeback(settings),
                   out_of_office=_calendars(settings))
 

@@ -790,11 +790,10 @@ class RcaBot:
         now = self.clock()
         if self.chat_pace.room(now) <= REDRAW_LEAVES:
             log.info("chat: the lapsed card of %s keeps its buttons: the space's writes are busy", item.ticket_id)
-        elif (wait := self.chat_pace.delay(now)) > 0:
+        elif (wait := self.chat_pace.take(now)) > 0:  # one step: the project's cap is shared by the teams
             self.jobs.retry_later("deliver", wait)
             return False
         else:
-            self.chat_pace.record(now)
             try:
                 self.chat.update_message(item.lapsed.message_id, message)
             except Exception as exc:  # noqa: BLE001 - a redraw is a nicety: whatever fails, it is dropped
@@ -994,12 +993,10 @@ class RcaBot:
 
     def _paced(self, pace: Pace, job: str, calls: int) -> bool:
         """True when `calls` more writes fit in the quota now (and counts them); else `job` runs later."""
-        now = self.clock()
-        wait = pace.delay(now, calls)
+        wait = pace.take(self.clock(), calls)  # one step: the Sheets pace may be shared by many teams' bots
         if wait > 0:
             self.jobs.retry_later(job, wait)
             return False
-        pace.record(now, calls)
         return True
 
     def _degrade(self, part: str, why: str) -> None:

@@ -539,6 +539,7 @@ class Settings:
     jira_api_token: str = ""
     github_token: str = ""  # a token that may comment on (and label) the repositories' issues
     github_api_url: str = ""  # default https://api.github.com (GitHub Enterprise: https://HOST/api/v3)
+    teams_file: str = ""  # a CSV of teams (Team,Workbook,Space), each a bot of its own in this process
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
@@ -569,6 +570,7 @@ class Settings:
             jira_api_token=env.get("RCABOT_JIRA_API_TOKEN", "").strip(),
             github_token=env.get("RCABOT_GITHUB_TOKEN", "").strip(),
             github_api_url=env.get("RCABOT_GITHUB_API_URL", "").strip().rstrip("/"),
+            teams_file=env.get("RCABOT_TEAMS_FILE", "").strip(),
         )
 
     @property
@@ -598,7 +600,7 @@ class Settings:
             return [f"RCABOT_BACKEND is {self.backend!r}; use local or google"]
         if self.local:
             return []
-        needed = {"RCABOT_SPREADSHEET_ID": self.spreadsheet_id,
+        needed = {"RCABOT_SPREADSHEET_ID": self.spreadsheet_id or self.teams_file,  # the Teams file names each
                   "GOOGLE_APPLICATION_CREDENTIALS or RCABOT_SERVICE_ACCOUNT_JSON":
                       self.credentials_file or self.service_account_json,
                   "RCABOT_CHAT_AUDIENCE": self.chat_audience, "RCABOT_API_TOKEN": self.api_token}

@@ -12,7 +12,7 @@ Metric names start with `rcabot_`: dashboards and tests outside the repository r
 from __future__ import annotations
 
 import threading
-from typing import TYPE_CHECKING, ContextManager, Iterator
+from typing import TYPE_CHECKING, ContextManager, Iterator, Mapping
 
 from prometheus_client import (CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram, disable_created_metrics,
                                generate_latest)
@@ -140,3 +140,29 @@ class _Snapshot:
             for api, calls in counts.items():
                 family.add_metric([api], getattr(calls, field))
             yield family
+
+
+class TeamLabels:
+    """Many teams' bots (a Teams file) as one scrape: each bot's series with a `team` label, the
+    families of the same name joined (Prometheus wants a name's series under one HELP and TYPE)."""
+
+    def __init__(self, bots: Mapping[str, RcaBot]):
+        self.bots = bots
+
+    def collect(self) -> Iterator[Metric]:
+        families: dict[str, Metric] = {}
+        for team, bot in self.bots.items():
+            for family in bot.metrics.registry.collect():
+                joined = families.setdefault(family.name, Metric(family.name, family.documentation, family.type,
+                                                                 family.unit))
+                for sample in family.samples:
+                    joined.add_sample(sample.name, {"team": team, **sample.labels}, sample.value, sample.timestamp,
+                                      sample.exemplar)
+        yield from families.values()
+
+
+def teams_exposition(bots: Mapping[str, RcaBot]) -> tuple[bytes, str]:
+    """The scrape's body and content type for every team's bot."""
+    registry = CollectorRegistry()
+    registry.register(TeamLabels(bots))
+    return generate_latest(registry), CONTENT_TYPE_LATEST

@@ -129,9 +129,8 @@ class Rollover:
         self._tell(note)
         bot = self.bot
         now = bot.clock()
-        if bot.sheets_pace.delay(now, 1) > 0:
+        if bot.sheets_pace.take(now, 1) > 0:
             return  # within the quota or not at all: the log said it, a later flush may write it
-        bot.sheets_pace.record(now, 1)
         try:
             bot.workbook.replace_tabs({bot.config.tabs.status: bot.status_rows()})
         except WorkbookError as exc:

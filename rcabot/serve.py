@@ -48,6 +48,7 @@ environment (everything else is in the workbook's Configuration tab; README.md h
   RCABOT_JOURNAL_DIR      local disk for the crash journal
   RCABOT_LOG_FORMAT       json: one JSON object a log line (default: plain text)
   RCABOT_SPREADSHEET_ID   google: the spreadsheet's id
+  RCABOT_TEAMS_FILE       many teams in one process: a CSV of Team,Workbook,Space (README.md)
   GOOGLE_APPLICATION_CREDENTIALS or RCABOT_SERVICE_ACCOUNT_JSON
                           google: the service account key, a file path or the JSON (or its base64)
   RCABOT_CHAT_AUDIENCE    google: the Chat app's Authentication Audience"""
@@ -94,7 +95,8 @@ class Serving:
     def banner(self) -> str:
         base = f"http://{_url_host(self.host)}:{self.port}"
         auth = " -H \"Authorization: Bearer $RCABOT_API_TOKEN\"" if self.settings.api_token else ""
-        start = (f"curl -X POST {base}/tickets -H 'Content-Type: application/json'{auth} "
+        route = "/teams/TEAM/tickets" if self.settings.teams_file else "/tickets"  # TEAM: a name in the Teams file
+        start = (f"curl -X POST {base}{route} -H 'Content-Type: application/json'{auth} "
                  f"-d '{{\"ticket_id\": \"RCA-1\", \"title\": \"Checkout latency\"}}'")
         first = f"RCA Bot console: {base}/console" if self.settings.local else \
             f"RCA Bot (Google backend) listening on {self.host}:{self.port}"
@@ -140,8 +142,9 @@ def serve(serving: Serving) -> int:
     from .web import create_app
 
     app = create_app()
-    bot = app.extensions["rcabot"]
-    atexit.unregister(bot.close)  # closed below, where what it flushed can be said
+    teams = app.extensions["rcabot.teams"]
+    closer = teams or app.extensions["rcabot"]  # every team's bot, with a Teams file
+    atexit.unregister(closer.close)  # closed below, where what it flushed can be said
     server = _server(app, sock)
     print(serving.banner(), flush=True)
     _stop_on_sigterm()
@@ -149,7 +152,7 @@ def serve(serving: Serving) -> int:
         server.run()  # returns on SystemExit or KeyboardInterrupt, once the request threads are done
     finally:
         server.close()
-        flushed = bot.close()
+        flushed = closer.close()
         print(f"RCA Bot: flushed {flushed} {'row' if flushed == 1 else 'rows'}, stopped", flush=True)
     return 0
 

@@ -159,3 +159,50 @@ def test_sigterm_to_the_production_entry_flushes_and_says_how_many_rows(tmp_path
         bot.cleanup()
     assert bot.log_path.read_text().rstrip().endswith("RCA Bot: flushed 2 rows, stopped"), bot.log_tail()
     assert [row[1] for row in read_tab(bot.workbook, "Tracker")] == ["RCA-1", "RCA-2"]
+
+
+class TeamsBot(ProcfileBot):
+    """The production entry with a Teams file of two teams, `home/a` and `home/b`."""
+
+    def settings_env(self) -> dict[str, str]:
+        return {**super().settings_env(), "RCABOT_TEAMS_FILE": str(self.home / "teams.csv"),
+                "RCABOT_JOURNAL_DIR": str(self.home / "journal")}
+
+
+def test_sigterm_with_a_teams_file_flushes_every_team_into_its_own_workbook(tmp_path):
+    bot = TeamsBot(tmp_path)
+    for team in ("a", "b"):
+        prepare_workbook(tmp_path / team, flush=3600)  # nothing is flushed before the shutdown
+    (tmp_path / "teams.csv").write_text("Team,Workbook,Space\na,a,\nb,b,\n")
+    try:
+        bot.start()
+        for team, ticket_id in (("a", "RCA-1"), ("b", "RCA-2")):
+            answer = requests.post(f"{bot.url}/teams/{team}/tickets", json={"ticket_id": ticket_id}, timeout=5)
+            assert answer.status_code == 202
+        assert bot.stop() == 0, bot.log_tail()
+    finally:
+        bot.cleanup()
+    assert bot.log_path.read_text().rstrip().endswith("RCA Bot: flushed 2 rows, stopped"), bot.log_tail()
+    assert [row[1] for row in read_tab(tmp_path / "a", "Tracker")] == ["RCA-1"]
+    assert [row[1] for row in read_tab(tmp_path / "b", "Tracker")] == ["RCA-2"]
+    assert sorted(p.name for p in (tmp_path / "journal").iterdir()) == ["a", "b"]
+
+
+def test_sigkill_with_a_teams_file_and_a_start_again_brings_back_every_team_s_tickets(tmp_path):
+    bot = TeamsBot(tmp_path)
+    for team in ("a", "b"):
+        prepare_workbook(tmp_path / team, flush=3600)
+    (tmp_path / "teams.csv").write_text("Team,Workbook,Space\na,a,\nb,b,\n")
+    try:
+        bot.start()
+        for team, ticket_id in (("a", "RCA-1"), ("b", "RCA-2")):
+            assert requests.post(f"{bot.url}/teams/{team}/tickets", json={"ticket_id": ticket_id},
+                                 timeout=5).status_code == 202
+        bot.process.kill()  # SIGKILL: no shutdown flush; the journals' locks go with the process
+        bot.process.wait(10)
+        bot.start()
+        for team, ticket_id, other in (("a", "RCA-1", "b"), ("b", "RCA-2", "a")):
+            assert requests.get(f"{bot.url}/teams/{team}/tickets/{ticket_id}", timeout=5).json()["status"] == "Pinged"
+            assert requests.get(f"{bot.url}/teams/{other}/tickets/{ticket_id}", timeout=5).status_code == 404
+    finally:
+        bot.cleanup()

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 import responses
 
@@ -46,3 +48,18 @@ def test_without_a_command_it_prints_its_usage_and_exits_2(capsys):
         main([])
     assert ended.value.code == 2
     assert "usage: python -m rcabot [-h] {serve,init-sheet}" in capsys.readouterr().err
+
+
+def test_init_sheet_with_a_teams_file_prepares_every_team_s_workbook(tmp_path, monkeypatch, capsys):
+    (tmp_path / "teams.csv").write_text("Team,Workbook,Space\na,wa,\nb,wb,\n")
+    for name in [k for k in os.environ if k.startswith("RCABOT_")]:
+        monkeypatch.delenv(name)
+    monkeypatch.setenv("RCABOT_TEAMS_FILE", str(tmp_path / "teams.csv"))
+    assert main(["init-sheet"]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        "a: created or repaired: StateManagement, TicketState, ManagerState, Tracker",
+        "b: created or repaired: StateManagement, TicketState, ManagerState, Tracker"]
+    assert (tmp_path / "wb" / "Tracker.csv").exists()
+    assert main(["init-sheet"]) == 0
+    assert capsys.readouterr().out.splitlines() == ["a: every bot-owned tab is in place",
+                                                    "b: every bot-owned tab is in place"]

@@ -27,6 +27,7 @@ class ChatEvent:
     addon: bool = False
     command_id: str = ""  # a slash or quick command's configured id ("" for a plain message)
     direct: bool = False  # in a direct message with the bot
+    space: str = ""  # the space's name (spaces/...): with many teams, whose event it is
 
 
 def parse_event(body: Any) -> ChatEvent:
@@ -49,7 +50,8 @@ def _classic(body: dict) -> ChatEvent:
                      action=str(common.get("invokedFunction") or action.get("actionMethodName") or ""),
                      params=params, message=message, text=_argument_text(message),
                      command_id=_command_id(_dict(body.get("appCommandMetadata")), message),
-                     direct=_direct(_dict(body.get("space")) or _dict(message.get("space"))))
+                     direct=_direct(_dict(body.get("space")) or _dict(message.get("space"))),
+                     space=_space_name(_dict(body.get("space")) or _dict(message.get("space"))))
 
 
 def _addon(body: dict) -> ChatEvent:
@@ -63,7 +65,8 @@ def _addon(body: dict) -> ChatEvent:
                      action=params.pop(ADDON_ACTION, ""), params=params, message=message,
                      text=_argument_text(message), addon=True,
                      command_id=_command_id(_dict(payload.get("appCommandMetadata")), message),
-                     direct=_direct(_dict(payload.get("space")) or _dict(message.get("space"))))
+                     direct=_direct(_dict(payload.get("space")) or _dict(message.get("space"))),
+                     space=_space_name(_dict(payload.get("space")) or _dict(message.get("space"))))
 
 
 def _argument_text(message: dict) -> str:
@@ -84,6 +87,11 @@ def _command_id(metadata: dict, message: dict) -> str:
 def _direct(space: dict) -> bool:
     return space.get("spaceType") == "DIRECT_MESSAGE" or space.get("type") == "DM" \
         or space.get("singleUserBotDm") is True
+
+
+def _space_name(space: dict) -> str:
+    name = space.get("name")
+    return name if isinstance(name, str) else ""
 
 
 def _dict(value: Any) -> dict:

@@ -21,9 +21,12 @@ MAX_BODY_BYTES = 64 * 1024
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the app. `test_config` may set WORKBOOK_DIR, API_TOKEN, ALLOWED_HOSTS, BACKEND,
-    GITHUB_SECRET, JIRA_SECRET,
-    START_SCHEDULER, JOBS / CLOCK (a test's recording scheduler and fake clock) and CHAT_TRANSPORT
-    (a fake Google's httplib2 stand-in)."""
+    GITHUB_SECRET, JIRA_SECRET, TEAMS_FILE,
+    START_SCHEDULER, JOBS / CLOCK (a test's recording scheduler and fake clock; with a Teams file,
+    JOBS maps each team to its own) and CHAT_TRANSPORT (a fake Google's httplib2 stand-in).
+
+    With a Teams file there is a bot per team (`extensions["rcabot.teams"]`, rcabot.teams.Teams);
+    `extensions["rcabot"]` is the first team's, which the routes that are not per team use."""
     test_config = dict(test_config or {})
     _logging()
     app = Flask(__name__)
@@ -31,15 +34,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     app.json.sort_keys = False
     settings = _settings(test_config)
     extra = {k.lower(): test_config[k] for k in ("JOBS", "CLOCK", "CHAT_TRANSPORT") if k in test_config}
-    bot = bootstrap.build(settings, **extra)
+    teams = bootstrap.build_teams(settings, **extra) if settings.teams_file else None
+    bot = teams.first if teams else bootstrap.build(settings, **extra)
     app.extensions["rcabot"] = bot
+    app.extensions["rcabot.teams"] = teams
     app.extensions["rcabot.verifier"] = _chat_verifier(settings)
     app.extensions["rcabot.settings"] = settings
     _register(app, settings)
     if test_config.get("START_SCHEDULER", "JOBS" not in test_config):
-        bot.jobs.start()
-        bot.outgoing.start()
-        atexit.register(bot.close)
+        for each in teams.bots.values() if teams else [bot]:
+            each.jobs.start()
+            each.outgoing.start()
+        atexit.register(teams.close if teams else bot.close)
     return app
 
 
@@ -55,7 +61,8 @@ class QuietPolling(logging.Filter):
 
     # werkzeug's line: '127.0.0.1 - - [date] "GET /console/messages HTTP/1.1" 200 -' (the request
     # part may be wrapped in colour codes).
-    _POLL = re.compile(r'GET /console/(?:messages|managers|status)(?:\?\S*)? HTTP/[\d.]+\S*" (?:2\d\d|304) ')
+    _POLL = re.compile(r'GET (?:/teams/[^/ ]+)?/console/(?:messages|managers|status)(?:\?\S*)? '
+                       r'HTTP/[\d.]+\S*" (?:2\d\d|304) ')
 
     def filter(self, record: logging.LogRecord) -> bool:
         return not self._POLL.search(record.getMessage())
@@ -98,7 +105,8 @@ def _settings(test_config: Mapping[str, Any]) -> Settings:
     settings = Settings.from_env()
     overrides = {"backend": test_config.get("BACKEND"), "workbook_dir": test_config.get("WORKBOOK_DIR"),
                  "api_token": test_config.get("API_TOKEN"), "allowed_hosts": test_config.get("ALLOWED_HOSTS"),
-                 "github_secret": test_config.get("GITHUB_SECRET"), "jira_secret": test_config.get("JIRA_SECRET")}
+                 "github_secret": test_config.get("GITHUB_SECRET"), "jira_secret": test_config.get("JIRA_SECRET"),
+                 "teams_file": test_config.get("TEAMS_FILE")}
     return Settings(**{**settings.__dict__, **{k: v for k, v in overrides.items() if v is not None}})
 
 

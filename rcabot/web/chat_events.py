@@ -7,12 +7,13 @@ from flask import Blueprint, current_app, jsonify, request
 
 from ..bot import Overloaded
 from ..chat import ChatError
-from ..chat.events import EventError, parse_event
+from ..chat.events import EventError, parse_event, reply_answer
 from ..chat.handler import handle
 from .inputs import InputError, cleaned, json_body
 
 bp = Blueprint("chat_events", __name__)
 log = logging.getLogger(__name__)
+UNKNOWN_SPACE = "RCA Bot is not set up for this space: ask whoever runs it to add the space to its Teams file."
 
 
 @bp.post("/chat/events")
@@ -28,8 +29,17 @@ def chat_event():
     except InputError as exc:
         return jsonify(error=f"a Chat event is a JSON body: {exc}"), 400
     bot = current_app.extensions["rcabot"]
+    teams = current_app.extensions.get("rcabot.teams")
     try:
-        answer = handle(bot, parse_event(body))
+        event = parse_event(body)
+        if teams is not None:  # many teams: the event's space says whose it is
+            team = teams.for_event(event)
+            if team is None:
+                log.warning("chat: a %s event from %s, which is no team's space (RCABOT_TEAMS_FILE)", event.kind,
+                            event.space or "no space")
+                return jsonify(reply_answer({"text": UNKNOWN_SPACE}, event.addon))
+            bot = teams.bots[team]
+        answer = handle(bot, event)
     except EventError as exc:
         return jsonify(error=str(exc)), 400
     except Overloaded as exc:  # the journal cannot be written: refuse rather than pretend

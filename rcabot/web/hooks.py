@@ -4,7 +4,9 @@ Answers: 202 a ticket started (200 it was open already); 200 {"ignored": reason}
 that starts nothing (another event, action, label or status; a delivery id seen in the last 24 h,
 so the sender does not retry it); 400 a malformed body or a Jira timestamp more than 5 minutes
 from now; 401 a missing or wrong signature; 503 the secret is not set (nothing unsigned is ever
-accepted) or the bot is busy (with Retry-After)."""
+accepted) or the bot is busy (with Retry-After). With a Teams file, each team's are under
+`/teams/<team>/hooks/`; the bare routes serve the team only when the file names one (else 400,
+as POST /tickets)."""
 from __future__ import annotations
 
 import logging
@@ -20,6 +22,7 @@ from ..inbound.deliveries import Deliveries
 from ..inbound.github import github_ticket
 from ..inbound.jira import jira_ticket
 from ..inbound.signatures import signed
+from .api import TeamRefused, team_bot
 from .inputs import InputError, cleaned, json_body
 
 bp = Blueprint("hooks", __name__)
@@ -39,9 +42,10 @@ def _room_for_payloads():
 
 
 @bp.post("/hooks/github")
-def github():
+@bp.post("/teams/<team>/hooks/github")
+def github(team: str | None = None):
     secret = current_app.extensions["rcabot.settings"].github_secret
-    refusal = _unverified("RCABOT_GITHUB_SECRET", secret, "X-Hub-Signature-256")
+    refusal = _unverified("RCABOT_GITHUB_SECRET", secret, "X-Hub-Signature-256") or _no_team()
     if refusal:
         return refusal
     event = request.headers.get("X-GitHub-Event", "")
@@ -56,9 +60,10 @@ def github():
 
 
 @bp.post("/hooks/jira")
-def jira():
+@bp.post("/teams/<team>/hooks/jira")
+def jira(team: str | None = None):
     secret = current_app.extensions["rcabot.settings"].jira_secret
-    refusal = _unverified("RCABOT_JIRA_SECRET", secret, "X-Hub-Signature")
+    refusal = _unverified("RCABOT_JIRA_SECRET", secret, "X-Hub-Signature") or _no_team()
     if refusal:
         return refusal
     try:
@@ -71,16 +76,30 @@ def jira():
 
 
 def _bot():
-    return current_app.extensions["rcabot"]
+    """The bot of the route's team (see _no_team)."""
+    return team_bot((request.view_args or {}).get("team"))
+
+
+def _no_team():
+    """The refusal when the route names no team, or an unknown one; checked after the signature, so
+    that only a signed delivery learns the team names."""
+    try:
+        _bot()
+    except TeamRefused as refused:
+        log.warning("%s refused: %s", request.path, refused)
+        return refused.answer()
+    return None
 
 
 def _deliveries() -> Deliveries:
-    """One per app, made at its first hook (under a lock: requests run in threads), kept in the journal folder."""
+    """One per bot, made at its first hook (under a lock: requests run in threads), kept in its
+    journal folder."""
+    bot = _bot()
     with _MAKING:
-        if "rcabot.deliveries" not in current_app.extensions:
-            journal = _bot().journal
-            current_app.extensions["rcabot.deliveries"] = Deliveries(journal.folder if journal else None)
-        return current_app.extensions["rcabot.deliveries"]
+        made = current_app.extensions.setdefault("rcabot.deliveries", {})  # by bot: each team's own
+        if bot not in made:
+            made[bot] = Deliveries(bot.journal.folder if bot.journal else None)
+        return made[bot]
 
 
 def _error(status: int, message: str):

@@ -11,6 +11,8 @@
   const MESSAGES_EVERY_MS = 1000;
   const TEAM_EVERY_MS = 5000;
   const SPACE = document.body.dataset.space || "spaces/local";
+  // "" for the one team; "/teams/NAME" with a Teams file: that team's console data and tickets.
+  const BASE = document.body.dataset.base || "";
   const TOKEN_REQUIRED = document.body.dataset.tokenRequired === "true";
   const KEEP = { actAs: "rcabot.console.actAs", token: "rcabot.console.token" };
 
@@ -234,7 +236,7 @@
     const ticket = ++requested;
     let data;
     try {
-      data = await getJson("/console/messages");
+      data = await getJson(BASE + "/console/messages");
       connection("");
     } catch (error) {
       failed(error);
@@ -260,7 +262,7 @@
     let team;
     let status;
     try {
-      [team, status] = await Promise.all([getJson("/console/managers"), getJson("/console/status")]);
+      [team, status] = await Promise.all([getJson(BASE + "/console/managers"), getJson(BASE + "/console/status")]);
     } catch (error) {
       failed(error);
       return;
@@ -763,7 +765,7 @@
     }
     const button = $("start-ticket");
     button.disabled = true;
-    const result = await postJson("/tickets", {
+    const result = await postJson(BASE + "/tickets", {
       ticket_id: ticketId, title: $("ticket-title").value.trim(), url: $("ticket-url").value.trim(),
     });
     button.disabled = false;
