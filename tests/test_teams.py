@@ -300,13 +300,19 @@ ROWS = st.lists(st.tuples(NAMES, WORKBOOKS, SPACE_NAMES, st.integers(0, 6)).map(
                 min_size=1, max_size=3)  # rows of 0 to 3 cells, mostly 3
 
 
+def teams_csv(folder: str, rows: list[list[str]]) -> Path:
+    """A Teams file of `rows` (header first) in `folder`, written as a spreadsheet app's CSV."""
+    path = Path(folder) / "teams.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    return path
+
+
 @settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(HEADERS, ROWS)
 def test_any_teams_file_starts_or_stops_with_a_startup_error_that_names_the_row(header, rows):
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "teams.csv"
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            csv.writer(f).writerows([header, *rows])
+        path = teams_csv(folder, [header, *rows])
         jobs = defaultdict(lambda: RecordingJobs(lambda: None))
         try:
             app = create_app({"TEAMS_FILE": str(path), "JOBS": jobs})
@@ -476,9 +482,7 @@ def test_any_body_or_team_sent_to_the_teams_routes_is_answered_without_a_5xx(ser
 @given(HEADERS, ROWS)
 def test_any_teams_file_in_google_mode_is_read_or_refused_naming_the_row(header, rows):
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "teams.csv"
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            csv.writer(f).writerows([header, *rows])
+        path = teams_csv(folder, [header, *rows])
         try:
             teams = read_teams(str(path), local=False)
         except StartupError as exc:
