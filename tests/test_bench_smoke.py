@@ -33,7 +33,8 @@ METRICS = [
                     "startup_s", "429")] + [
     "teams_others_ping_p50_baseline_s", "teams_others_ping_p99_baseline_s", "teams_others_ping_p50_s",
     "teams_others_ping_p99_s", "teams_others_pings_missed", "teams_burst_pings_in_window",
-    "teams_sheets_writes_peak_per_min", "teams_chat_space_peak_per_min", "teams_chat_project_peak_per_min",
+    "teams_sheets_writes_peak_per_min", "teams_sheets_writes_peak_after_startup_per_min",
+    "teams_chat_space_peak_per_min", "teams_chat_project_peak_per_min",
     "teams_429"]
 
 
