@@ -1,6 +1,6 @@
 """`python -m bench`: every scenario, a markdown table on stdout, bench/results/latest.json.
 
-    python -m bench                      # the full run (about 4 minutes on 2 cores)
+    python -m bench                      # the full run (about 4 minutes on 2 cores, and teams' 2.5)
     python -m bench --size 10 --latency 0 --out /tmp/bench.json   # every scenario, tiny
 """
 from __future__ import annotations
@@ -63,7 +63,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="tickets per scenario (default: 1,000 cycles for latency, 20 lifecycles at low load, "
                              "a burst of 500, 10,000 open tickets; Trackers of 10,000, 100,000 and 1,000,000 rows, or of "
                              "20 times SIZE; "
-                             "scale: 1,000, 10,000 and 100,000 open, or a tenth of SIZE and SIZE)")
+                             "scale: 1,000, 10,000 and 100,000 open, or a tenth of SIZE and SIZE; "
+                             "teams: 20 teams, one bursting 500, or 3 teams, one bursting SIZE, over seconds)")
     parser.add_argument("--latency", type=float, default=0.2,
                         help="seconds each Sheets and Chat call takes (default 0.2)")
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"the JSON file (default {RESULTS})")
