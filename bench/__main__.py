@@ -1,6 +1,6 @@
 """`python -m bench`: every scenario, a markdown table on stdout, bench/results/latest.json.
 
-    python -m bench                      # the full run (about 4 minutes on 2 cores)
+    python -m bench                      # the full run (about 4 minutes on 2 cores, and teams' 2.5)
     python -m bench --size 10 --latency 0 --out /tmp/bench.json   # every scenario, tiny
 """
 from __future__ import annotations
@@ -12,11 +12,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from . import backlog, capacity, latency, lifecycle, scale, tracker
+from . import backlog, capacity, latency, lifecycle, scale, teams, tracker
 from .report import Metric, markdown, write_json
 
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.json"
-SCENARIOS = ("latency", "dead_webhook", "lifecycle", "capacity", "backlog", "tracker", "scale")
+SCENARIOS = ("latency", "dead_webhook", "lifecycle", "capacity", "backlog", "tracker", "scale", "teams")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,7 +37,10 @@ def main(argv: list[str] | None = None) -> int:
                 "capacity": lambda: capacity.run(sizes["open"], options.latency, home / "capacity"),
                 "backlog": lambda: backlog.run(sizes["open"], home / "backlog"),
                 "tracker": lambda: tracker.run(sizes["tracker_rows"], options.latency, home / "tracker"),
-                "scale": lambda: scale.run(sizes["scale"], options.latency, home / "scale", **sizes["scale_run"])}
+                "scale": lambda: scale.run(sizes["scale"], options.latency, home / "scale", **sizes["scale_run"]),
+                "teams": lambda: teams.run(sizes["teams"]["teams"],
+                                           sizes["teams"]["burst"], options.latency, home / "teams",
+                                           **sizes["teams"]["windows"])}
         for name in options.only:
             began = time.monotonic()
             print(f"bench: {name} ...", file=sys.stderr, flush=True)
@@ -60,7 +63,8 @@ def _parser() -> argparse.ArgumentParser:
                         help="tickets per scenario (default: 1,000 cycles for latency, 20 lifecycles at low load, "
                              "a burst of 500, 10,000 open tickets; Trackers of 10,000, 100,000 and 1,000,000 rows, or of "
                              "20 times SIZE; "
-                             "scale: 1,000, 10,000 and 100,000 open, or a tenth of SIZE and SIZE)")
+                             "scale: 1,000, 10,000 and 100,000 open, or a tenth of SIZE and SIZE; "
+                             "teams: 20 teams, one bursting 500, or 3 teams, one bursting SIZE, over seconds)")
     parser.add_argument("--latency", type=float, default=0.2,
                         help="seconds each Sheets and Chat call takes (default 0.2)")
     parser.add_argument("--out", type=Path, default=RESULTS, help=f"the JSON file (default {RESULTS})")
@@ -72,11 +76,14 @@ def _parser() -> argparse.ArgumentParser:
 def _sizes(size: int | None) -> dict:
     if size is None:
         return {"cycles": 1000, "low_load": 20, "burst": 500, "open": 10_000, "tracker_rows": tracker.SIZES,
-                "scale": scale.SIZES, "scale_run": {}}
+                "scale": scale.SIZES, "scale_run": {},
+                "teams": {"teams": teams.TEAMS, "burst": teams.BURST, "windows": {}}}
     # scale: a tenth of `size` and `size` open; fewer rounds, over about one flush interval
     return {"cycles": size, "low_load": min(size, 20), "burst": size, "open": size, "tracker_rows": (size * 20,),
             "scale": tuple(sorted({max(2, size // 10), max(2, size)})),
-            "scale_run": {"rounds": min(size, scale.ROUNDS), "window": 1.2 * scale.FLUSH_S}}
+            "scale_run": {"rounds": min(size, scale.ROUNDS), "window": 1.2 * scale.FLUSH_S},
+            # teams: 3 teams, a burst of `size`, a few seconds each side
+            "teams": {"teams": 3, "burst": size, "windows": {"baseline": 3.0, "window": 6.0, "gap": 1.0}}}
 
 
 if __name__ == "__main__":

@@ -30,7 +30,12 @@ METRICS = [
 ] + [f"scale_{open_}_{figure}" for open_ in (2, 10)  # --size 10: a tenth (at least 2) and 10 open
      for figure in ("start_p50_ms", "start_p99_ms", "accept_p50_ms", "accept_p99_ms", "decline_p50_ms",
                     "decline_p99_ms", "flush_p50_ms", "flush_p99_ms", "flush_max_ms", "sheets_mb_per_write",
-                    "startup_s", "429")]
+                    "startup_s", "429")] + [
+    "teams_others_ping_p50_baseline_s", "teams_others_ping_p99_baseline_s", "teams_others_ping_p50_s",
+    "teams_others_ping_p99_s", "teams_others_pings_missed", "teams_burst_pings_in_window",
+    "teams_sheets_writes_peak_per_min", "teams_sheets_writes_peak_after_startup_per_min",
+    "teams_chat_space_peak_per_min", "teams_chat_project_peak_per_min",
+    "teams_429"]
 
 
 @pytest.fixture(scope="module")
