@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta, timezone
@@ -43,6 +44,7 @@ log = logging.getLogger(__name__)
 # TicketState is written row by row; whole this often too (when something changed), so that rows
 # someone moved or edited in the tab by hand do not stay wrong for longer.
 WHOLE_TICKET_STATE_EVERY = timedelta(hours=1)
+TAB_MAKING_WRITES = 2  # making missing tabs at start-up: the tabs, then their header rows
 LOCAL_SPACE = "spaces/local"
 # Tracker rows held in memory while the spreadsheet cannot take them (about 100 bytes each).
 # Past this, new tickets are refused (503, retry later) rather than risk memory; clicks still work.
@@ -180,6 +182,8 @@ class RcaBot:
         state_tabs = [tab for tab in headers(config.tabs) if tab != config.tabs.tracker]
         # What follows in one request where it can be (the headers, the state tabs, the Tracker's end).
         self.workbook.prefetch(state_tabs, [tab for tab in bot_tabs if tab not in state_tabs], config.tabs.tracker)
+        if set(bot_tabs) - self.workbook.tab_names():
+            self._wait_for_writes(TAB_MAKING_WRITES)  # within the quota, which many teams' bots may share
         self.workbook.ensure_tabs(bot_tabs)
         saved = self.workbook.read_tabs(state_tabs)  # one request
         # Only the Tracker's last month, read back from its end: the whole of it can be years.
@@ -875,6 +879,13 @@ class RcaBot:
         with self._lock:
             paces = {name: [iso(t) for t in pace.sent(now)] for name, pace in self._paces().items()}
         self.journal.save_paces(paces)
+
+    def _wait_for_writes(self, calls: int) -> None:
+        """Wait (at most a minute) until the Sheets pace has room for `calls`, and count them."""
+        waited = 0.0
+        while (wait := self.sheets_pace.take(self.clock(), calls)) > 0 and waited < 61:
+            time.sleep(min(wait, 61 - waited))
+            waited += wait
 
     def _restore_paces(self) -> None:
         """Count the Google writes the process before this one made in the last minute."""

@@ -221,8 +221,10 @@ def test_a_restart_counts_the_writes_the_process_before_it_made_in_the_last_minu
     bot.flush()  # the 51st
     client.post("/tickets", json={"ticket_id": "RCA-2"})
     bot.close()  # the shutdown flush, the 52nd: out of the pace, but counted
+    spent = 60 - bot.sheets_pace.room(clock())
+    assert spent == 52 + 2  # and the two writes that made the workbook's tabs at the first start
     again, jobs = restart(workbook_dir, clock)
-    assert again.sheets_pace.room(clock()) == 60 - 52
+    assert again.sheets_pace.room(clock()) == 60 - spent
     clock.advance(62)
     assert again.sheets_pace.room(clock()) == 60
 
@@ -232,3 +234,17 @@ def test_a_damaged_record_of_the_last_minutes_writes_is_ignored(client, bot, clo
     (bot.journal.folder / "paces.json").write_text('{"sheets": ["not a time", 3], "chat": "x"', encoding="utf-8")
     again, jobs = restart(workbook_dir, clock)
     assert again.sheets_pace.room(clock()) == 60
+
+
+def test_a_start_that_must_make_its_tabs_waits_for_room_in_the_minutes_writes(client, bot, clock, workbook_dir,
+                                                                              monkeypatch):
+    """Making tabs is two Sheets writes outside any flush: they wait for the quota like the rest
+    (twenty teams' bots starting at once made forty of them on top of their flushes)."""
+    bot.sheets_pace.record(clock(), 60)  # the last minute's writes, all spent
+    bot.close()
+    (workbook_dir / "ManagerState.csv").unlink()  # deleted meanwhile: the next start makes it again
+    slept: list[float] = []
+    monkeypatch.setattr("rcabot.bot.time.sleep", lambda seconds: (slept.append(seconds), clock.advance(seconds)))
+    again, jobs = restart(workbook_dir, clock)
+    assert slept and sum(slept) >= 60  # it waited for the minute's writes to pass
+    assert (workbook_dir / "ManagerState.csv").exists()
