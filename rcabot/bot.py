@@ -161,6 +161,7 @@ class RcaBot:
         self._written: dict[str, list[list[str]]] = {}
         self._ticket_rows = TicketRows(self.cycle.state, self.cycle.index)  # the TicketState tab
         self._tickets_whole_at = clock()  # when TicketState was last written whole
+        self._growths_counted = 0  # the workbook's grid growths already counted in the Sheets pace
         self._status_rows: list[list[str]] = []  # the BotStatus tab, as of the last reload
         self._retries = 0
         self._revision = 0  # the last state write's (see _newest_state)
@@ -858,8 +859,10 @@ class RcaBot:
                     writes, update, whole = self._remake_tabs(missing.tab, plan.small, revision), {}, True
                     self.workbook.write(writes, appended)
             except WorkbookError as exc:
+                self._count_grid_growths()  # a growth may have gone through before the write failed
                 self._degrade("workbook", f"writing failed ({exc}); the rows stay queued for the next flush")
                 return
+            self._count_grid_growths()
             with self._lock:
                 self._written.update({tab: plan.small[tab] for tab in writes if tab in plan.small})
                 self._ticket_rows.written(whole, plan.changed_rows)
@@ -898,6 +901,13 @@ class RcaBot:
 
     def _paces(self) -> dict[str, Pace]:
         return {"sheets": self.sheets_pace, "chat": self.chat_pace}
+
+    def _count_grid_growths(self) -> None:
+        """A write that first grew a tab's grid was two requests: the second counts in the pace too."""
+        grown = getattr(self.workbook, "grid_growths", 0)
+        if grown > self._growths_counted:
+            self.sheets_pace.record(self.clock(), grown - self._growths_counted)
+            self._growths_counted = grown
 
     def _keep_state_copy(self, plan: FlushPlan, revision: int, whole: bool) -> None:
         """The journal's copy of the state write that just landed (see _newest_state): the rows

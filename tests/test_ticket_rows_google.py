@@ -134,3 +134,23 @@ def test_rows_someone_moved_in_the_tab_by_hand_are_put_right_by_the_hourly_whole
     gspace.client.post("/tickets", json={"ticket_id": "RCA-4"}, headers=HEADERS)
     settle(gspace, clock)
     tab_matches_bot(fake, gspace.bot)
+
+
+def test_a_write_that_first_grows_a_grid_counts_two_writes_in_the_quota(google_env, fake, certs, jobs, clock,
+                                                                          no_backoff):
+    import responses
+
+    from rcabot.state_tabs import TRACKER_HEADER
+    fake.sheets.add_tab("Tracker", [TRACKER_HEADER], row_count=1, col_count=6)  # full: the next row needs more grid
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake.install(rsps)
+        certs.install(rsps)
+        app = create_app({"JOBS": jobs, "CLOCK": clock, "CHAT_TRANSPORT": fake.http()})
+        bot = app.extensions["rcabot"]
+        before = 60 - bot.sheets_pace.room(clock())
+        app.test_client().post("/tickets", json={"ticket_id": "RCA-1"}, headers=HEADERS)
+        calls = len(fake.sheets.writes())
+        bot.flush()
+        made = len(fake.sheets.writes()) - calls
+        assert made == 2  # the grid's growth, then the values
+        assert 60 - bot.sheets_pace.room(clock()) == before + made

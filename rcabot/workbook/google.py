@@ -89,6 +89,7 @@ class GoogleWorkbook:
         self._extent: dict[str, tuple[int, int]] = {}  # rows and columns the bot last saw in a tab
         self._lock = threading.Lock()
         self._tail_rows = tail_rows
+        self.grid_growths = 0  # batchUpdates that grew a grid before a write (the flush counts them in its pace)
         self._prefetched: dict[tuple, dict] = {}  # (kind, tab, ...) -> a value range read ahead (see prefetch)
         self._prefetched_at = 0.0
 
@@ -377,6 +378,7 @@ class GoogleWorkbook:
                     properties.setdefault("gridProperties", {})[key] = have + extra
         if requests_:
             self._call("grow tabs", lambda: self._sheet().batch_update({"requests": requests_}))
+            self.grid_growths += 1  # a write request beyond the one the caller paced
 
     def _write_values(self, what: str, data: list[dict]) -> None:
         body = {"valueInputOption": "RAW", "data": data}
