@@ -104,6 +104,7 @@ class FlushPlan:
     sealed: list
     missed: Unjournaled | None
     missed_rows: int
+    growth: bool = False  # a grid's growth was counted in the pace with the write
 
 
 def utcnow() -> datetime:
@@ -859,10 +860,10 @@ class RcaBot:
                     writes, update, whole = self._remake_tabs(missing.tab, plan.small, revision), {}, True
                     self.workbook.write(writes, appended)
             except WorkbookError as exc:
-                self._count_grid_growths()  # a growth may have gone through before the write failed
+                self._count_grid_growths(plan.growth)  # a growth may have gone through before the write failed
                 self._degrade("workbook", f"writing failed ({exc}); the rows stay queued for the next flush")
                 return
-            self._count_grid_growths()
+            self._count_grid_growths(plan.growth)
             with self._lock:
                 self._written.update({tab: plan.small[tab] for tab in writes if tab in plan.small})
                 self._ticket_rows.written(whole, plan.changed_rows)
@@ -902,12 +903,14 @@ class RcaBot:
     def _paces(self) -> dict[str, Pace]:
         return {"sheets": self.sheets_pace, "chat": self.chat_pace}
 
-    def _count_grid_growths(self) -> None:
-        """A write that first grew a tab's grid was two requests: the second counts in the pace too."""
+    def _count_grid_growths(self, paced: bool) -> None:
+        """A write that first grew a tab's grid was two requests: the second counts in the pace too,
+        unless the flush counted it already (`paced`: it saw the grid nearly full)."""
         grown = getattr(self.workbook, "grid_growths", 0)
-        if grown > self._growths_counted:
-            self.sheets_pace.record(self.clock(), grown - self._growths_counted)
-            self._growths_counted = grown
+        unpaced = grown - self._growths_counted - int(paced)
+        if unpaced > 0:
+            self.sheets_pace.record(self.clock(), unpaced)
+        self._growths_counted = grown
 
     def _keep_state_copy(self, plan: FlushPlan, revision: int, whole: bool) -> None:
         """The journal's copy of the state write that just landed (see _newest_state): the rows
@@ -930,6 +933,9 @@ class RcaBot:
             tickets_changed = bool(index.changed) or rows.whole or bool(rows.changes())
             batch = self.tracker.waiting()
             calls = int(bool(changed or tickets_changed or batch))
+            growth = bool(calls and getattr(self.workbook, "grows_soon", lambda tabs: False)([tabs.tracker,
+                                                                                              tabs.tickets]))
+            calls += growth  # the grid's growth goes first, a write of its own
             if paced and not self._paced(self.sheets_pace, "flush", calls):
                 return None  # before any ticket's row is built: a flush the pace refuses costs nothing
             if not paced:
@@ -951,7 +957,7 @@ class RcaBot:
             sealed = self._seal()
             missed = self._unjournaled
             return FlushPlan(tabs, small, changed, changed_rows, whole, batch, revision, sealed, missed,
-                             len(missed.tracker) if missed else 0)
+                             len(missed.tracker) if missed else 0, growth)
 
     def _add_ops_rows(self) -> bool:
         """Add the rows owed to the Away and Overrides tabs (values.append: ops may have added rows

@@ -154,3 +154,21 @@ def test_a_write_that_first_grows_a_grid_counts_two_writes_in_the_quota(google_e
         made = len(fake.sheets.writes()) - calls
         assert made == 2  # the grid's growth, then the values
         assert 60 - bot.sheets_pace.room(clock()) == before + made
+
+
+def test_a_write_that_must_grow_a_grid_waits_for_room_for_both_requests(google_env, fake, certs, jobs, clock,
+                                                                         no_backoff):
+    import responses
+
+    from rcabot.state_tabs import TRACKER_HEADER
+    fake.sheets.add_tab("Tracker", [TRACKER_HEADER], row_count=1, col_count=6)  # full: the next row needs more grid
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        fake.install(rsps)
+        certs.install(rsps)
+        app = create_app({"JOBS": jobs, "CLOCK": clock, "CHAT_TRANSPORT": fake.http()})
+        bot = app.extensions["rcabot"]
+        app.test_client().post("/tickets", json={"ticket_id": "RCA-1"}, headers=HEADERS)
+        bot.sheets_pace.record(clock(), bot.sheets_pace.room(clock()) - 1)  # room for one write, not two
+        writes = len(fake.sheets.writes())
+        bot.flush()
+        assert len(fake.sheets.writes()) == writes and jobs.retries[-1][0] == "flush"  # it waits its turn

@@ -35,6 +35,7 @@ T = TypeVar("T")
 
 RETRIES = 4  # tries after the first: waits of about 1, 2, 4, 8 s
 NEW_TAB_ROWS, NEW_TAB_COLUMNS = 1000, 26
+GROWTH_MARGIN = 500  # blank rows left in a grid under which the next write is paced as two
 MOST_NEW_ROWS = 50_000  # rows a growth adds at most (26 columns of them: 1.3 million cells)
 # recent_rows reads back this many rows first, twice as many each time after, up to the most:
 # a few requests for a month of history, and no answer of more than a few MB.
@@ -270,6 +271,14 @@ class GoogleWorkbook:
                            "values": [_pad(row, width) for row in rows]})
             shapes[tab] = (last, max(width, self._extent.get(tab, (0, 0))[1]))
         return writes, shapes
+
+    def grows_soon(self, tabs: Sequence[str]) -> bool:
+        """Whether a write to `tabs` may first have to grow a grid (fewer than GROWTH_MARGIN blank
+        rows left in one, by what the adapter knows without a request): the caller paces two writes."""
+        grids = self._grids or {}
+        return any(tab in self._extent and tab in grids and
+                   grids[tab].get("gridProperties", {}).get("rowCount", 0) - self._extent[tab][0] < GROWTH_MARGIN
+                   for tab in tabs)
 
     def _end_row(self, tab: str) -> int:
         """The number of the tab's last row with a value: known from the last read or write, else
