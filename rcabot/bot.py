@@ -1036,13 +1036,21 @@ class RcaBot:
         if part == "chat":
             self._retries = 0
 
-    def close(self) -> int:
+    def close(self, within_quota: bool = False) -> int:
         """Stop the jobs and write what is still pending (at shutdown). Returns the number of
-        Tracker rows that last flush wrote (the shutdown line says it)."""
+        Tracker rows that last flush wrote (the shutdown line says it).
+
+        The last flush goes even when the minute's Sheets writes are spent (one request over, at
+        worst), unless `within_quota` (many teams' bots stopping together): then, with no room, it
+        is left to the journal, which the next start writes."""
         self.jobs.shutdown()
         self.outgoing.stop()
         waiting = len(self.tracker)
-        self.flush(paced=False)
+        if within_quota and self.journal is not None and self.sheets_pace.delay(self.clock()) > 0:
+            log.warning("shutdown: the Sheets write quota the teams share is spent; %d Tracker rows and the state "
+                        "wait in the journal for the next start", waiting)
+        else:
+            self.flush(paced=False)
         if self.journal:
             self.journal.close()
         return waiting - len(self.tracker)

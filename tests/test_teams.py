@@ -490,3 +490,23 @@ def test_any_teams_file_in_google_mode_is_read_or_refused_naming_the_row(header,
         else:
             assert all(team.space.startswith("spaces/") and team.workbook for team in teams)
             assert len({team.space for team in teams}) == len({team.name.lower() for team in teams}) == len(teams)
+
+
+def test_teams_stopping_together_write_their_last_flushes_within_the_shared_quota(client, teams, clock, root):
+    """Each bot alone writes its last flush whatever the quota (one request over at worst); twenty
+    stopping together would be twenty over. Here the minute has room for one: team a writes, team b
+    keeps its rows in its journal, and its next start writes them."""
+    sent: dict[str, list] = {"a": [], "b": []}
+    for name, bot in teams.bots.items():
+        bot.workbook = CountedWrites(bot.workbook, clock, sent[name])
+        client.post(f"/teams/{name}/tickets", json={"ticket_id": f"{name}-1"})
+    pace = teams.bots["a"].sheets_pace
+    pace.record(clock(), pace.room(clock()) - 1)  # room for one more write in this minute
+    teams.close()
+    assert len(sent["a"]) == 1 and sent["b"] == []
+    again = start(root, clock)[0].extensions["rcabot.teams"]
+    assert again.bots["b"].ticket("b-1") is not None  # from its journal
+    clock.advance(62)
+    again.bots["b"].flush()
+    assert any(row[1] == "b-1" for row in read(team_folder(root, "b") / "Tracker.csv"))
+    again.close()
