@@ -37,7 +37,7 @@ import requests
 from tests.fakes.chat import FakeChat
 from tests.fakes.google import ACCESS_TOKEN, FakeGoogle
 from tests.fakes.sheets import FakeSheets
-from tests.fakes.transport import Router
+from tests.fakes.transport import Router, peak_per_minute
 
 from .fakegoogle import API_TOKEN, SHEETS_PER_MINUTE, ServedGoogle, configuration
 from .process import BotProcess
@@ -208,8 +208,8 @@ def _quotas(spreadsheets: list[FakeSheets], chat: FakeChat, teams: int, ready: f
     sheet_writes = sorted(c.at for s in spreadsheets for c in s.writes())
     startup_writes = [c for s in spreadsheets for c in s.writes() if c.at < ready]
     chat_writes = sorted(c.at for c in chat.writes())
-    return {"sheets_writes": len(sheet_writes), "sheets_peak": _peak(sheet_writes),
-            "sheets_peak_after_startup": _peak([t for t in sheet_writes if ready <= t < stopping]),
+    return {"sheets_writes": len(sheet_writes), "sheets_peak": peak_per_minute(sheet_writes),
+            "sheets_peak_after_startup": peak_per_minute([t for t in sheet_writes if ready <= t < stopping]),
             "sheets_shutdown_writes": sum(t >= stopping for t in sheet_writes),
             "sheets_startup_writes": len(startup_writes),
             "sheets_startup_writes_by_kind": dict(Counter(c.kind for c in startup_writes)),
@@ -218,7 +218,7 @@ def _quotas(spreadsheets: list[FakeSheets], chat: FakeChat, teams: int, ready: f
             "sheets_writes_per_team": {name(n): len(s.writes()) for n, s in enumerate(spreadsheets)},
             "sheets_writes_after_startup_by_tabs": dict(Counter(
                 _tabs(c.body) for s in spreadsheets for c in s.writes() if ready <= c.at < stopping)),
-            "chat_writes": len(chat_writes), "chat_project_peak": _peak(chat_writes),
+            "chat_writes": len(chat_writes), "chat_project_peak": peak_per_minute(chat_writes),
             "chat_space_peak": {name(n): chat.peak_writes_per_minute(space(n)) for n in range(teams)},
             "sheets_429": sum(c.status == 429 for s in spreadsheets for c in s.calls),
             "chat_429": sum(c.status == 429 for c in chat.calls)}
@@ -228,15 +228,6 @@ def _tabs(body) -> str:
     """The tabs a write names ("TicketState+Tracker"), for the details."""
     ranges = [d.get("range", "") for d in body.get("data", [])] if isinstance(body, dict) else []
     return "+".join(sorted({r.split("!")[0].strip("'") for r in ranges})) or "other"
-
-
-def _peak(times: list[float]) -> int:
-    peak, start = 0, 0
-    for end, moment in enumerate(times):
-        while times[start] <= moment - 60:
-            start += 1
-        peak = max(peak, end - start + 1)
-    return peak
 
 
 def _metrics(f: dict) -> list[Metric]:

@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import re
 
-from rcabot.state_tabs import state_rows
+import pytest
+import responses
+
+from rcabot.state_tabs import TRACKER_HEADER, state_rows
 from rcabot.web import create_app
 from tests.google_fixtures import API_TOKEN, GoogleSpace
 
@@ -136,39 +139,31 @@ def test_rows_someone_moved_in_the_tab_by_hand_are_put_right_by_the_hourly_whole
     tab_matches_bot(fake, gspace.bot)
 
 
-def test_a_write_that_first_grows_a_grid_counts_two_writes_in_the_quota(google_env, fake, certs, jobs, clock,
-                                                                          no_backoff):
-    import responses
-
-    from rcabot.state_tabs import TRACKER_HEADER
-    fake.sheets.add_tab("Tracker", [TRACKER_HEADER], row_count=1, col_count=6)  # full: the next row needs more grid
+@pytest.fixture
+def full_tracker_bot(google_env, fake, certs, jobs, clock, no_backoff):
+    """A bot on a spreadsheet whose Tracker grid is full (one row, its header) and one ticket
+    started: the next flush must first grow the grid."""
+    fake.sheets.add_tab("Tracker", [TRACKER_HEADER], row_count=1, col_count=6)
     with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
         fake.install(rsps)
         certs.install(rsps)
         app = create_app({"JOBS": jobs, "CLOCK": clock, "CHAT_TRANSPORT": fake.http()})
-        bot = app.extensions["rcabot"]
-        before = 60 - bot.sheets_pace.room(clock())
         app.test_client().post("/tickets", json={"ticket_id": "RCA-1"}, headers=HEADERS)
-        calls = len(fake.sheets.writes())
-        bot.flush()
-        made = len(fake.sheets.writes()) - calls
-        assert made == 2  # the grid's growth, then the values
-        assert 60 - bot.sheets_pace.room(clock()) == before + made
+        yield app.extensions["rcabot"]
 
 
-def test_a_write_that_must_grow_a_grid_waits_for_room_for_both_requests(google_env, fake, certs, jobs, clock,
-                                                                         no_backoff):
-    import responses
+def test_a_write_that_first_grows_a_grid_counts_two_writes_in_the_quota(full_tracker_bot, fake, clock):
+    bot = full_tracker_bot
+    before, calls = 60 - bot.sheets_pace.room(clock()), len(fake.sheets.writes())
+    bot.flush()
+    made = len(fake.sheets.writes()) - calls
+    assert made == 2  # the grid's growth, then the values
+    assert 60 - bot.sheets_pace.room(clock()) == before + made
 
-    from rcabot.state_tabs import TRACKER_HEADER
-    fake.sheets.add_tab("Tracker", [TRACKER_HEADER], row_count=1, col_count=6)  # full: the next row needs more grid
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
-        fake.install(rsps)
-        certs.install(rsps)
-        app = create_app({"JOBS": jobs, "CLOCK": clock, "CHAT_TRANSPORT": fake.http()})
-        bot = app.extensions["rcabot"]
-        app.test_client().post("/tickets", json={"ticket_id": "RCA-1"}, headers=HEADERS)
-        bot.sheets_pace.record(clock(), bot.sheets_pace.room(clock()) - 1)  # room for one write, not two
-        writes = len(fake.sheets.writes())
-        bot.flush()
-        assert len(fake.sheets.writes()) == writes and jobs.retries[-1][0] == "flush"  # it waits its turn
+
+def test_a_write_that_must_grow_a_grid_waits_for_room_for_both_requests(full_tracker_bot, fake, clock, jobs):
+    bot = full_tracker_bot
+    bot.sheets_pace.record(clock(), bot.sheets_pace.room(clock()) - 1)  # room for one write, not two
+    writes = len(fake.sheets.writes())
+    bot.flush()
+    assert len(fake.sheets.writes()) == writes and jobs.retries[-1][0] == "flush"  # it waits its turn

@@ -32,7 +32,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from tests.fakes.transport import STATUS_NAMES, FakeRequest, google_error
+from tests.fakes.transport import STATUS_NAMES, FakeRequest, google_error, peak_per_minute
 
 CREATE, GET, LIST = "spaces.messages.create", "spaces.messages.get", "spaces.messages.list"
 PATCH, UPDATE, DELETE = "spaces.messages.patch", "spaces.messages.update", "spaces.messages.delete"
@@ -302,12 +302,7 @@ class FakeChat:
         if admitted_only:
             calls = [c for c in calls if c.charged]
         times = sorted(c.at for c in calls)
-        peak, start = 0, 0
-        for end, moment in enumerate(times):
-            while times[start] <= moment - 60:
-                start += 1
-            peak = max(peak, end - start + 1)
-        return peak
+        return peak_per_minute(times)
 
     # ------------------------------------------------------------------ HTTP entry point
 

@@ -71,7 +71,7 @@ from typing import Any, Callable
 
 import requests
 
-from .transport import STATUS_NAMES, FakeRequest, google_error
+from .transport import STATUS_NAMES, FakeRequest, google_error, peak_per_minute
 
 SPREADSHEETS_GET, VALUES_GET, VALUES_BATCH_GET = "spreadsheets.get", "values.get", "values.batchGet"
 VALUES_UPDATE, VALUES_BATCH_UPDATE, VALUES_APPEND = "values.update", "values.batchUpdate", "values.append"
@@ -424,12 +424,7 @@ class FakeSheets:
     def peak_writes_per_minute(self) -> int:
         """The most write calls (successful or not) that arrived within any 60 s window."""
         times = sorted(c.at for c in self.writes())
-        peak, start = 0, 0
-        for end, moment in enumerate(times):
-            while times[start] <= moment - 60:
-                start += 1
-            peak = max(peak, end - start + 1)
-        return peak
+        return peak_per_minute(times)
 
     # ------------------------------------------------------------------ HTTP entry point
 

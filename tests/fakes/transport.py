@@ -46,6 +46,16 @@ class FakeRequest:
 Handler = Callable[[FakeRequest], "tuple[int, dict]"]
 
 
+def peak_per_minute(times: list[float]) -> int:
+    """The most of `times` (seconds, sorted) that fall within any 60 s window: a quota's busiest minute."""
+    peak, start = 0, 0
+    for end, moment in enumerate(times):
+        while times[start] <= moment - 60:
+            start += 1
+        peak = max(peak, end - start + 1)
+    return peak
+
+
 def google_error(code: int, message: str, status: str) -> tuple[int, dict]:
     """Google's error envelope."""
     return code, {"error": {"code": code, "message": message, "status": status}}
