@@ -895,10 +895,10 @@ class RcaBot:
         """Count the Google writes the process before this one made in the last minute."""
         if self.journal is None:
             return
-        now = self.clock()
+        now, paces = self.clock(), self._paces()
         for name, times in self.journal.paces().items():
-            if name in self._paces():
-                self._paces()[name].restore([t for t in map(_time_or_none, times) if t], now)
+            if name in paces:
+                paces[name].restore([t for t in map(_time_or_none, times) if t], now)
 
     def _paces(self) -> dict[str, Pace]:
         return {"sheets": self.sheets_pace, "chat": self.chat_pace}
@@ -906,7 +906,7 @@ class RcaBot:
     def _count_grid_growths(self, paced: bool) -> None:
         """A write that first grew a tab's grid was two requests: the second counts in the pace too,
         unless the flush counted it already (`paced`: it saw the grid nearly full)."""
-        grown = getattr(self.workbook, "grid_growths", 0)
+        grown = self.workbook.grid_growths
         unpaced = grown - self._growths_counted - int(paced)
         if unpaced > 0:
             self.sheets_pace.record(self.clock(), unpaced)
@@ -933,8 +933,7 @@ class RcaBot:
             tickets_changed = bool(index.changed) or rows.whole or bool(rows.changes())
             batch = self.tracker.waiting()
             calls = int(bool(changed or tickets_changed or batch))
-            growth = bool(calls and getattr(self.workbook, "grows_soon", lambda tabs: False)([tabs.tracker,
-                                                                                              tabs.tickets]))
+            growth = bool(calls and self.workbook.grows_soon([tabs.tracker, tabs.tickets]))
             calls += growth  # the grid's growth goes first, a write of its own
             if paced and not self._paced(self.sheets_pace, "flush", calls):
                 return None  # before any ticket's row is built: a flush the pace refuses costs nothing

@@ -158,3 +158,14 @@ def test_a_restart_reads_the_state_the_headers_and_the_trackers_month_in_one_req
         bot = create_app({"JOBS": jobs, "CLOCK": clock, "CHAT_TRANSPORT": fake.http()}).extensions["rcabot"]
     assert [c.kind for c in fake.sheets.calls] == ["spreadsheets.get", "values.batchGet", "values.batchGet"]
     assert len(bot.history) == RECENT_ROWS
+
+
+cells = st.one_of(st.text(max_size=30), st.datetimes(timezones=st.just(timezone.utc)).map(iso))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(cells, max_size=4), min_size=1, max_size=30))
+def test_the_guess_of_how_far_back_the_month_starts_takes_any_rows(rows):
+    """Ops' notes, cut rows and times out of order among the Tracker's: a guess or none, never an error."""
+    guess = rows_to_reach(rows, NOW - KEEP)
+    assert guess is None or (isinstance(guess, int) and guess >= 0)

@@ -52,6 +52,10 @@ class TabDamaged(WorkbookError):
 
 class Workbook(Protocol):
     rows_in_place: bool  # `write` takes `update` (rows by number); False: tabs are written whole
+    grid_growths: int  # requests that grew a grid before a write, so far (a write request the caller did not pace)
+
+    def grows_soon(self, tabs: Sequence[str]) -> bool:
+        """Whether a write to `tabs` may first have to grow a grid (a request more to pace)."""
 
     def read_tabs(self, names: Sequence[str], strict: bool = False) -> dict[str, Rows]:
         """Each tab's rows, header first, as strings. Raises TabNotFound for a missing tab.

@@ -29,6 +29,10 @@ class LocalWorkbook:
     """
 
     rows_in_place = False  # a file is text: written whole, whatever changed
+    grid_growths = 0  # a file has no grid
+
+    def grows_soon(self, tabs: Sequence[str]) -> bool:
+        return False
 
     def __init__(self, folder: str | os.PathLike, tail_bytes: int = TAIL_BYTES):
         self.folder = Path(folder)
